@@ -1,0 +1,207 @@
+package io.recordtracker;
+
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * A batch as the store knows it: its id, the number of records declared before sending, when it was
+ * opened, its attributes (file name, customer, ...), when each stage was last marked, and when it
+ * was first seen complete. Immutable.
+ */
+public final class BatchInfo {
+
+  /** The most attributes a batch may carry. */
+  public static final int MAX_ATTRIBUTES = 32;
+
+  /** The longest attribute key, in characters. */
+  public static final int MAX_ATTRIBUTE_KEY_LENGTH = 64;
+
+  /** The longest attribute value, in characters. */
+  public static final int MAX_ATTRIBUTE_VALUE_LENGTH = 1024;
+
+  private final BatchId id;
+  private final int expectedRecords;
+  private final Instant openedAt;
+  private final Map<String, String> attributes;
+  private final Map<Stage, Instant> lastMarkedAt;
+  private final Instant completedAt;
+
+  private BatchInfo(
+      BatchId id,
+      int expectedRecords,
+      Instant openedAt,
+      Map<String, String> attributes,
+      Map<Stage, Instant> lastMarkedAt,
+      Instant completedAt) {
+    this.id = id;
+    this.expectedRecords = expectedRecords;
+    this.openedAt = openedAt;
+    this.attributes = attributes;
+    this.lastMarkedAt = lastMarkedAt;
+    this.completedAt = completedAt;
+  }
+
+  /**
+   * A newly declared batch, never marked and not complete.
+   *
+   * @throws NullPointerException if any argument, or an attribute key or value, is null
+   * @throws IllegalArgumentException if {@code expectedRecords} is negative or the attributes break
+   *     the limits ({@value #MAX_ATTRIBUTES} entries, keys of 1-{@value #MAX_ATTRIBUTE_KEY_LENGTH}
+   *     characters, values of at most {@value #MAX_ATTRIBUTE_VALUE_LENGTH})
+   */
+  public static BatchInfo of(
+      BatchId id, int expectedRecords, Instant openedAt, Map<String, String> attributes) {
+    return of(id, expectedRecords, openedAt, attributes, Map.of(), null);
+  }
+
+  /**
+   * A batch with everything a store keeps of it; for {@link io.recordtracker.spi.TrackerStore}
+   * implementations.
+   *
+   * @param completedAt when the batch was first seen complete, or null if it has not been
+   * @throws NullPointerException if a required argument is null
+   * @throws IllegalArgumentException as {@link #of(BatchId, int, Instant, Map)}
+   */
+  public static BatchInfo of(
+      BatchId id,
+      int expectedRecords,
+      Instant openedAt,
+      Map<String, String> attributes,
+      Map<Stage, Instant> lastMarkedAt,
+      Instant completedAt) {
+    Objects.requireNonNull(id, "id must not be null");
+    Objects.requireNonNull(openedAt, "openedAt must not be null");
+    Objects.requireNonNull(attributes, "attributes must not be null");
+    Objects.requireNonNull(lastMarkedAt, "lastMarkedAt must not be null");
+    if (expectedRecords < 0) {
+      throw new IllegalArgumentException(
+          "expectedRecords must not be negative: " + expectedRecords + " (batch " + id + ")");
+    }
+    return new BatchInfo(
+        id,
+        expectedRecords,
+        openedAt,
+        copyAttributes(attributes),
+        Collections.unmodifiableMap(new TreeMap<>(lastMarkedAt)),
+        completedAt);
+  }
+
+  private static Map<String, String> copyAttributes(Map<String, String> attributes) {
+    if (attributes.size() > MAX_ATTRIBUTES) {
+      throw new IllegalArgumentException(
+          "a batch may carry at most " + MAX_ATTRIBUTES + " attributes: " + attributes.size());
+    }
+    Map<String, String> copy = new LinkedHashMap<>();
+    attributes.forEach(
+        (key, value) -> {
+          Objects.requireNonNull(key, "attribute key must not be null");
+          Objects.requireNonNull(value, () -> "value of attribute '" + key + "' must not be null");
+          if (key.isEmpty() || key.length() > MAX_ATTRIBUTE_KEY_LENGTH) {
+            throw new IllegalArgumentException(
+                "attribute key must be 1-"
+                    + MAX_ATTRIBUTE_KEY_LENGTH
+                    + " characters: \""
+                    + BatchId.abbreviate(key)
+                    + "\"");
+          }
+          if (value.length() > MAX_ATTRIBUTE_VALUE_LENGTH) {
+            throw new IllegalArgumentException(
+                "value of attribute '"
+                    + key
+                    + "' must be at most "
+                    + MAX_ATTRIBUTE_VALUE_LENGTH
+                    + " characters: "
+                    + value.length());
+          }
+          copy.put(key, value);
+        });
+    return Collections.unmodifiableMap(copy);
+  }
+
+  /** The batch's id. */
+  public BatchId id() {
+    return id;
+  }
+
+  /** The number of records declared when the batch was opened; records are 0 .. this-1. */
+  public int expectedRecords() {
+    return expectedRecords;
+  }
+
+  /** When the batch was opened, from the opening tracker's clock. */
+  public Instant openedAt() {
+    return openedAt;
+  }
+
+  /** The batch's attributes, unmodifiable, in the order they were given. */
+  public Map<String, String> attributes() {
+    return attributes;
+  }
+
+  /**
+   * When marks of each stage last reached the store, unmodifiable; a stage never marked is absent.
+   * The time is taken by the flushing tracker's clock when it hands the marks to the store, so it
+   * trails the mark itself by at most the flush interval (longer during a store outage).
+   */
+  public Map<Stage, Instant> lastMarkedAt() {
+    return lastMarkedAt;
+  }
+
+  /** When {@code stage} was last marked, if ever. */
+  public Optional<Instant> lastMarkedAt(Stage stage) {
+    return Optional.ofNullable(lastMarkedAt.get(stage));
+  }
+
+  /**
+   * When a reconciliation of {@link Stage#SENT} against {@link Stage#PROCESSED} first found the
+   * batch complete, if one has. Marks only grow, so a complete batch stays complete.
+   */
+  public Optional<Instant> completedAt() {
+    return Optional.ofNullable(completedAt);
+  }
+
+  /** Whether the batch has been seen complete, as {@code completedAt().isPresent()}. */
+  public boolean isComplete() {
+    return completedAt != null;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof BatchInfo)) {
+      return false;
+    }
+    BatchInfo other = (BatchInfo) o;
+    return id.equals(other.id)
+        && expectedRecords == other.expectedRecords
+        && openedAt.equals(other.openedAt)
+        && attributes.equals(other.attributes)
+        && lastMarkedAt.equals(other.lastMarkedAt)
+        && Objects.equals(completedAt, other.completedAt);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(id, expectedRecords, openedAt, attributes, lastMarkedAt, completedAt);
+  }
+
+  @Override
+  public String toString() {
+    return "BatchInfo{id="
+        + id
+        + ", expectedRecords="
+        + expectedRecords
+        + ", openedAt="
+        + openedAt
+        + ", attributes="
+        + attributes
+        + ", lastMarkedAt="
+        + lastMarkedAt
+        + (completedAt == null ? "" : ", completedAt=" + completedAt)
+        + "}";
+  }
+}

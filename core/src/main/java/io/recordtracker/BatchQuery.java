@@ -1,0 +1,286 @@
+package io.recordtracker;
+
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Selects batches for {@link RecordTracker#batches(BatchQuery)} and {@link
+ * RecordTracker#purge(BatchQuery)}: by opened-at range, by attributes, by completion and by recent
+ * marks; results come newest opened first, a page at a time. Immutable; build with {@link
+ * #builder()}.
+ *
+ * <pre>{@code
+ * BatchQuery q = BatchQuery.builder()
+ *     .openedAfter(Instant.now().minus(Duration.ofDays(2)))
+ *     .attribute("customer", "acme")
+ *     .completion(BatchQuery.Completion.INCOMPLETE)
+ *     .limit(50)
+ *     .build();
+ * }</pre>
+ */
+public final class BatchQuery {
+
+  /** The largest page a query may ask for. */
+  public static final int MAX_LIMIT = 10_000;
+
+  /** The page size when none is set. */
+  public static final int DEFAULT_LIMIT = 100;
+
+  /** Which batches a query selects by completion. */
+  public enum Completion {
+    /** Complete and incomplete batches alike. */
+    ANY,
+    /** Only batches seen complete ({@link BatchInfo#isComplete()}). */
+    COMPLETE,
+    /** Only batches not yet seen complete. */
+    INCOMPLETE
+  }
+
+  private static final BatchQuery ALL = builder().build();
+
+  private final Instant openedAfter;
+  private final Instant openedBefore;
+  private final Instant markedAfter;
+  private final Map<String, String> attributes;
+  private final Completion completion;
+  private final int limit;
+  private final int offset;
+
+  private BatchQuery(Builder b) {
+    this.openedAfter = b.openedAfter;
+    this.openedBefore = b.openedBefore;
+    this.markedAfter = b.markedAfter;
+    this.attributes = Collections.unmodifiableMap(new LinkedHashMap<>(b.attributes));
+    this.completion = b.completion;
+    this.limit = b.limit;
+    this.offset = b.offset;
+  }
+
+  /** A query for the first page of all batches. */
+  public static BatchQuery all() {
+    return ALL;
+  }
+
+  /** A new builder; by default it selects every batch, first page of {@value #DEFAULT_LIMIT}. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder that starts from this query's settings. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.openedAfter = openedAfter;
+    b.openedBefore = openedBefore;
+    b.markedAfter = markedAfter;
+    b.attributes.putAll(attributes);
+    b.completion = completion;
+    b.limit = limit;
+    b.offset = offset;
+    return b;
+  }
+
+  /** Only batches opened at or after this instant; null for no lower bound. */
+  public Instant openedAfter() {
+    return openedAfter;
+  }
+
+  /** Only batches opened strictly before this instant; null for no upper bound. */
+  public Instant openedBefore() {
+    return openedBefore;
+  }
+
+  /** Only batches with some stage last marked at or after this instant; null for any. */
+  public Instant markedAfter() {
+    return markedAfter;
+  }
+
+  /** Attributes a batch must carry with exactly these values; empty for any. */
+  public Map<String, String> attributes() {
+    return attributes;
+  }
+
+  /** The completion filter; {@link Completion#ANY} if none was set. */
+  public Completion completion() {
+    return completion == null ? Completion.ANY : completion;
+  }
+
+  /**
+   * Whether the completion filter was set explicitly. {@link RecordTracker#purge(BatchQuery)}
+   * deletes only complete batches unless it was.
+   */
+  public boolean completionSpecified() {
+    return completion != null;
+  }
+
+  /** The page size, 1..{@value #MAX_LIMIT}. */
+  public int limit() {
+    return limit;
+  }
+
+  /** How many matching batches to skip before the page starts. */
+  public int offset() {
+    return offset;
+  }
+
+  /**
+   * Whether {@code batch} matches every filter of this query (paging aside); for stores that filter
+   * in the JVM.
+   */
+  public boolean matches(BatchInfo batch) {
+    if (openedAfter != null && batch.openedAt().isBefore(openedAfter)) {
+      return false;
+    }
+    if (openedBefore != null && !batch.openedAt().isBefore(openedBefore)) {
+      return false;
+    }
+    if (markedAfter != null
+        && batch.lastMarkedAt().values().stream().noneMatch(t -> !t.isBefore(markedAfter))) {
+      return false;
+    }
+    for (Map.Entry<String, String> e : attributes.entrySet()) {
+      if (!e.getValue().equals(batch.attributes().get(e.getKey()))) {
+        return false;
+      }
+    }
+    switch (completion()) {
+      case COMPLETE:
+        return batch.isComplete();
+      case INCOMPLETE:
+        return !batch.isComplete();
+      default:
+        return true;
+    }
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof BatchQuery)) {
+      return false;
+    }
+    BatchQuery q = (BatchQuery) o;
+    return Objects.equals(openedAfter, q.openedAfter)
+        && Objects.equals(openedBefore, q.openedBefore)
+        && Objects.equals(markedAfter, q.markedAfter)
+        && attributes.equals(q.attributes)
+        && completion == q.completion
+        && limit == q.limit
+        && offset == q.offset;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(
+        openedAfter, openedBefore, markedAfter, attributes, completion, limit, offset);
+  }
+
+  @Override
+  public String toString() {
+    return "BatchQuery{openedAfter="
+        + openedAfter
+        + ", openedBefore="
+        + openedBefore
+        + ", markedAfter="
+        + markedAfter
+        + ", attributes="
+        + attributes
+        + ", completion="
+        + completion
+        + ", limit="
+        + limit
+        + ", offset="
+        + offset
+        + "}";
+  }
+
+  /** Builds a {@link BatchQuery}; every method rejects a bad value at once. */
+  public static final class Builder {
+    private Instant openedAfter;
+    private Instant openedBefore;
+    private Instant markedAfter;
+    private final Map<String, String> attributes = new LinkedHashMap<>();
+    private Completion completion;
+    private int limit = DEFAULT_LIMIT;
+    private int offset;
+
+    private Builder() {}
+
+    /** Only batches opened at or after {@code instant}. */
+    public Builder openedAfter(Instant instant) {
+      this.openedAfter = Objects.requireNonNull(instant, "openedAfter must not be null");
+      return this;
+    }
+
+    /** Only batches opened strictly before {@code instant}. */
+    public Builder openedBefore(Instant instant) {
+      this.openedBefore = Objects.requireNonNull(instant, "openedBefore must not be null");
+      return this;
+    }
+
+    /** Only batches with some stage last marked at or after {@code instant}. */
+    public Builder markedAfter(Instant instant) {
+      this.markedAfter = Objects.requireNonNull(instant, "markedAfter must not be null");
+      return this;
+    }
+
+    /** Only batches whose attribute {@code key} equals {@code value}; may be called repeatedly. */
+    public Builder attribute(String key, String value) {
+      Objects.requireNonNull(key, "attribute key must not be null");
+      Objects.requireNonNull(value, "attribute value must not be null");
+      attributes.put(key, value);
+      return this;
+    }
+
+    /** Only batches of the given completion. */
+    public Builder completion(Completion completion) {
+      this.completion = Objects.requireNonNull(completion, "completion must not be null");
+      return this;
+    }
+
+    /** Shortcut for {@code completion(Completion.INCOMPLETE)}. */
+    public Builder incompleteOnly() {
+      return completion(Completion.INCOMPLETE);
+    }
+
+    /**
+     * The page size.
+     *
+     * @throws IllegalArgumentException unless 1 <= limit <= {@value #MAX_LIMIT}
+     */
+    public Builder limit(int limit) {
+      if (limit < 1 || limit > MAX_LIMIT) {
+        throw new IllegalArgumentException("limit must be 1.." + MAX_LIMIT + ": " + limit);
+      }
+      this.limit = limit;
+      return this;
+    }
+
+    /**
+     * How many matching batches to skip.
+     *
+     * @throws IllegalArgumentException if {@code offset} is negative
+     */
+    public Builder offset(int offset) {
+      if (offset < 0) {
+        throw new IllegalArgumentException("offset must not be negative: " + offset);
+      }
+      this.offset = offset;
+      return this;
+    }
+
+    /**
+     * The query.
+     *
+     * @throws IllegalArgumentException if openedAfter is not before openedBefore
+     */
+    public BatchQuery build() {
+      if (openedAfter != null && openedBefore != null && !openedAfter.isBefore(openedBefore)) {
+        throw new IllegalArgumentException(
+            "openedAfter must be before openedBefore: " + openedAfter + " >= " + openedBefore);
+      }
+      return new BatchQuery(this);
+    }
+  }
+}

@@ -1,0 +1,251 @@
+package io.recordtracker;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.util.List;
+import java.util.Objects;
+import org.roaringbitmap.RoaringBitmap;
+
+/**
+ * What a reconciliation of one batch between two stages found. Immutable.
+ *
+ * <ul>
+ *   <li>{@link #missing()}: marked upstream but not downstream, the incident (sent, never
+ *       processed): these are the records to resend.
+ *   <li>{@link #absentUpstream()}: records 0 .. expected-1 never marked upstream (declared, never
+ *       sent).
+ *   <li>{@link #unexpected()}: marked downstream but never upstream.
+ * </ul>
+ *
+ * Each list is ascending and maximal: adjacent ranges are merged, so {@code [5-9]}, never {@code
+ * [5-6, 7-9]}.
+ *
+ * <h2>JSON</h2>
+ *
+ * {@link #writeJson(Writer)} writes this stable schema (version 1); fields may be added, never
+ * renamed or removed:
+ *
+ * <pre>{@code
+ * {
+ *   "schemaVersion": 1,
+ *   "batch": "01JD...",
+ *   "stages": {"upstream": "sent", "downstream": "processed"},
+ *   "expected": 486000,
+ *   "complete": false,
+ *   "counts": {"missing": 1200, "absentUpstream": 0, "unexpected": 0},
+ *   "ranges": {
+ *     "missing": [[1000, 1999], [3000, 3199]],
+ *     "absentUpstream": [],
+ *     "unexpected": []
+ *   }
+ * }
+ * }</pre>
+ */
+public final class Reconciliation {
+
+  /** The version of the JSON schema {@link #writeJson(Writer)} writes. */
+  public static final int JSON_SCHEMA_VERSION = 1;
+
+  private static final JsonFactory JSON = new JsonFactory();
+
+  private final BatchId batch;
+  private final Stage upstream;
+  private final Stage downstream;
+  private final int expectedRecords;
+  private final RangeList missing;
+  private final RangeList absentUpstream;
+  private final RangeList unexpected;
+  private final long missingCount;
+  private final long absentUpstreamCount;
+  private final long unexpectedCount;
+
+  private Reconciliation(
+      BatchId batch,
+      Stage upstream,
+      Stage downstream,
+      int expectedRecords,
+      RoaringBitmap missing,
+      RoaringBitmap absentUpstream,
+      RoaringBitmap unexpected) {
+    this.batch = batch;
+    this.upstream = upstream;
+    this.downstream = downstream;
+    this.expectedRecords = expectedRecords;
+    this.missing = RangeList.of(missing);
+    this.absentUpstream = RangeList.of(absentUpstream);
+    this.unexpected = RangeList.of(unexpected);
+    this.missingCount = missing.getLongCardinality();
+    this.absentUpstreamCount = absentUpstream.getLongCardinality();
+    this.unexpectedCount = unexpected.getLongCardinality();
+  }
+
+  /**
+   * Reconciles the marks of two stages of a batch of {@code expectedRecords} records. Neither
+   * bitmap is modified.
+   */
+  static Reconciliation compute(
+      BatchId batch,
+      Stage upstream,
+      Stage downstream,
+      int expectedRecords,
+      RoaringBitmap upstreamMarks,
+      RoaringBitmap downstreamMarks) {
+    RoaringBitmap missing = RoaringBitmap.andNot(upstreamMarks, downstreamMarks);
+    RoaringBitmap absent = RoaringBitmap.flip(upstreamMarks, 0L, expectedRecords);
+    // Marks beyond the batch never come through the tracker; a foreign writer's would be dropped
+    // here rather than flipped into the absent set.
+    absent.remove((long) expectedRecords, 0x1_0000_0000L);
+    RoaringBitmap unexpected = RoaringBitmap.andNot(downstreamMarks, upstreamMarks);
+    return new Reconciliation(
+        batch, upstream, downstream, expectedRecords, missing, absent, unexpected);
+  }
+
+  /** The batch reconciled. */
+  public BatchId batch() {
+    return batch;
+  }
+
+  /** The stage records should have reached first, such as {@link Stage#SENT}. */
+  public Stage upstream() {
+    return upstream;
+  }
+
+  /** The stage records should have reached next, such as {@link Stage#PROCESSED}. */
+  public Stage downstream() {
+    return downstream;
+  }
+
+  /** The batch's declared record count. */
+  public int expectedRecords() {
+    return expectedRecords;
+  }
+
+  /** Records marked upstream but not downstream: the ones to resend. Ascending, maximal. */
+  public List<RecordRange> missing() {
+    return missing;
+  }
+
+  /** Records of 0 .. expected-1 never marked upstream. Ascending, maximal. */
+  public List<RecordRange> absentUpstream() {
+    return absentUpstream;
+  }
+
+  /** Records marked downstream but never upstream. Ascending, maximal. */
+  public List<RecordRange> unexpected() {
+    return unexpected;
+  }
+
+  /** The number of records in {@link #missing()}. */
+  public long missingCount() {
+    return missingCount;
+  }
+
+  /** The number of records in {@link #absentUpstream()}. */
+  public long absentUpstreamCount() {
+    return absentUpstreamCount;
+  }
+
+  /** The number of records in {@link #unexpected()}. */
+  public long unexpectedCount() {
+    return unexpectedCount;
+  }
+
+  /** Whether every expected record reached both stages and nothing unexpected did. */
+  public boolean isComplete() {
+    return missingCount == 0 && absentUpstreamCount == 0 && unexpectedCount == 0;
+  }
+
+  /**
+   * This result as JSON in the schema of the class documentation, in one String. For results with
+   * very many ranges prefer {@link #writeJson(Writer)}.
+   */
+  public String toJson() {
+    StringWriter out = new StringWriter();
+    try {
+      writeJson(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a StringWriter does not fail
+    }
+    return out.toString();
+  }
+
+  /**
+   * Streams this result as JSON in the schema of the class documentation. Ranges are written as
+   * they are read, so memory does not grow with their number. The writer is flushed, not closed.
+   *
+   * @throws IOException if the writer fails
+   */
+  public void writeJson(Writer writer) throws IOException {
+    Objects.requireNonNull(writer, "writer must not be null");
+    try (JsonGenerator g = JSON.createGenerator(writer)) {
+      g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+      g.writeStartObject();
+      g.writeNumberField("schemaVersion", JSON_SCHEMA_VERSION);
+      g.writeStringField("batch", batch.value());
+      g.writeObjectFieldStart("stages");
+      g.writeStringField("upstream", upstream.name());
+      g.writeStringField("downstream", downstream.name());
+      g.writeEndObject();
+      g.writeNumberField("expected", expectedRecords);
+      g.writeBooleanField("complete", isComplete());
+      g.writeObjectFieldStart("counts");
+      g.writeNumberField("missing", missingCount);
+      g.writeNumberField("absentUpstream", absentUpstreamCount);
+      g.writeNumberField("unexpected", unexpectedCount);
+      g.writeEndObject();
+      g.writeObjectFieldStart("ranges");
+      writeRanges(g, "missing", missing);
+      writeRanges(g, "absentUpstream", absentUpstream);
+      writeRanges(g, "unexpected", unexpected);
+      g.writeEndObject();
+      g.writeEndObject();
+    }
+    writer.flush();
+  }
+
+  private static void writeRanges(JsonGenerator g, String name, RangeList ranges)
+      throws IOException {
+    g.writeArrayFieldStart(name);
+    for (int i = 0, n = ranges.size(); i < n; i++) {
+      g.writeStartArray();
+      g.writeNumber(ranges.first(i));
+      g.writeNumber(ranges.last(i));
+      g.writeEndArray();
+    }
+    g.writeEndArray();
+  }
+
+  /**
+   * A one-line summary for logs: the batch, stages, counts and at most the first five missing
+   * ranges.
+   */
+  @Override
+  public String toString() {
+    StringBuilder s =
+        new StringBuilder("Reconciliation{batch=")
+            .append(batch)
+            .append(", ")
+            .append(upstream)
+            .append("->")
+            .append(downstream)
+            .append(", expected=")
+            .append(expectedRecords)
+            .append(", missing=")
+            .append(missingCount)
+            .append(", absentUpstream=")
+            .append(absentUpstreamCount)
+            .append(", unexpected=")
+            .append(unexpectedCount);
+    if (!missing.isEmpty()) {
+      s.append(", missingRanges=").append(missing.subList(0, Math.min(5, missing.size())));
+      if (missing.size() > 5) {
+        s.append("+").append(missing.size() - 5).append(" more");
+      }
+    }
+    return s.append('}').toString();
+  }
+}

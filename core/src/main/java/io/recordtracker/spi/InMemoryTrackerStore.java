@@ -1,0 +1,154 @@
+package io.recordtracker.spi;
+
+import io.recordtracker.BatchConflictException;
+import io.recordtracker.BatchId;
+import io.recordtracker.BatchInfo;
+import io.recordtracker.BatchQuery;
+import io.recordtracker.Stage;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.roaringbitmap.RoaringBitmap;
+
+/**
+ * The store of {@link TrackerStore#inMemory()}: batches and marks in this JVM's heap, lost when it
+ * exits. Each batch's state is guarded by the batch's own monitor, so merges into different batches
+ * never contend.
+ */
+final class InMemoryTrackerStore implements TrackerStore {
+
+  private static final Comparator<BatchInfo> NEWEST_FIRST =
+      Comparator.comparing(BatchInfo::openedAt).reversed().thenComparing(BatchInfo::id);
+
+  private final ConcurrentHashMap<BatchId, Entry> batches = new ConcurrentHashMap<>();
+
+  /** One batch: its info and a bitmap per stage, all guarded by {@code this}. */
+  private static final class Entry {
+    private BatchInfo info;
+    private final Map<Stage, RoaringBitmap> marks = new HashMap<>();
+
+    Entry(BatchInfo info) {
+      this.info = info;
+    }
+  }
+
+  @Override
+  public BatchInfo openBatch(BatchInfo batch) {
+    Objects.requireNonNull(batch, "batch must not be null");
+    Entry entry =
+        batches.computeIfAbsent(
+            batch.id(),
+            id ->
+                new Entry(
+                    BatchInfo.of(
+                        batch.id(),
+                        batch.expectedRecords(),
+                        batch.openedAt(),
+                        batch.attributes())));
+    synchronized (entry) {
+      if (entry.info.expectedRecords() != batch.expectedRecords()) {
+        throw new BatchConflictException(entry.info, batch.expectedRecords());
+      }
+      return entry.info;
+    }
+  }
+
+  @Override
+  public Optional<BatchInfo> findBatch(BatchId id) {
+    Entry entry = batches.get(id);
+    if (entry == null) {
+      return Optional.empty();
+    }
+    synchronized (entry) {
+      return Optional.of(entry.info);
+    }
+  }
+
+  @Override
+  public void merge(List<MarkDelta> deltas) {
+    for (MarkDelta delta : deltas) {
+      Entry entry = batches.get(delta.batch());
+      if (entry == null) {
+        continue; // purged meanwhile
+      }
+      synchronized (entry) {
+        entry.marks.computeIfAbsent(delta.stage(), s -> new RoaringBitmap()).or(delta.marks());
+        Instant last = entry.info.lastMarkedAt().get(delta.stage());
+        if (last == null || last.isBefore(delta.markedAt())) {
+          Map<Stage, Instant> times = new HashMap<>(entry.info.lastMarkedAt());
+          times.put(delta.stage(), delta.markedAt());
+          entry.info = with(entry.info, times, entry.info.completedAt().orElse(null));
+        }
+      }
+    }
+  }
+
+  @Override
+  public RoaringBitmap load(BatchId batch, Stage stage) {
+    Entry entry = batches.get(batch);
+    if (entry == null) {
+      return new RoaringBitmap();
+    }
+    synchronized (entry) {
+      RoaringBitmap marks = entry.marks.get(stage);
+      return marks == null ? new RoaringBitmap() : marks.clone();
+    }
+  }
+
+  @Override
+  public List<BatchInfo> batches(BatchQuery query) {
+    return batches.values().stream()
+        .map(
+            entry -> {
+              synchronized (entry) {
+                return entry.info;
+              }
+            })
+        .filter(query::matches)
+        .sorted(NEWEST_FIRST)
+        .skip(query.offset())
+        .limit(query.limit())
+        .collect(Collectors.toList());
+  }
+
+  @Override
+  public void recordCompletion(BatchId batch, Instant at) {
+    Entry entry = batches.get(batch);
+    if (entry == null) {
+      return;
+    }
+    synchronized (entry) {
+      if (!entry.info.isComplete()) {
+        entry.info = with(entry.info, entry.info.lastMarkedAt(), at);
+      }
+    }
+  }
+
+  @Override
+  public int delete(Collection<BatchId> ids) {
+    int deleted = 0;
+    for (BatchId id : ids) {
+      if (batches.remove(id) != null) {
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
+  private static BatchInfo with(BatchInfo info, Map<Stage, Instant> times, Instant completedAt) {
+    return BatchInfo.of(
+        info.id(), info.expectedRecords(), info.openedAt(), info.attributes(), times, completedAt);
+  }
+
+  @Override
+  public String toString() {
+    return "InMemoryTrackerStore{batches=" + batches.size() + "}";
+  }
+}

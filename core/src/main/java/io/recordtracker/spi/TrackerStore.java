@@ -1,0 +1,78 @@
+package io.recordtracker.spi;
+
+import io.recordtracker.BatchConflictException;
+import io.recordtracker.BatchId;
+import io.recordtracker.BatchInfo;
+import io.recordtracker.BatchQuery;
+import io.recordtracker.Stage;
+import io.recordtracker.TrackerStoreException;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import org.roaringbitmap.RoaringBitmap;
+
+/**
+ * Where a tracker keeps batches and marks. One store may be shared by many trackers in many
+ * processes; every method must be safe to call from several threads at once.
+ *
+ * <p>The marks of a (batch, stage) are a grow-only set: {@link #merge} is a union, so it is
+ * commutative, associative and idempotent, and writers never need to read what is stored or lock
+ * each other. A store proves itself by passing the contract suite {@code
+ * io.recordtracker.spi.TrackerStoreContractTest} shipped in core's test-jar.
+ *
+ * <p>Any method may throw {@link TrackerStoreException} when the underlying storage fails; the
+ * tracker keeps unmerged marks and retries.
+ */
+public interface TrackerStore extends AutoCloseable {
+
+  /**
+   * Creates the batch if it does not exist and returns the batch as stored. If it exists with the
+   * same expected record count, the stored batch is returned unchanged (its attributes and
+   * opened-at stay as first written).
+   *
+   * @throws BatchConflictException if it exists with a different expected record count
+   */
+  BatchInfo openBatch(BatchInfo batch);
+
+  /** The batch with id {@code id}, if it exists. */
+  Optional<BatchInfo> findBatch(BatchId id);
+
+  /**
+   * Unions each delta into the stored marks of its (batch, stage) and advances the stage's
+   * last-marked time to the delta's {@code markedAt} if later. Deltas of batches that no longer
+   * exist (purged meanwhile) are ignored. When this returns, the marks are durable.
+   */
+  void merge(List<MarkDelta> deltas);
+
+  /**
+   * The union of everything merged into ({@code batch}, {@code stage}); an empty bitmap if nothing
+   * was, or if the batch does not exist. The caller owns the returned bitmap.
+   */
+  RoaringBitmap load(BatchId batch, Stage stage);
+
+  /** The batches matching {@code query}, newest opened first, paged by the query's limit. */
+  List<BatchInfo> batches(BatchQuery query);
+
+  /**
+   * Records that the batch was found complete at {@code at}, unless a completion is already
+   * recorded. Does nothing for a batch that does not exist.
+   */
+  void recordCompletion(BatchId batch, Instant at);
+
+  /**
+   * Deletes the batches and all their marks; ids that do not exist are skipped.
+   *
+   * @return how many batches were deleted
+   */
+  int delete(Collection<BatchId> batches);
+
+  /** Releases what the store holds; the default does nothing. Never closes a caller's pool. */
+  @Override
+  default void close() {}
+
+  /** A new, empty store that keeps everything in this JVM's memory. */
+  static TrackerStore inMemory() {
+    return new InMemoryTrackerStore();
+  }
+}
