@@ -1,0 +1,377 @@
+package io.recordtracker.spi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.recordtracker.BatchConflictException;
+import io.recordtracker.BatchId;
+import io.recordtracker.BatchInfo;
+import io.recordtracker.BatchQuery;
+import io.recordtracker.Stage;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.roaringbitmap.RoaringBitmap;
+
+/**
+ * The contract every {@link TrackerStore} must pass. A store's test extends this class and
+ * implements {@link #createStore()}; see {@code InMemoryTrackerStoreTest} for the few lines it
+ * takes. Each test uses batch ids of its own, so a store may be shared across tests or not.
+ */
+public abstract class TrackerStoreContractTest {
+
+  /** A base instant with microsecond precision, which every supported database keeps exactly. */
+  protected static final Instant T0 = Instant.parse("2026-11-25T10:15:30.123456Z");
+
+  protected TrackerStore store;
+
+  /** A store to test; called before each test. It may hold data of earlier tests. */
+  protected abstract TrackerStore createStore() throws Exception;
+
+  /** Releases what {@link #createStore()} made; the default closes the store. */
+  protected void releaseStore(TrackerStore store) throws Exception {
+    store.close();
+  }
+
+  @BeforeEach
+  void setUpStore() throws Exception {
+    store = createStore();
+  }
+
+  @AfterEach
+  void tearDownStore() throws Exception {
+    releaseStore(store);
+  }
+
+  /** A batch id no other test (or earlier run on the same database) uses. */
+  protected static BatchId newBatchId() {
+    return BatchId.generate();
+  }
+
+  protected static RoaringBitmap bitmap(int... records) {
+    return RoaringBitmap.bitmapOf(records);
+  }
+
+  protected static MarkDelta delta(BatchId id, Stage stage, RoaringBitmap marks, Instant at) {
+    return new MarkDelta(id, stage, marks, at);
+  }
+
+  @Test
+  void open_creates_batch_and_find_returns_it() {
+    BatchId id = newBatchId();
+    BatchInfo opened =
+        store.openBatch(BatchInfo.of(id, 486_000, T0, Map.of("file", "customers.edi", "c", "x")));
+
+    assertThat(opened.id()).isEqualTo(id);
+    assertThat(opened.expectedRecords()).isEqualTo(486_000);
+    assertThat(opened.openedAt()).isEqualTo(T0);
+    assertThat(opened.attributes()).isEqualTo(Map.of("file", "customers.edi", "c", "x"));
+    assertThat(opened.lastMarkedAt()).isEmpty();
+    assertThat(opened.completedAt()).isEmpty();
+    assertThat(store.findBatch(id)).contains(opened);
+  }
+
+  @Test
+  void open_again_with_same_count_returns_stored_batch_unchanged() {
+    BatchId id = newBatchId();
+    BatchInfo first = store.openBatch(BatchInfo.of(id, 10, T0, Map.of("file", "a")));
+    BatchInfo again =
+        store.openBatch(BatchInfo.of(id, 10, T0.plusSeconds(60), Map.of("file", "b")));
+
+    assertThat(again).isEqualTo(first);
+    assertThat(store.findBatch(id)).contains(first);
+  }
+
+  @Test
+  void open_again_with_other_count_conflicts_and_changes_nothing() {
+    BatchId id = newBatchId();
+    BatchInfo first = store.openBatch(BatchInfo.of(id, 10, T0, Map.of()));
+
+    assertThatThrownBy(() -> store.openBatch(BatchInfo.of(id, 11, T0, Map.of())))
+        .isInstanceOf(BatchConflictException.class)
+        .hasMessageContaining(id.value())
+        .hasMessageContaining("10")
+        .hasMessageContaining("11");
+    assertThat(store.findBatch(id)).contains(first);
+  }
+
+  @Test
+  void empty_batch_can_be_opened() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 0, T0, Map.of()));
+    assertThat(store.findBatch(id).orElseThrow().expectedRecords()).isZero();
+    assertThat(store.load(id, Stage.SENT).isEmpty()).isTrue();
+  }
+
+  @Test
+  void unknown_batch_is_absent_and_has_no_marks() {
+    BatchId id = newBatchId();
+    assertThat(store.findBatch(id)).isEmpty();
+    assertThat(store.load(id, Stage.SENT).isEmpty()).isTrue();
+  }
+
+  @Test
+  void merge_into_unknown_batch_is_ignored() {
+    BatchId unknown = newBatchId();
+    store.merge(List.of(delta(unknown, Stage.SENT, bitmap(1, 2, 3), T0)));
+    assertThat(store.findBatch(unknown)).isEmpty();
+    assertThat(store.load(unknown, Stage.SENT).isEmpty()).isTrue();
+  }
+
+  @Test
+  void merge_is_a_union_and_idempotent() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 1_000, T0, Map.of()));
+
+    store.merge(List.of(delta(id, Stage.SENT, bitmap(1, 2, 3), T0)));
+    store.merge(List.of(delta(id, Stage.SENT, bitmap(3, 4, 999), T0)));
+    store.merge(List.of(delta(id, Stage.SENT, bitmap(1, 2, 3), T0)));
+
+    assertThat(store.load(id, Stage.SENT)).isEqualTo(bitmap(1, 2, 3, 4, 999));
+    assertThat(store.load(id, Stage.PROCESSED).isEmpty()).isTrue();
+  }
+
+  @Test
+  void merge_does_not_modify_the_delta() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 100, T0, Map.of()));
+    store.merge(List.of(delta(id, Stage.SENT, bitmap(50), T0)));
+    RoaringBitmap delta = bitmap(1, 2);
+    store.merge(List.of(delta(id, Stage.SENT, delta, T0)));
+    assertThat(delta).isEqualTo(bitmap(1, 2));
+  }
+
+  @Test
+  void loaded_bitmap_belongs_to_the_caller() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 100, T0, Map.of()));
+    store.merge(List.of(delta(id, Stage.SENT, bitmap(1), T0)));
+    store.load(id, Stage.SENT).add(50);
+    assertThat(store.load(id, Stage.SENT)).isEqualTo(bitmap(1));
+  }
+
+  @Test
+  void one_merge_call_may_carry_several_batches_and_stages() {
+    BatchId a = newBatchId();
+    BatchId b = newBatchId();
+    store.openBatch(BatchInfo.of(a, 100, T0, Map.of()));
+    store.openBatch(BatchInfo.of(b, 100, T0, Map.of()));
+    Stage received = Stage.of("received");
+
+    store.merge(
+        List.of(
+            delta(a, Stage.SENT, bitmap(1, 2), T0),
+            delta(a, received, bitmap(2), T0),
+            delta(b, Stage.PROCESSED, bitmap(7), T0),
+            delta(a, Stage.SENT, bitmap(3), T0)));
+
+    assertThat(store.load(a, Stage.SENT)).isEqualTo(bitmap(1, 2, 3));
+    assertThat(store.load(a, received)).isEqualTo(bitmap(2));
+    assertThat(store.load(b, Stage.PROCESSED)).isEqualTo(bitmap(7));
+    assertThat(store.load(b, Stage.SENT).isEmpty()).isTrue();
+  }
+
+  @Test
+  void custom_stages_are_kept_apart() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 100, T0, Map.of()));
+    Stage received = Stage.of("received");
+    Stage acked = Stage.of("acknowledged");
+    store.merge(List.of(delta(id, received, bitmap(5, 6), T0)));
+    store.merge(List.of(delta(id, acked, bitmap(6, 7), T0)));
+
+    assertThat(store.load(id, received)).isEqualTo(bitmap(5, 6));
+    assertThat(store.load(id, acked)).isEqualTo(bitmap(6, 7));
+    assertThat(store.load(id, Stage.of("RECEIVED"))).isEqualTo(bitmap(5, 6));
+  }
+
+  @Test
+  void merge_advances_last_marked_time_per_stage_and_never_back() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 100, T0, Map.of()));
+    Instant t1 = T0.plusSeconds(10);
+    Instant t2 = T0.plusSeconds(20);
+
+    store.merge(List.of(delta(id, Stage.SENT, bitmap(1), t2)));
+    store.merge(List.of(delta(id, Stage.SENT, bitmap(2), t1)));
+    store.merge(List.of(delta(id, Stage.PROCESSED, bitmap(1), t1)));
+
+    BatchInfo info = store.findBatch(id).orElseThrow();
+    assertThat(info.lastMarkedAt()).isEqualTo(Map.of(Stage.SENT, t2, Stage.PROCESSED, t1));
+  }
+
+  @Test
+  void bitmaps_of_millions_of_records_round_trip() {
+    BatchId id = newBatchId();
+    int n = 10_000_000;
+    store.openBatch(BatchInfo.of(id, n, T0, Map.of()));
+    RoaringBitmap sent = new RoaringBitmap();
+    sent.add(0L, n);
+    RoaringBitmap processed = new RoaringBitmap();
+    Random random = new Random(42);
+    for (int i = 0; i < n; i++) {
+      if (random.nextInt(100) != 0) {
+        processed.add(i);
+      }
+    }
+    processed.runOptimize();
+    store.merge(List.of(delta(id, Stage.SENT, sent, T0)));
+    store.merge(List.of(delta(id, Stage.PROCESSED, processed, T0)));
+
+    assertThat(store.load(id, Stage.SENT)).isEqualTo(sent);
+    assertThat(store.load(id, Stage.PROCESSED)).isEqualTo(processed);
+  }
+
+  @Test
+  void many_threads_merging_at_once_lose_nothing() throws Exception {
+    BatchId id = newBatchId();
+    int n = 200_000;
+    store.openBatch(BatchInfo.of(id, n, T0, Map.of()));
+    int threads = 8;
+    int rounds = 40;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    RoaringBitmap expected = new RoaringBitmap();
+    List<Future<?>> futures = new ArrayList<>();
+    try {
+      for (int t = 0; t < threads; t++) {
+        List<RoaringBitmap> deltas = new ArrayList<>();
+        Random random = new Random(t);
+        for (int r = 0; r < rounds; r++) {
+          RoaringBitmap d = new RoaringBitmap();
+          int start = random.nextInt(n - 1000);
+          d.add((long) start, start + 1 + random.nextInt(999));
+          for (int k = 0; k < 50; k++) {
+            d.add(random.nextInt(n));
+          }
+          deltas.add(d);
+          expected.or(d);
+        }
+        futures.add(
+            pool.submit(
+                () -> {
+                  for (RoaringBitmap d : deltas) {
+                    store.merge(List.of(delta(id, Stage.PROCESSED, d, T0)));
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> f : futures) {
+        f.get(2, TimeUnit.MINUTES);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(store.load(id, Stage.PROCESSED)).isEqualTo(expected);
+  }
+
+  @Test
+  void record_completion_is_kept_once() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 1, T0, Map.of()));
+    store.recordCompletion(id, T0.plusSeconds(5));
+    store.recordCompletion(id, T0.plusSeconds(9));
+    store.recordCompletion(newBatchId(), T0); // unknown: ignored
+
+    assertThat(store.findBatch(id).orElseThrow().completedAt()).contains(T0.plusSeconds(5));
+  }
+
+  @Test
+  void batches_filter_by_opened_time_attributes_and_completion_newest_first() {
+    String tag = newBatchId().value(); // isolates this test's batches from others in the store
+    BatchId old = newBatchId();
+    BatchId mid = newBatchId();
+    BatchId recent = newBatchId();
+    store.openBatch(BatchInfo.of(old, 5, T0, Map.of("tag", tag, "customer", "acme")));
+    store.openBatch(BatchInfo.of(mid, 5, T0.plusSeconds(60), Map.of("tag", tag)));
+    store.openBatch(
+        BatchInfo.of(recent, 5, T0.plusSeconds(120), Map.of("tag", tag, "customer", "acme")));
+    store.recordCompletion(mid, T0.plusSeconds(90));
+
+    BatchQuery.Builder mine = BatchQuery.builder().attribute("tag", tag);
+    assertThat(ids(store.batches(mine.build()))).containsExactly(recent, mid, old);
+    assertThat(ids(store.batches(mine.build().toBuilder().attribute("customer", "acme").build())))
+        .containsExactly(recent, old);
+    assertThat(ids(store.batches(mine.build().toBuilder().incompleteOnly().build())))
+        .containsExactly(recent, old);
+    assertThat(
+            ids(
+                store.batches(
+                    mine.build().toBuilder().completion(BatchQuery.Completion.COMPLETE).build())))
+        .containsExactly(mid);
+    assertThat(
+            ids(
+                store.batches(
+                    mine.build().toBuilder()
+                        .openedAfter(T0.plusSeconds(60))
+                        .openedBefore(T0.plusSeconds(120))
+                        .build())))
+        .containsExactly(mid);
+    assertThat(ids(store.batches(mine.build().toBuilder().limit(2).build())))
+        .containsExactly(recent, mid);
+    assertThat(ids(store.batches(mine.build().toBuilder().limit(2).offset(2).build())))
+        .containsExactly(old);
+  }
+
+  @Test
+  void batches_filter_by_recent_marks() {
+    String tag = newBatchId().value();
+    BatchId quiet = newBatchId();
+    BatchId busy = newBatchId();
+    store.openBatch(BatchInfo.of(quiet, 5, T0, Map.of("tag", tag)));
+    store.openBatch(BatchInfo.of(busy, 5, T0, Map.of("tag", tag)));
+    store.merge(List.of(delta(quiet, Stage.SENT, bitmap(1), T0.plusSeconds(10))));
+    store.merge(List.of(delta(busy, Stage.SENT, bitmap(1), T0.plusSeconds(10))));
+    store.merge(List.of(delta(busy, Stage.PROCESSED, bitmap(1), T0.plusSeconds(100))));
+
+    BatchQuery recent =
+        BatchQuery.builder().attribute("tag", tag).markedAfter(T0.plusSeconds(50)).build();
+    assertThat(ids(store.batches(recent))).containsExactly(busy);
+  }
+
+  @Test
+  void delete_removes_batches_and_their_marks() {
+    BatchId gone = newBatchId();
+    BatchId kept = newBatchId();
+    store.openBatch(BatchInfo.of(gone, 10, T0, Map.of("file", "f")));
+    store.openBatch(BatchInfo.of(kept, 10, T0, Map.of()));
+    store.merge(List.of(delta(gone, Stage.SENT, bitmap(1, 2), T0)));
+    store.merge(List.of(delta(kept, Stage.SENT, bitmap(3), T0)));
+
+    assertThat(store.delete(List.of(gone, newBatchId()))).isEqualTo(1);
+
+    assertThat(store.findBatch(gone)).isEmpty();
+    assertThat(store.load(gone, Stage.SENT).isEmpty()).isTrue();
+    assertThat(store.load(kept, Stage.SENT)).isEqualTo(bitmap(3));
+    // The id can be used again, from scratch.
+    store.openBatch(BatchInfo.of(gone, 20, T0, Map.of()));
+    assertThat(store.load(gone, Stage.SENT).isEmpty()).isTrue();
+  }
+
+  @Test
+  void times_keep_microsecond_precision_in_utc() {
+    BatchId id = newBatchId();
+    Instant opened = T0.truncatedTo(ChronoUnit.MICROS);
+    store.openBatch(BatchInfo.of(id, 5, opened, Map.of()));
+    Instant marked = opened.plusMillis(1234);
+    store.merge(List.of(delta(id, Stage.SENT, bitmap(0), marked)));
+    BatchInfo info = store.findBatch(id).orElseThrow();
+    assertThat(info.openedAt()).isEqualTo(opened);
+    assertThat(info.lastMarkedAt(Stage.SENT)).contains(marked);
+  }
+
+  private static List<BatchId> ids(List<BatchInfo> batches) {
+    List<BatchId> ids = new ArrayList<>();
+    batches.forEach(b -> ids.add(b.id()));
+    return ids;
+  }
+}
