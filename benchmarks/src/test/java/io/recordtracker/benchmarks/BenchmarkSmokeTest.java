@@ -1,0 +1,69 @@
+package io.recordtracker.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Runs every JMH benchmark once, in this JVM, at the smallest sizes, so that the benchmarks keep
+ * compiling, set up and run in every build. Measures nothing: a 50 ms iteration on a shared CI
+ * machine says nothing about speed.
+ */
+class BenchmarkSmokeTest {
+
+  /** Every benchmark method of the module; a new one must be added here to be smoke-tested. */
+  private static final List<String> BENCHMARKS =
+      List.of(
+          "IntArrayMarkBenchmark.randomRecords",
+          "MarkBenchmark.randomOrder",
+          "MarkBenchmark.sequential",
+          "MarkBenchmark.sequentialTwoThreads",
+          "RangeMarkBenchmark.range",
+          "ReconcileBenchmark.bitSet",
+          "ReconcileBenchmark.tracker");
+
+  @Test
+  void every_in_memory_benchmark_runs_at_the_smallest_size() throws Exception {
+    Options options =
+        smallest()
+            .include(
+                "io\\.recordtracker\\.benchmarks\\.(Mark|RangeMark|IntArrayMark|Reconcile)"
+                    + "Benchmark\\.")
+            .build();
+
+    Collection<RunResult> results = new Runner(options).run();
+
+    TreeSet<String> ran = new TreeSet<>();
+    for (RunResult result : results) {
+      String name = result.getParams().getBenchmark();
+      ran.add(name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1));
+      assertThat(result.getPrimaryResult().getScore()).as(name).isPositive().isFinite();
+    }
+    assertThat(ran).containsExactlyInAnyOrderElementsOf(BENCHMARKS);
+    // Reconcile: 6 patterns x 2 methods; marking: 3 + 2 ranges + 1 array.
+    assertThat(results).hasSize(12 + 3 + 2 + 1);
+  }
+
+  static OptionsBuilder smallest() {
+    OptionsBuilder b = new OptionsBuilder();
+    b.forks(0)
+        .warmupIterations(0)
+        .measurementIterations(1)
+        .measurementTime(TimeValue.milliseconds(50))
+        .timeUnit(TimeUnit.MICROSECONDS)
+        .shouldFailOnError(true)
+        .param("batchSize", "100000")
+        .param("rangeSize", "1", "1000")
+        .param("arraySize", "10000");
+    return b;
+  }
+}
