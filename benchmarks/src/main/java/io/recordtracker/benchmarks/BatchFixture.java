@@ -34,6 +34,24 @@ final class BatchFixture {
     }
   }
 
+  /**
+   * The set records of {@code records}, cut in chunks of {@code chunk} consecutive record numbers
+   * (the last chunk may be shorter): chunk {@code i} holds the set records of {@code i*chunk ..
+   * (i+1)*chunk-1}, ascending; a chunk with none is empty.
+   */
+  static int[][] chunks(BitSet records, int batchSize, int chunk) {
+    int n = (batchSize + chunk - 1) / chunk;
+    int[][] out = new int[n][];
+    for (int i = 0; i < n; i++) {
+      int from = i * chunk;
+      out[i] =
+          records.get(from, Math.min(batchSize, from + chunk)).stream()
+              .map(r -> r + from)
+              .toArray();
+    }
+    return out;
+  }
+
   /** A random permutation of 0 .. n-1 (Fisher-Yates, fixed seed). */
   static int[] shuffled(int n, long seed) {
     int[] a = new int[n];

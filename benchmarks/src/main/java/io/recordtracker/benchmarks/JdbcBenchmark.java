@@ -1,0 +1,123 @@
+package io.recordtracker.benchmarks;
+
+import io.recordtracker.BatchId;
+import io.recordtracker.Reconciliation;
+import io.recordtracker.RecordTracker;
+import io.recordtracker.jdbc.JdbcTrackerStore;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Flush and reconcile through {@link JdbcTrackerStore} on H2 (in memory) and PostgreSQL (embedded,
+ * or the server at {@code $RECORDTRACKER_PG_URL}), with a HikariCP pool.
+ *
+ * <ul>
+ *   <li>{@code reconcile}: a batch of {@code batchSize} records, all sent, processed but for {@code
+ *       pattern}'s holes, written in setup; each call loads both stages from the database and
+ *       reconciles them.
+ *   <li>{@code flushChunk}: marks the next {@code chunk} records of a second batch processed (less
+ *       the pattern's holes, as one {@code int[]}) and calls {@code flush()}, which appends one
+ *       delta row and returns when it is committed. The store's background compaction folds the
+ *       rows as they accumulate, as it would in production.
+ * </ul>
+ *
+ * The tracker's own background flushing is turned off (hour-long interval, no threshold), so only
+ * the measured {@code flush()} writes.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 4, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(2)
+public class JdbcBenchmark {
+
+  static final String TABLE_PREFIX = "rtbench_jmh_";
+
+  /** One database, one tracker on it, a prepared batch to reconcile and a batch to flush into. */
+  @State(Scope.Benchmark)
+  public static class Store {
+    @Param({"h2", "postgres"})
+    public String database;
+
+    @Param({"1000000", "10000000"})
+    public int batchSize;
+
+    @Param({"RANDOM_1PCT_PLUS_GAP"})
+    public GapPattern pattern;
+
+    @Param({"10000"})
+    public int chunk;
+
+    BenchDatabase db;
+    RecordTracker tracker;
+    BatchId reconciled;
+    BatchId flushed;
+    int[][] chunks;
+    int nextChunk;
+
+    @Setup(Level.Trial)
+    public void open() {
+      db = BenchDatabase.open(database);
+      db.dropTablesStartingWith(TABLE_PREFIX);
+      JdbcTrackerStore store =
+          JdbcTrackerStore.builder(db.dataSource()).tablePrefix(TABLE_PREFIX).build();
+      tracker =
+          RecordTracker.builder()
+              .store(store)
+              .flushInterval(Duration.ofHours(1))
+              .flushThreshold(Integer.MAX_VALUE)
+              .maxBufferedRecords(Long.MAX_VALUE)
+              .build();
+      reconciled = BatchFixture.newBatchId("jdbc-reconcile");
+      BatchFixture.sentAndProcessed(tracker, reconciled, batchSize, pattern);
+      long expected = pattern.holes(batchSize).cardinality();
+      long found = tracker.reconcile(reconciled).missingCount();
+      if (found != expected) {
+        throw new IllegalStateException(found + " missing, expected " + expected);
+      }
+      flushed = BatchFixture.newBatchId("jdbc-flush");
+      tracker.openBatch(flushed, batchSize);
+      chunks = BatchFixture.chunks(pattern.processed(batchSize), batchSize, chunk);
+    }
+
+    @TearDown(Level.Trial)
+    public void close() {
+      try {
+        tracker.close();
+        db.dropTablesStartingWith(TABLE_PREFIX);
+      } finally {
+        db.close();
+      }
+    }
+  }
+
+  /** Loads both stages of the prepared batch from the database and reconciles them. */
+  @Benchmark
+  public Reconciliation reconcile(Store s) {
+    return s.tracker.reconcile(s.reconciled);
+  }
+
+  /** Marks one chunk processed and makes it durable: one delta row, one commit. */
+  @Benchmark
+  public void flushChunk(Store s) {
+    int[] records = s.chunks[s.nextChunk];
+    s.nextChunk = (s.nextChunk + 1) % s.chunks.length;
+    if (records.length > 0) {
+      s.tracker.markProcessed(s.flushed, records);
+    }
+    s.tracker.flush();
+  }
+}
