@@ -24,6 +24,8 @@ class BenchmarkSmokeTest {
   private static final List<String> BENCHMARKS =
       List.of(
           "IntArrayMarkBenchmark.randomRecords",
+          "JdbcBenchmark.flushChunk",
+          "JdbcBenchmark.reconcile",
           "MarkBenchmark.randomOrder",
           "MarkBenchmark.sequential",
           "MarkBenchmark.sequentialTwoThreads",
@@ -32,13 +34,8 @@ class BenchmarkSmokeTest {
           "ReconcileBenchmark.tracker");
 
   @Test
-  void every_in_memory_benchmark_runs_at_the_smallest_size() throws Exception {
-    Options options =
-        smallest()
-            .include(
-                "io\\.recordtracker\\.benchmarks\\.(Mark|RangeMark|IntArrayMark|Reconcile)"
-                    + "Benchmark\\.")
-            .build();
+  void every_benchmark_runs_at_the_smallest_size() throws Exception {
+    Options options = smallest().include("io\\.recordtracker\\.benchmarks\\.").build();
 
     Collection<RunResult> results = new Runner(options).run();
 
@@ -49,8 +46,8 @@ class BenchmarkSmokeTest {
       assertThat(result.getPrimaryResult().getScore()).as(name).isPositive().isFinite();
     }
     assertThat(ran).containsExactlyInAnyOrderElementsOf(BENCHMARKS);
-    // Reconcile: 6 patterns x 2 methods; marking: 3 + 2 ranges + 1 array.
-    assertThat(results).hasSize(12 + 3 + 2 + 1);
+    // Reconcile: 6 patterns x 2 methods; marking: 3 + 2 ranges + 1 array; JDBC: 2 databases x 2.
+    assertThat(results).hasSize(12 + 3 + 2 + 1 + 4);
   }
 
   static OptionsBuilder smallest() {
@@ -63,7 +60,8 @@ class BenchmarkSmokeTest {
         .shouldFailOnError(true)
         .param("batchSize", "100000")
         .param("rangeSize", "1", "1000")
-        .param("arraySize", "10000");
+        .param("arraySize", "10000")
+        .param("chunk", "10000");
     return b;
   }
 }
