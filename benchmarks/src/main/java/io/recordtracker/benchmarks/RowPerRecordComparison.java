@@ -56,7 +56,7 @@ import org.postgresql.copy.CopyManager;
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.recordtracker.benchmarks.RowPerRecordComparison \
- *     [--records 10000000] [--pattern RANDOM_1PCT_PLUS_GAP] [--chunk 10000] [--runs 3]
+ *     [--records 10000000] [--pattern RANDOM_1PCT_PLUS_GAP] [--chunk 10000] [--runs 5]
  * </pre>
  *
  * PostgreSQL: the server at {@code $RECORDTRACKER_PG_URL} if set, otherwise an embedded one. Its
@@ -83,7 +83,7 @@ public final class RowPerRecordComparison {
     int records = 10_000_000;
     GapPattern pattern = GapPattern.RANDOM_1PCT_PLUS_GAP;
     int chunk = 10_000;
-    int runs = 3;
+    int runs = 5;
     boolean warmUp = true;
 
     /** Applied to the tracker's answer before the check; only tests change it. */
