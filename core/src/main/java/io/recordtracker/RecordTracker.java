@@ -330,7 +330,9 @@ public final class RecordTracker implements AutoCloseable {
     if (records.length == 0) {
       return;
     }
-    RoaringBitmap bitmap = RoaringBitmap.bitmapOf(records);
+    // bitmapOfUnordered radix-sorts by container key first: several times faster than adding random
+    // values one by one into growing array containers.
+    RoaringBitmap bitmap = RoaringBitmap.bitmapOfUnordered(records);
     awaitRoom();
     long added;
     while ((added = state.buffer(stage).add(bitmap, buffers)) < 0) {
