@@ -816,18 +816,16 @@ public final class JdbcTrackerStore implements TrackerStore {
         }
         return;
       } catch (SQLException e) {
-        // Another process creating the same tables at the same moment can make DDL fail once.
-        if (attempt >= ATTEMPTS || !(SqlFailures.isRetryable(e) || isAlreadyExists(e))) {
+        // Another process creating the same tables at the same moment can make DDL fail (H2:
+        // "object already exists" from a racing CREATE INDEX IF NOT EXISTS); the DDL is
+        // idempotent, so try again unless the database is unreachable or refuses us.
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (attempt >= ATTEMPTS || state.startsWith("08") || state.startsWith("28")) {
           throw failures.translate("creating tables from " + dialect.ddlResource(), e);
         }
         pause(attempt);
       }
     }
-  }
-
-  private static boolean isAlreadyExists(SQLException e) {
-    String state = e.getSQLState() == null ? "" : e.getSQLState();
-    return state.equals("42P07") || state.equals("42S01") || state.equals("42P06");
   }
 
   /** The dialect's DDL statements with the prefix filled in. */
@@ -855,6 +853,15 @@ public final class JdbcTrackerStore implements TrackerStore {
       }
     }
     return statements;
+  }
+
+  private boolean schemaPresent() {
+    try {
+      verifySchema();
+      return true;
+    } catch (TrackerStoreException e) {
+      return false;
+    }
   }
 
   /** Checks that every table and column the store uses is there, with one query per table. */
@@ -982,7 +989,9 @@ public final class JdbcTrackerStore implements TrackerStore {
           dialect != null ? " (set explicitly)" : "");
       JdbcTrackerStore store = new JdbcTrackerStore(this, chosen);
       try {
-        if (createSchema) {
+        // DDL only when something is missing: even an idempotent CREATE INDEX or ALTER TABLE
+        // takes table locks that would stall (or deadlock with) other processes' writes.
+        if (createSchema && !store.schemaPresent()) {
           store.createSchema();
         }
         store.verifySchema();
