@@ -424,8 +424,10 @@ public final class JdbcTrackerStore implements TrackerStore {
         c -> {
           try (PreparedStatement ps = c.prepareStatement(insertMarks)) {
             for (int i = 0; i < keys.size(); i++) {
-              bindMarks(ps, keys.get(i), blobs.get(i));
-              addOrRun(ps);
+              if (!marks.get(keys.get(i)).isEmpty()) { // an empty delta only advances the time
+                bindMarks(ps, keys.get(i), blobs.get(i));
+                addOrRun(ps);
+              }
             }
             runBatch(ps);
           }
