@@ -345,8 +345,9 @@ public final class JdbcTrackerStore implements TrackerStore {
   public void recordCompletion(BatchId batch, Instant at) {
     Objects.requireNonNull(batch, "batch must not be null");
     Objects.requireNonNull(at, "at must not be null");
-    withConnection(
+    inTransaction( // a transaction, so that a pool handing out non-autocommit connections works
         "record completion of batch " + batch,
+        true,
         c -> {
           try (PreparedStatement ps = c.prepareStatement(completeBatch)) {
             ps.setObject(1, utc(micros(at)));
@@ -711,7 +712,10 @@ public final class JdbcTrackerStore implements TrackerStore {
     }
   }
 
-  /** Stops the background compaction thread. The DataSource is left open. */
+  /**
+   * Stops the background compaction thread. The DataSource is left open, and the store keeps
+   * working for anyone still holding it, without automatic compaction.
+   */
   @Override
   public void close() {
     compactor.close();
