@@ -24,13 +24,16 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -84,8 +87,7 @@ public final class JdbcTrackerStore implements TrackerStore {
   private static final int ATTEMPTS = 4;
 
   /** Dialect choices already logged at INFO, so a JVM building many stores logs each once. */
-  private static final java.util.Set<String> ANNOUNCED =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final Set<String> ANNOUNCED = ConcurrentHashMap.newKeySet();
 
   private static final int MAX_FOLDED_ROWS = 10_000;
   private static final int IN_CHUNK = 500;
@@ -95,7 +97,6 @@ public final class JdbcTrackerStore implements TrackerStore {
   private final DataSource dataSource;
   private final String prefix;
   private final JdbcDialect dialect;
-  private final int compactionThreshold;
   private final SqlFailures failures;
   private final Compactor compactor;
 
@@ -113,7 +114,6 @@ public final class JdbcTrackerStore implements TrackerStore {
     this.dataSource = b.dataSource;
     this.prefix = b.tablePrefix;
     this.dialect = dialect;
-    this.compactionThreshold = b.compactionThreshold;
     this.failures = new SqlFailures(prefix, dialect.ddlResource());
     String p = prefix;
     this.insertMarks = dialect.insertMarks(p);
@@ -138,7 +138,7 @@ public final class JdbcTrackerStore implements TrackerStore {
     this.foldRows = loadMarks + " ORDER BY m.id LIMIT " + MAX_FOLDED_ROWS;
     this.completeBatch =
         "UPDATE " + p + "batch SET completed_at = ? WHERE batch_id = ? AND completed_at IS NULL";
-    this.compactor = new Compactor(compactionThreshold, this::foldQuietly);
+    this.compactor = new Compactor(b.compactionThreshold, this::foldQuietly);
   }
 
   /**
@@ -799,7 +799,7 @@ public final class JdbcTrackerStore implements TrackerStore {
   }
 
   private static String placeholders(int n) {
-    return String.join(", ", java.util.Collections.nCopies(n, "?"));
+    return String.join(", ", Collections.nCopies(n, "?"));
   }
 
   private static Instant micros(Instant instant) {
