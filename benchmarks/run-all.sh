@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs every benchmark of BENCHMARKS.md with its committed settings and writes the results
 # (JMH JSON and text, the size table, the comparison, and `uptime` before and after each
-# part) to benchmarks/results/. Build first: mvn -B -pl benchmarks -am package -DskipTests
+# part) to benchmarks/results/, or to $RESULTS_DIR if set.
+# Build first: mvn -B -pl benchmarks -am package -DskipTests
 # Takes about 30 minutes on 2 cores. Extra JMH arguments (e.g. -p batchSize=100000000) are
 # passed to every JMH part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jar=benchmarks/target/benchmarks.jar
-out=benchmarks/results
+out=${RESULTS_DIR:-benchmarks/results}
 mkdir -p "$out"
 [ -f "$jar" ] || { echo "missing $jar: build it first" >&2; exit 1; }
 

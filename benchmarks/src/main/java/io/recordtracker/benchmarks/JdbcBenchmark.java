@@ -2,9 +2,11 @@ package io.recordtracker.benchmarks;
 
 import io.recordtracker.BatchId;
 import io.recordtracker.Reconciliation;
+import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.time.Duration;
+import java.util.BitSet;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -26,8 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@code reconcile}: a batch of {@code batchSize} records, all sent, processed but for {@code
- *       pattern}'s holes, written in setup; each call loads both stages from the database and
- *       reconciles them.
+ *       pattern}'s holes, written in setup in {@code deltaRows} flushes; each call loads both
+ *       stages from the database and reconciles them.
  *   <li>{@code flushChunk}: marks the next {@code chunk} records of a second batch processed (less
  *       the pattern's holes, as one {@code int[]}) and calls {@code flush()}, which appends one
  *       delta row and returns when it is committed. The store's background compaction folds the
@@ -46,9 +48,87 @@ public class JdbcBenchmark {
 
   static final String TABLE_PREFIX = "rtbench_jmh_";
 
-  /** One database, one tracker on it, a prepared batch to reconcile and a batch to flush into. */
+  /** A tracker on {@link JdbcTrackerStore} that writes only when {@code flush()} is called. */
+  static RecordTracker tracker(BenchDatabase db) {
+    db.dropTablesStartingWith(TABLE_PREFIX);
+    JdbcTrackerStore store =
+        JdbcTrackerStore.builder(db.dataSource()).tablePrefix(TABLE_PREFIX).build();
+    return RecordTracker.builder()
+        .store(store)
+        .flushInterval(Duration.ofHours(1))
+        .flushThreshold(Integer.MAX_VALUE)
+        .maxBufferedRecords(Long.MAX_VALUE)
+        .build();
+  }
+
+  static void close(RecordTracker tracker, BenchDatabase db) {
+    try {
+      tracker.close();
+      db.dropTablesStartingWith(TABLE_PREFIX);
+    } finally {
+      db.close();
+    }
+  }
+
+  /**
+   * A batch to reconcile, written in setup: all sent (one delta row), processed but for the
+   * pattern's holes in {@code deltaRows} consecutive slices, one flush (one delta row) each. Below
+   * the store's compaction threshold (32 rows) the rows stay as written, so {@code deltaRows} = 10
+   * is a batch read while its deltas are not yet compacted.
+   */
   @State(Scope.Benchmark)
-  public static class Store {
+  public static class Prepared {
+    @Param({"h2", "postgres"})
+    public String database;
+
+    @Param({"1000000", "10000000"})
+    public int batchSize;
+
+    @Param({"RANDOM_1PCT_PLUS_GAP"})
+    public GapPattern pattern;
+
+    @Param({"1", "10"})
+    public int deltaRows;
+
+    BenchDatabase db;
+    RecordTracker tracker;
+    BatchId id;
+
+    @Setup(Level.Trial)
+    public void open() {
+      db = BenchDatabase.open(database);
+      tracker = tracker(db);
+      id = BatchFixture.newBatchId("jdbc-reconcile");
+      tracker.openBatch(id, batchSize);
+      tracker.markSent(id, RecordRange.of(0, batchSize - 1));
+      tracker.flush();
+      BitSet processed = pattern.processed(batchSize);
+      for (int i = 0; i < deltaRows; i++) {
+        int from = (int) ((long) batchSize * i / deltaRows);
+        int to = (int) ((long) batchSize * (i + 1) / deltaRows);
+        BitSet slice = new BitSet();
+        slice.or(processed);
+        slice.clear(0, from);
+        slice.clear(to, batchSize);
+        BatchFixture.markRuns(tracker, id, slice);
+        tracker.flush();
+      }
+      long expected = pattern.holes(batchSize).cardinality();
+      long found = tracker.reconcile(id).missingCount();
+      if (found != expected) {
+        throw new IllegalStateException(found + " missing, expected " + expected);
+      }
+    }
+
+    @TearDown(Level.Trial)
+    public void close() {
+      JdbcBenchmark.close(tracker, db);
+    }
+  }
+
+  /** A batch to flush chunks of processed marks into. */
+  @State(Scope.Benchmark)
+  public static class Flushing {
     @Param({"h2", "postgres"})
     public String database;
 
@@ -63,60 +143,38 @@ public class JdbcBenchmark {
 
     BenchDatabase db;
     RecordTracker tracker;
-    BatchId reconciled;
-    BatchId flushed;
+    BatchId id;
     int[][] chunks;
     int nextChunk;
 
     @Setup(Level.Trial)
     public void open() {
       db = BenchDatabase.open(database);
-      db.dropTablesStartingWith(TABLE_PREFIX);
-      JdbcTrackerStore store =
-          JdbcTrackerStore.builder(db.dataSource()).tablePrefix(TABLE_PREFIX).build();
-      tracker =
-          RecordTracker.builder()
-              .store(store)
-              .flushInterval(Duration.ofHours(1))
-              .flushThreshold(Integer.MAX_VALUE)
-              .maxBufferedRecords(Long.MAX_VALUE)
-              .build();
-      reconciled = BatchFixture.newBatchId("jdbc-reconcile");
-      BatchFixture.sentAndProcessed(tracker, reconciled, batchSize, pattern);
-      long expected = pattern.holes(batchSize).cardinality();
-      long found = tracker.reconcile(reconciled).missingCount();
-      if (found != expected) {
-        throw new IllegalStateException(found + " missing, expected " + expected);
-      }
-      flushed = BatchFixture.newBatchId("jdbc-flush");
-      tracker.openBatch(flushed, batchSize);
+      tracker = tracker(db);
+      id = BatchFixture.newBatchId("jdbc-flush");
+      tracker.openBatch(id, batchSize);
       chunks = BatchFixture.chunks(pattern.processed(batchSize), batchSize, chunk);
     }
 
     @TearDown(Level.Trial)
     public void close() {
-      try {
-        tracker.close();
-        db.dropTablesStartingWith(TABLE_PREFIX);
-      } finally {
-        db.close();
-      }
+      JdbcBenchmark.close(tracker, db);
     }
   }
 
   /** Loads both stages of the prepared batch from the database and reconciles them. */
   @Benchmark
-  public Reconciliation reconcile(Store s) {
-    return s.tracker.reconcile(s.reconciled);
+  public Reconciliation reconcile(Prepared s) {
+    return s.tracker.reconcile(s.id);
   }
 
   /** Marks one chunk processed and makes it durable: one delta row, one commit. */
   @Benchmark
-  public void flushChunk(Store s) {
+  public void flushChunk(Flushing s) {
     int[] records = s.chunks[s.nextChunk];
     s.nextChunk = (s.nextChunk + 1) % s.chunks.length;
     if (records.length > 0) {
-      s.tracker.markProcessed(s.flushed, records);
+      s.tracker.markProcessed(s.id, records);
     }
     s.tracker.flush();
   }

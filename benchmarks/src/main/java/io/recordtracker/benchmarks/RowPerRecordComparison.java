@@ -56,7 +56,7 @@ import org.postgresql.copy.CopyManager;
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.recordtracker.benchmarks.RowPerRecordComparison \
- *     [--records 10000000] [--pattern RANDOM_1PCT_PLUS_GAP] [--chunk 10000] [--runs 5]
+ *     [--records 10000000] [--pattern RANDOM_1PCT_PLUS_GAP] [--chunk 10000] [--runs 7]
  * </pre>
  *
  * PostgreSQL: the server at {@code $RECORDTRACKER_PG_URL} if set, otherwise an embedded one. Its
@@ -83,7 +83,7 @@ public final class RowPerRecordComparison {
     int records = 10_000_000;
     GapPattern pattern = GapPattern.RANDOM_1PCT_PLUS_GAP;
     int chunk = 10_000;
-    int runs = 5;
+    int runs = 7;
     boolean warmUp = true;
 
     /** Applied to the tracker's answer before the check; only tests change it. */
@@ -219,7 +219,8 @@ public final class RowPerRecordComparison {
       warm.records = Math.max(1, Math.min(config.records / 20, 500_000));
       warm.pattern = config.pattern;
       warm.chunk = config.chunk;
-      warm.runs = 1;
+      // Enough reconciles to JIT-compile the tracker's read path; the database warms its caches.
+      warm.runs = 20;
       out.printf(Locale.ROOT, "Warming up both designs on %,d records...%n", warm.records);
       BitSet warmProcessed = warm.pattern.processed(warm.records);
       rowDesign(warm, db, warmProcessed, BatchId.of("warmup-rows"));
