@@ -29,7 +29,11 @@ class RowPerRecordComparisonTest {
 
   @AfterAll
   static void stopDatabase() {
-    db.close();
+    try {
+      db.dropTablesStartingWith("rtcmp_"); // leave nothing behind on a shared server
+    } finally {
+      db.close();
+    }
   }
 
   private static RowPerRecordComparison.Config tiny() {
