@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * notifications and {@code blocks} for the layout) to a webhook URL. Mattermost, Rocket.Chat and
  * others that accept Slack's format take it too.
  *
- * <p>The message names the batch, its attributes (file name, ...), the stage pair, the counts, the
+ * <p>The message names the batch, its attributes (the file name first, from the attribute {@code
+ * file}, {@code fileName}, {@code file_name} or {@code filename}), the stage pair, the counts, the
  * first ranges of missing records and how long the batch has been overdue. Delivery:
  *
  * <ol>
@@ -66,6 +67,7 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
   private static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofMillis(500);
   private static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(10);
   private static final int DEFAULT_RANGES_SHOWN = 10;
+  private static final String FILE_KEYS = "file, fileName, file_name, filename";
   private static final int MAX_FIELDS = 10; // Slack's limit for a section's fields
   private static final JsonFactory JSON = new JsonFactory();
   private static final Logger log = LoggerFactory.getLogger(WebhookDiscrepancyListener.class);
@@ -353,11 +355,17 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
       fields.add(new String[] {"Never " + f.upstream(), Long.toString(r.absentUpstreamCount())});
     }
     fields.add(new String[] {resolved ? "Was overdue by" : "Overdue by", overdue});
+    String fileKey = fileKey(f.batch().attributes());
+    if (fileKey != null) {
+      fields.add(new String[] {fileKey, f.batch().attributes().get(fileKey)});
+    }
     for (Map.Entry<String, String> a : f.batch().attributes().entrySet()) {
       if (fields.size() == MAX_FIELDS) {
         break;
       }
-      fields.add(new String[] {a.getKey(), a.getValue()});
+      if (!a.getKey().equals(fileKey)) {
+        fields.add(new String[] {a.getKey(), a.getValue()});
+      }
     }
     g.writeStartObject();
     g.writeStringField("type", "section");
@@ -417,10 +425,15 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
 
   /** The batch's file name, by the attribute names senders use for it, if any. */
   private static String fileName(Map<String, String> attributes) {
-    for (String key : List.of("file", "fileName", "file_name", "filename")) {
-      String value = attributes.get(key);
-      if (value != null) {
-        return value;
+    String key = fileKey(attributes);
+    return key == null ? null : attributes.get(key);
+  }
+
+  /** The attribute holding the file name ({@value #FILE_KEYS}, first found), if any. */
+  private static String fileKey(Map<String, String> attributes) {
+    for (String key : FILE_KEYS.split(", ")) {
+      if (attributes.containsKey(key)) {
+        return key;
       }
     }
     return null;

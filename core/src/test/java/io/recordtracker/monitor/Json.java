@@ -62,8 +62,15 @@ final class Json {
     }
   }
 
+  /** The list at {@code path}. */
   @SuppressWarnings("unchecked")
-  static <T> T at(Object root, Object... path) {
+  static List<Map<String, Object>> listAt(Object root, Object... path) {
+    return (List<Map<String, Object>>) at(root, path);
+  }
+
+  /** The node at {@code path}: map keys and list indexes. */
+  @SuppressWarnings("unchecked")
+  static Object at(Object root, Object... path) {
     Object node = root;
     for (Object step : path) {
       node =
@@ -71,6 +78,6 @@ final class Json {
               ? ((List<Object>) node).get((Integer) step)
               : ((Map<String, Object>) node).get(step);
     }
-    return (T) node;
+    return node;
   }
 }
