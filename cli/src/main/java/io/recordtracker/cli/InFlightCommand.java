@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
     name = "in-flight",
     mixinStandardHelpOptions = true,
     description = {
-      "Tells whether records are being processed: a batch marked within the window that is not"
-          + " complete. Exit 0 when quiet, 3 when records are in flight, so a patch script runs:",
+      "Exits 0 when no records are being processed, 3 when some are.",
+      "A batch is in flight when it was marked within --window and is not complete. A patch"
+          + " script runs:",
       "  record-tracker in-flight && apply-patch",
       "With --wait it waits until quiet (exit 0) or the wait runs out (exit 3)."
     })

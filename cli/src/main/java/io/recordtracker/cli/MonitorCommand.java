@@ -27,9 +27,10 @@ import picocli.CommandLine.Option;
     name = "monitor",
     mixinStandardHelpOptions = true,
     description = {
-      "Finds overdue batches (last sent longer than --grace ago and records still missing) and"
-          + " stalled ones (open longer than --deadline with nothing sent), logs a WARN line for"
-          + " each on stderr and, with --webhook-url-env, posts a Slack-compatible alert.",
+      "Finds batches with missing records and alerts: a WARN log line on stderr each and, with"
+          + " --webhook-url-env, a Slack-compatible message.",
+      "A batch is overdue when it was last sent longer than --grace ago and records are still"
+          + " missing; stalled when it has been open longer than --deadline with nothing sent.",
       "With --once: one round, then exit 0 (nothing found), 2 (findings) or 75 (an alert was not"
           + " delivered). Each --once run reports every open finding, so schedule it at the pace"
           + " you want reminders. Without --once it runs a round every --period until stopped,"

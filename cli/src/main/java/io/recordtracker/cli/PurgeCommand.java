@@ -12,8 +12,8 @@ import picocli.CommandLine.Option;
     name = "purge",
     mixinStandardHelpOptions = true,
     description = {
-      "Deletes batches opened longer ago than --older-than, with all their marks, in pages of"
-          + " 500.",
+      "Deletes old batches with all their marks.",
+      "Deletes batches opened longer ago than --older-than, in pages of 500.",
       "Only batches seen complete are deleted (--completed-only, the default) unless"
           + " --include-incomplete says otherwise: an incomplete batch is never deleted by"
           + " accident. A batch is seen complete once a reconcile (or the monitor) found it so."

@@ -14,8 +14,10 @@ import picocli.CommandLine.Option;
     name = "reconcile",
     mixinStandardHelpOptions = true,
     description = {
-      "Reconciles a batch: which records reached the upstream stage but not the downstream one"
-          + " (to resend), which never reached upstream, and which reached downstream only.",
+      "Reconciles a batch: the ranges of records to resend.",
+      "Lists the records that reached the upstream stage but not the downstream one (missing:"
+          + " resend them), those that never reached upstream, and those that reached downstream"
+          + " only.",
       "Exit 0 when the batch is complete, 2 when records are missing, 66 when the batch is"
           + " unknown. When sent -> processed is complete, its completion is recorded, which"
           + " makes the batch eligible for purge."

@@ -402,6 +402,54 @@ class RecordTrackerCliTest {
   }
 
   @Test
+  void monitor_without_once_runs_rounds_until_stopped() throws Exception {
+    seed.at(Duration.ofMinutes(20));
+    lossyBatch();
+    java.util.concurrent.BlockingQueue<String> posts =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        ex -> {
+          posts.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          ex.sendResponseHeaders(200, -1);
+          ex.close();
+        });
+    server.start();
+    env.put("RT_WEBHOOK", "http://127.0.0.1:" + server.getAddress().getPort() + "/hook/x");
+    java.util.concurrent.atomic.AtomicReference<Cli.Result> result =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Thread running =
+        new Thread(
+            () ->
+                result.set(cli("monitor", "--period", "50ms", "--webhook-url-env", "RT_WEBHOOK")));
+    try {
+      running.start();
+      String first = posts.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(first).as("an alert from the first round").isNotNull();
+      assertThat(at(Json.parse(first), "blocks", 0, "text", "text"))
+          .isEqualTo("Missing records: batch EDI-1");
+
+      // Resent and processed: the next rounds resolve it, once.
+      seed.tracker.markProcessed(BatchId.of("EDI-1"), RecordRange.of(100, 199));
+      seed.tracker.markProcessed(BatchId.of("EDI-1"), 500);
+      seed.tracker.flush();
+      String second = posts.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(at(Json.parse(second), "blocks", 0, "text", "text"))
+          .isEqualTo("Resolved: batch EDI-1");
+    } finally {
+      running.interrupt();
+      running.join(30_000);
+      server.stop(0);
+    }
+    assertThat(running.isAlive()).isFalse();
+    assertThat(result.get().code()).as(result.get().toString()).isEqualTo(0);
+    assertThat(result.get().err()).startsWith("Monitoring every 50ms (grace 15m, deadline 1h)");
+    assertThat(posts).isEmpty(); // nothing after the resolution
+  }
+
+  @Test
   void monitor_once_exits_0_when_nothing_is_overdue() {
     lossyBatch(); // last sent just now: within the grace
     Cli.Result r = cli("monitor", "--once");
