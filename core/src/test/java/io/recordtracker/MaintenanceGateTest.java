@@ -106,6 +106,60 @@ class MaintenanceGateTest {
   }
 
   @Test
+  void batch_purged_while_the_gate_looks_is_not_in_flight() throws Exception {
+    TrackerStore shared = TrackerStore.inMemory();
+    try (RecordTracker writer = RecordTracker.builder().store(shared).build()) {
+      BatchId id = BatchId.of("PURGED");
+      writer.openBatch(id, 10);
+      writer.markSent(id, RecordRange.of(0, 9));
+      writer.flush();
+    }
+    // A store whose listing races with a purge: the batch is gone once it has been listed.
+    TrackerStore racing =
+        new TrackerStore() {
+          @Override
+          public BatchInfo openBatch(BatchInfo batch) {
+            return shared.openBatch(batch);
+          }
+
+          @Override
+          public java.util.Optional<BatchInfo> findBatch(BatchId id) {
+            return shared.findBatch(id);
+          }
+
+          @Override
+          public void merge(List<io.recordtracker.spi.MarkDelta> deltas) {
+            shared.merge(deltas);
+          }
+
+          @Override
+          public org.roaringbitmap.RoaringBitmap load(BatchId batch, Stage stage) {
+            return shared.load(batch, stage);
+          }
+
+          @Override
+          public List<BatchInfo> batches(BatchQuery query) {
+            List<BatchInfo> listed = shared.batches(query);
+            shared.delete(listed.stream().map(BatchInfo::id).toList());
+            return listed;
+          }
+
+          @Override
+          public void recordCompletion(BatchId batch, Instant at) {
+            shared.recordCompletion(batch, at);
+          }
+
+          @Override
+          public int delete(java.util.Collection<BatchId> batches) {
+            return shared.delete(batches);
+          }
+        };
+    try (RecordTracker reader = RecordTracker.builder().store(racing).build()) {
+      assertThat(reader.inFlight(Duration.ofMinutes(10))).isEmpty();
+    }
+  }
+
+  @Test
   void failing_store_throws_rather_than_opening() {
     TrackerStore broken =
         new TrackerStore() {
