@@ -65,6 +65,7 @@ public final class RecordTrackerMetrics implements MeterBinder {
   /**
    * Meters of {@code tracker} alone.
    *
+   * @param tracker the tracker whose stats the meters read
    * @throws NullPointerException if {@code tracker} is null
    */
   public RecordTrackerMetrics(RecordTracker tracker) {
@@ -75,6 +76,9 @@ public final class RecordTrackerMetrics implements MeterBinder {
    * Meters of {@code tracker} and, when {@code monitor} is not null, of its last findings; every
    * meter carries {@code tags}.
    *
+   * @param tracker the tracker whose stats the meters read
+   * @param monitor the monitor whose last round the gauges show, or null for none
+   * @param tags tags every meter carries
    * @throws NullPointerException if {@code tracker} or {@code tags} is null
    */
   public RecordTrackerMetrics(
@@ -90,6 +94,7 @@ public final class RecordTrackerMetrics implements MeterBinder {
    * Also counts flushed records of these custom stages. A stage's counter exists from binding on,
    * so name here the custom stages first marked after {@link #bindTo}.
    *
+   * @param custom the stages to count
    * @return this
    */
   public RecordTrackerMetrics stages(Stage... custom) {
