@@ -460,6 +460,43 @@ class RecordTrackerCliTest {
   }
 
   @Test
+  void reconcile_and_in_flight_on_a_mariadb_server() {
+    String mariadb = System.getenv("RECORDTRACKER_MARIADB_URL");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        mariadb != null,
+        "set RECORDTRACKER_MARIADB_URL (e.g. jdbc:mariadb://127.0.0.1:3306/test?user=root)");
+    try (Seed maria = new Seed(mariadb, null, null, "ops_cli_")) {
+      BatchId id = BatchId.of("MARIA-" + System.nanoTime());
+      maria.tracker.openBatch(id, 100, Map.of("run", id.value()));
+      maria.tracker.markSent(id, RecordRange.of(0, 99));
+      maria.tracker.markProcessed(id, RecordRange.of(0, 89));
+      maria.tracker.flush();
+      String[] db = {"--jdbc-url", mariadb, "--table-prefix", "ops_cli_"};
+
+      Cli.Result lost =
+          Cli.run(env, concat(new String[] {"reconcile", "--batch", id.value(), "--json"}, db));
+      assertThat(lost.code()).as(lost.toString()).isEqualTo(2);
+      assertThat(at(Json.parse(lost.out()), "ranges", "missing"))
+          .isEqualTo(List.of(List.of(90L, 99L)));
+      Cli.Result busy = Cli.run(env, concat(new String[] {"in-flight", "--json"}, db));
+      assertThat(busy.code()).as(busy.toString()).isEqualTo(3);
+
+      maria.tracker.markProcessed(id, RecordRange.of(90, 99));
+      maria.tracker.flush();
+      assertThat(Cli.run(env, concat(new String[] {"reconcile", "--batch", id.value()}, db)).code())
+          .isEqualTo(0);
+      assertThat(maria.tracker.purge(BatchQuery.builder().attribute("run", id.value()).build()))
+          .isOne(); // complete now, so purged without asking for incomplete ones
+    }
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
+  @Test
   void durations_read_as_people_write_them() {
     assertThat(DurationConverter.parse("2d")).isEqualTo(Duration.ofDays(2));
     assertThat(DurationConverter.parse("10m")).isEqualTo(Duration.ofMinutes(10));

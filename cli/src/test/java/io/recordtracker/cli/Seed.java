@@ -13,9 +13,13 @@ final class Seed implements AutoCloseable {
   final RecordTracker tracker;
 
   Seed(String url, String user, String password) {
+    this(url, user, password, "rt_");
+  }
+
+  Seed(String url, String user, String password, String tablePrefix) {
     JdbcTrackerStore store =
         JdbcTrackerStore.builder(new DriverManagerDataSource(url, user, password, 10))
-            .tablePrefix("rt_")
+            .tablePrefix(tablePrefix)
             .createSchema(true)
             .build();
     tracker =
