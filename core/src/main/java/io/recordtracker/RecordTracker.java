@@ -246,8 +246,12 @@ public final class RecordTracker implements AutoCloseable {
               .build();
       List<BatchInfo> page = batches(query);
       for (BatchInfo batch : page) {
-        if (!reconcile(batch.id()).isComplete()) {
-          inFlight.add(batch);
+        try {
+          if (!reconcile(batch.id()).isComplete()) {
+            inFlight.add(batch);
+          }
+        } catch (UnknownBatchException purgedMeanwhile) {
+          // purged between the listing and the reconciliation: not in flight
         }
       }
       if (page.size() < PURGE_PAGE) {
