@@ -224,7 +224,7 @@ public final class RecordTracker implements AutoCloseable {
   /**
    * The batches that are being worked on: some stage was marked within {@code window} (by the
    * stage's last-marked time in the store) and a reconciliation of sent against processed finds
-   * them incomplete. A patch script or deploy pipeline waits until this is empty; see {@code
+   * them incomplete. A patch script or deploy pipeline waits until this is empty; see {@link
    * MaintenanceGate}. Marks this tracker has not flushed yet do not count as recent.
    *
    * @throws IllegalArgumentException if {@code window} is not positive
@@ -234,31 +234,34 @@ public final class RecordTracker implements AutoCloseable {
     ensureOpen();
     requirePositive(window, "window");
     Instant since = clock.instant().minus(window);
-    List<BatchInfo> inFlight = new ArrayList<>();
-    int offset = 0;
+    // List every candidate first: reconciling records completions, which would shift the pages of
+    // an INCOMPLETE query under a running offset and skip batches.
+    List<BatchInfo> candidates = new ArrayList<>();
     while (true) {
       BatchQuery query =
           BatchQuery.builder()
               .markedAfter(since)
               .completion(BatchQuery.Completion.INCOMPLETE)
               .limit(PURGE_PAGE)
-              .offset(offset)
+              .offset(candidates.size())
               .build();
       List<BatchInfo> page = batches(query);
-      for (BatchInfo batch : page) {
-        try {
-          if (!reconcile(batch.id()).isComplete()) {
-            inFlight.add(batch);
-          }
-        } catch (UnknownBatchException purgedMeanwhile) {
-          // purged between the listing and the reconciliation: not in flight
-        }
-      }
+      candidates.addAll(page);
       if (page.size() < PURGE_PAGE) {
-        return inFlight;
+        break;
       }
-      offset += page.size();
     }
+    List<BatchInfo> inFlight = new ArrayList<>();
+    for (BatchInfo batch : candidates) {
+      try {
+        if (!reconcile(batch.id()).isComplete()) {
+          inFlight.add(batch);
+        }
+      } catch (UnknownBatchException purgedMeanwhile) {
+        // purged between the listing and the reconciliation: not in flight
+      }
+    }
+    return inFlight;
   }
 
   // ---------------------------------------------------------------------------------------------
