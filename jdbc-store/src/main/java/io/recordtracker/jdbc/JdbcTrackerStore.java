@@ -24,13 +24,16 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -82,6 +85,10 @@ public final class JdbcTrackerStore implements TrackerStore {
   private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,29}");
   private static final Logger log = LoggerFactory.getLogger(JdbcTrackerStore.class);
   private static final int ATTEMPTS = 4;
+
+  /** Dialect choices already logged at INFO, so a JVM building many stores logs each once. */
+  private static final Set<String> ANNOUNCED = ConcurrentHashMap.newKeySet();
+
   private static final int MAX_FOLDED_ROWS = 10_000;
   private static final int IN_CHUNK = 500;
   private static final String BATCH_COLUMNS =
@@ -90,7 +97,6 @@ public final class JdbcTrackerStore implements TrackerStore {
   private final DataSource dataSource;
   private final String prefix;
   private final JdbcDialect dialect;
-  private final int compactionThreshold;
   private final SqlFailures failures;
   private final Compactor compactor;
 
@@ -108,7 +114,6 @@ public final class JdbcTrackerStore implements TrackerStore {
     this.dataSource = b.dataSource;
     this.prefix = b.tablePrefix;
     this.dialect = dialect;
-    this.compactionThreshold = b.compactionThreshold;
     this.failures = new SqlFailures(prefix, dialect.ddlResource());
     String p = prefix;
     this.insertMarks = dialect.insertMarks(p);
@@ -133,25 +138,35 @@ public final class JdbcTrackerStore implements TrackerStore {
     this.foldRows = loadMarks + " ORDER BY m.id LIMIT " + MAX_FOLDED_ROWS;
     this.completeBatch =
         "UPDATE " + p + "batch SET completed_at = ? WHERE batch_id = ? AND completed_at IS NULL";
-    this.compactor = new Compactor(compactionThreshold, this::foldQuietly);
+    this.compactor = new Compactor(b.compactionThreshold, this::foldQuietly);
   }
 
   /**
    * A builder for a store on {@code dataSource}, which the store borrows connections from and never
    * closes.
    *
+   * @param dataSource where the store borrows connections from, one per operation
+   * @return a builder with every other option at its default
    * @throws NullPointerException if {@code dataSource} is null
    */
   public static Builder builder(DataSource dataSource) {
     return new Builder(Objects.requireNonNull(dataSource, "dataSource must not be null"));
   }
 
-  /** The dialect this store speaks, detected or set. */
+  /**
+   * The dialect this store speaks, detected or set.
+   *
+   * @return the dialect
+   */
   public JdbcDialect dialect() {
     return dialect;
   }
 
-  /** The prefix of this store's table names. */
+  /**
+   * The prefix of this store's table names.
+   *
+   * @return the prefix, such as {@code rt_}
+   */
   public String tablePrefix() {
     return prefix;
   }
@@ -330,8 +345,9 @@ public final class JdbcTrackerStore implements TrackerStore {
   public void recordCompletion(BatchId batch, Instant at) {
     Objects.requireNonNull(batch, "batch must not be null");
     Objects.requireNonNull(at, "at must not be null");
-    withConnection(
+    inTransaction( // a transaction, so that a pool handing out non-autocommit connections works
         "record completion of batch " + batch,
+        true,
         c -> {
           try (PreparedStatement ps = c.prepareStatement(completeBatch)) {
             ps.setObject(1, utc(micros(at)));
@@ -409,8 +425,10 @@ public final class JdbcTrackerStore implements TrackerStore {
         c -> {
           try (PreparedStatement ps = c.prepareStatement(insertMarks)) {
             for (int i = 0; i < keys.size(); i++) {
-              bindMarks(ps, keys.get(i), blobs.get(i));
-              addOrRun(ps);
+              if (!marks.get(keys.get(i)).isEmpty()) { // an empty delta only advances the time
+                bindMarks(ps, keys.get(i), blobs.get(i));
+                addOrRun(ps);
+              }
             }
             runBatch(ps);
           }
@@ -434,6 +452,10 @@ public final class JdbcTrackerStore implements TrackerStore {
    * commits, rolls back or closes {@code connection}. The marks bypass any tracker's buffer, so a
    * tracker sees them when it next reads the store.
    *
+   * @param connection the caller's connection, in the caller's transaction
+   * @param batch the batch the records belong to
+   * @param stage the stage they reached
+   * @param range the records, all within 0..expectedRecords-1
    * @throws UnknownBatchException if the batch does not exist (as seen by {@code connection})
    * @throws IllegalArgumentException if the range reaches past the batch's last record; nothing is
    *     written
@@ -464,6 +486,10 @@ public final class JdbcTrackerStore implements TrackerStore {
    * Marks {@code records} at {@code stage} of {@code batch} on the caller's connection, inside the
    * caller's transaction, as {@link #markWithin(Connection, BatchId, Stage, RecordRange)}.
    *
+   * @param connection the caller's connection, in the caller's transaction
+   * @param batch the batch the records belong to
+   * @param stage the stage they reached
+   * @param records the record numbers, each within 0..expectedRecords-1, in any order
    * @throws UnknownBatchException if the batch does not exist (as seen by {@code connection})
    * @throws IllegalArgumentException if a record is outside 0..expectedRecords-1; nothing is
    *     written
@@ -518,11 +544,29 @@ public final class JdbcTrackerStore implements TrackerStore {
       bindMarks(insert, key, PortableBitmaps.serialize(marks));
       insert.executeUpdate();
       bindStage(upsert, key, Instant.now());
-      upsert.executeUpdate();
+      upsertWithin(upsert);
     } catch (SQLException e) {
       throw failures.translate("mark within the caller's transaction, batch " + batch, e);
     }
     compactor.appended(key, 1);
+  }
+
+  /**
+   * Runs the stage upsert in the caller's transaction. H2's MERGE is not atomic against another
+   * transaction inserting the same stage row first: it then fails with a duplicate key, which on H2
+   * fails only the statement, not the transaction, so running it again (now an update) is safe.
+   */
+  private void upsertWithin(PreparedStatement upsert) throws SQLException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        upsert.executeUpdate();
+        return;
+      } catch (SQLException e) {
+        if (dialect != JdbcDialect.H2 || !SqlFailures.isDuplicateKey(e) || attempt >= ATTEMPTS) {
+          throw e;
+        }
+      }
+    }
   }
 
   private void addOrRun(PreparedStatement ps) throws SQLException {
@@ -686,7 +730,10 @@ public final class JdbcTrackerStore implements TrackerStore {
     }
   }
 
-  /** Stops the background compaction thread. The DataSource is left open. */
+  /**
+   * Stops the background compaction thread. The DataSource is left open, and the store keeps
+   * working for anyone still holding it, without automatic compaction.
+   */
   @Override
   public void close() {
     compactor.close();
@@ -770,7 +817,7 @@ public final class JdbcTrackerStore implements TrackerStore {
   }
 
   private static String placeholders(int n) {
-    return String.join(", ", java.util.Collections.nCopies(n, "?"));
+    return String.join(", ", Collections.nCopies(n, "?"));
   }
 
   private static Instant micros(Instant instant) {
@@ -816,18 +863,16 @@ public final class JdbcTrackerStore implements TrackerStore {
         }
         return;
       } catch (SQLException e) {
-        // Another process creating the same tables at the same moment can make DDL fail once.
-        if (attempt >= ATTEMPTS || !(SqlFailures.isRetryable(e) || isAlreadyExists(e))) {
+        // Another process creating the same tables at the same moment can make DDL fail (H2:
+        // "object already exists" from a racing CREATE INDEX IF NOT EXISTS); the DDL is
+        // idempotent, so try again unless the database is unreachable or refuses us.
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (attempt >= ATTEMPTS || state.startsWith("08") || state.startsWith("28")) {
           throw failures.translate("creating tables from " + dialect.ddlResource(), e);
         }
         pause(attempt);
       }
     }
-  }
-
-  private static boolean isAlreadyExists(SQLException e) {
-    String state = e.getSQLState() == null ? "" : e.getSQLState();
-    return state.equals("42P07") || state.equals("42S01") || state.equals("42P06");
   }
 
   /** The dialect's DDL statements with the prefix filled in. */
@@ -855,6 +900,15 @@ public final class JdbcTrackerStore implements TrackerStore {
       }
     }
     return statements;
+  }
+
+  private boolean schemaPresent() {
+    try {
+      verifySchema();
+      return true;
+    } catch (TrackerStoreException e) {
+      return false;
+    }
   }
 
   /** Checks that every table and column the store uses is there, with one query per table. */
@@ -922,6 +976,8 @@ public final class JdbcTrackerStore implements TrackerStore {
      * The prefix of the store's table names ({@code prefix + "batch"}, ...); default {@value
      * #DEFAULT_TABLE_PREFIX}. It is the only text the store splices into SQL.
      *
+     * @param tablePrefix the prefix
+     * @return this builder
      * @throws IllegalArgumentException unless it matches {@code [a-z][a-z0-9_]{0,29}}
      */
     public Builder tablePrefix(String tablePrefix) {
@@ -940,13 +996,22 @@ public final class JdbcTrackerStore implements TrackerStore {
      * Whether {@link #build()} creates missing tables (default true). Idempotent and safe when
      * several processes start at once. With false, build only checks that the tables and columns
      * exist, for teams that apply {@link JdbcDialect#ddlResource()} through their migrations.
+     *
+     * @param createSchema whether to create missing tables
+     * @return this builder
      */
     public Builder createSchema(boolean createSchema) {
       this.createSchema = createSchema;
       return this;
     }
 
-    /** The SQL dialect, instead of detecting it from the database's metadata. */
+    /**
+     * The SQL dialect, instead of detecting it from the database's metadata.
+     *
+     * @param dialect {@link JdbcDialect#POSTGRESQL}, {@link JdbcDialect#MYSQL} or {@link
+     *     JdbcDialect#H2}
+     * @return this builder
+     */
     public Builder dialect(JdbcDialect dialect) {
       this.dialect = Objects.requireNonNull(dialect, "dialect must not be null");
       return this;
@@ -956,6 +1021,8 @@ public final class JdbcTrackerStore implements TrackerStore {
      * How many delta rows of one (batch, stage) start a background compaction (default {@value
      * #DEFAULT_COMPACTION_THRESHOLD}). Lower keeps reads smaller; higher writes less.
      *
+     * @param compactionThreshold the row count, at least 2
+     * @return this builder
      * @throws IllegalArgumentException if it is below 2
      */
     public Builder compactionThreshold(int compactionThreshold) {
@@ -970,19 +1037,23 @@ public final class JdbcTrackerStore implements TrackerStore {
     /**
      * Connects, picks the dialect, creates or checks the tables, and returns the store.
      *
+     * @return the store, ready to use
      * @throws TrackerStoreException if the database is unreachable, rejects the credentials, is not
      *     supported, or lacks a table or column (the message says which and what to do)
      */
     public JdbcTrackerStore build() {
       JdbcDialect chosen = dialect != null ? dialect : detect(dataSource, tablePrefix);
-      log.info(
-          "Using {} dialect for {} tables{}",
-          chosen.name(),
-          tablePrefix,
-          dialect != null ? " (set explicitly)" : "");
+      String how = dialect != null ? " (set explicitly)" : "";
+      if (ANNOUNCED.add(chosen.name() + " " + tablePrefix + how)) {
+        log.info("Using {} dialect for {} tables{}", chosen.name(), tablePrefix, how);
+      } else {
+        log.debug("Using {} dialect for {} tables{}", chosen.name(), tablePrefix, how);
+      }
       JdbcTrackerStore store = new JdbcTrackerStore(this, chosen);
       try {
-        if (createSchema) {
+        // DDL only when something is missing: even an idempotent CREATE INDEX or ALTER TABLE
+        // takes table locks that would stall (or deadlock with) other processes' writes.
+        if (createSchema && !store.schemaPresent()) {
           store.createSchema();
         }
         store.verifySchema();
