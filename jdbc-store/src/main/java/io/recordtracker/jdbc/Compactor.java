@@ -1,0 +1,110 @@
+package io.recordtracker.jdbc;
+
+import io.recordtracker.BatchId;
+import io.recordtracker.Stage;
+import java.util.Comparator;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * Decides when a (batch, stage) has enough delta rows to fold, and folds it on one background
+ * daemon thread of the store, never on a caller's thread. The counts are only a trigger kept per
+ * store instance; correctness never depends on them (a load that sees many rows triggers a fold
+ * too, and folds by several stores at once are safe).
+ */
+final class Compactor implements AutoCloseable {
+
+  /** A (batch, stage) whose delta rows may be folded; sorted by batch, then stage. */
+  record Key(BatchId batch, Stage stage) implements Comparable<Key> {
+    private static final Comparator<Key> ORDER =
+        Comparator.comparing(Key::batch).thenComparing(Key::stage);
+
+    @Override
+    public int compareTo(Key other) {
+      return ORDER.compare(this, other);
+    }
+  }
+
+  private static final int MAX_TRACKED_KEYS = 100_000;
+  private static final int MAX_QUEUED = 10_000;
+  private static final AtomicInteger THREADS = new AtomicInteger();
+
+  private final int threshold;
+  private final Consumer<Key> fold;
+  private final ConcurrentHashMap<Key, AtomicInteger> appended = new ConcurrentHashMap<>();
+  private final Set<Key> queued = ConcurrentHashMap.newKeySet();
+  private final ThreadPoolExecutor executor;
+  private volatile boolean closed;
+
+  Compactor(int threshold, Consumer<Key> fold) {
+    this.threshold = threshold;
+    this.fold = fold;
+    this.executor =
+        new ThreadPoolExecutor(
+            1,
+            1,
+            0,
+            TimeUnit.MILLISECONDS,
+            new ArrayBlockingQueue<>(MAX_QUEUED),
+            runnable -> {
+              Thread t =
+                  new Thread(
+                      runnable, "record-tracker-jdbc-compactor-" + THREADS.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Notes that {@code rows} delta rows were appended to {@code key}. */
+  void appended(Key key, int rows) {
+    if (appended.size() > MAX_TRACKED_KEYS) {
+      appended.clear(); // only a trigger: losing counts delays a fold, never loses marks
+    }
+    AtomicInteger count = appended.computeIfAbsent(key, k -> new AtomicInteger());
+    if (count.addAndGet(rows) >= threshold) {
+      appended.remove(key, count);
+      schedule(key);
+    }
+  }
+
+  /** Notes that a read found {@code rows} delta rows for {@code key}. */
+  void seen(Key key, int rows) {
+    if (rows >= threshold) {
+      schedule(key);
+    }
+  }
+
+  private void schedule(Key key) {
+    if (closed || !queued.add(key)) {
+      return;
+    }
+    try {
+      executor.execute(
+          () -> {
+            queued.remove(key);
+            if (!closed) {
+              fold.accept(key);
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      queued.remove(key); // queue full or closing: a later append or load schedules it again
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    executor.shutdownNow();
+    try {
+      executor.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,242 @@
+package io.recordtracker.jdbc;
+
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The SQL flavour a {@link JdbcTrackerStore} speaks: {@link #POSTGRESQL}, {@link #MYSQL} (MySQL 8
+ * and MariaDB 10.6+) or {@link #H2}. Detected from {@link
+ * DatabaseMetaData#getDatabaseProductName()} unless set with {@link
+ * JdbcTrackerStore.Builder#dialect(JdbcDialect)}. Each dialect's tables are described by one DDL
+ * file on the classpath, {@link #ddlResource()}.
+ */
+public abstract class JdbcDialect {
+
+  /** PostgreSQL 12 and later, and databases speaking its protocol and SQL. */
+  public static final JdbcDialect POSTGRESQL = new PostgresDialect();
+
+  /** MySQL 8 and MariaDB 10.6 and later (InnoDB). */
+  public static final JdbcDialect MYSQL = new MySqlDialect();
+
+  /** H2 2.x, embedded or server. */
+  public static final JdbcDialect H2 = new H2Dialect();
+
+  private static final List<JdbcDialect> ALL = List.of(POSTGRESQL, MYSQL, H2);
+
+  private final String name;
+  private final String ddlFile;
+
+  JdbcDialect(String name, String ddlFile) {
+    this.name = name;
+    this.ddlFile = ddlFile;
+  }
+
+  /** The dialect's name, such as {@code PostgreSQL}. */
+  public String name() {
+    return name;
+  }
+
+  /**
+   * The classpath resource holding this dialect's DDL, with {@code ${prefix}} where the table
+   * prefix goes; for teams that create tables through their own migrations.
+   */
+  public String ddlResource() {
+    return "io/recordtracker/jdbc/" + ddlFile;
+  }
+
+  /** The dialect's name. */
+  @Override
+  public String toString() {
+    return name;
+  }
+
+  /** The dialect for a database product name, if one fits. */
+  static Optional<JdbcDialect> forProduct(String productName) {
+    String lower = productName == null ? "" : productName.toLowerCase(Locale.ROOT);
+    for (JdbcDialect dialect : ALL) {
+      if (dialect.matches(lower)) {
+        return Optional.of(dialect);
+      }
+    }
+    return Optional.empty();
+  }
+
+  abstract boolean matches(String lowerCaseProductName);
+
+  /** Appends delta rows: batch id, stage, marks, then batch id again for the existence check. */
+  abstract String insertMarks(String p);
+
+  /**
+   * Advances a stage's last-marked time: batch id, stage, time, then batch id again for the
+   * existence check. Never moves it back.
+   */
+  abstract String upsertStage(String p);
+
+  /** Inserts a batch row unless one exists: batch id, expected records, opened at, attributes. */
+  abstract String insertBatchIfAbsent(String p);
+
+  /**
+   * Whether the driver can run the INSERT ... SELECT statements as one JDBC batch (MariaDB's bulk
+   * protocol cannot).
+   */
+  boolean batchesInsertSelect() {
+    return true;
+  }
+
+  /** Whether DDL takes part in transactions, so the schema can be created in one. */
+  boolean transactionalDdl() {
+    return false;
+  }
+
+  /** Serializes concurrent schema creation by several processes, inside the DDL transaction. */
+  void lockSchema(Connection c, String prefix) throws SQLException {}
+
+  /** PostgreSQL: ON CONFLICT upserts, transactional DDL under an advisory lock. */
+  static final class PostgresDialect extends JdbcDialect {
+    PostgresDialect() {
+      super("PostgreSQL", "postgresql.sql");
+    }
+
+    @Override
+    boolean matches(String product) {
+      return product.contains("postgresql");
+    }
+
+    @Override
+    String insertMarks(String p) {
+      return "INSERT INTO "
+          + p
+          + "marks (batch_id, stage, marks) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM "
+          + p
+          + "batch WHERE batch_id = ?)";
+    }
+
+    @Override
+    String upsertStage(String p) {
+      return "INSERT INTO "
+          + p
+          + "stage (batch_id, stage, last_marked_at) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM "
+          + p
+          + "batch WHERE batch_id = ?) ON CONFLICT (batch_id, stage) DO UPDATE SET last_marked_at"
+          + " = GREATEST("
+          + p
+          + "stage.last_marked_at, EXCLUDED.last_marked_at)";
+    }
+
+    @Override
+    String insertBatchIfAbsent(String p) {
+      return "INSERT INTO "
+          + p
+          + "batch (batch_id, expected_records, opened_at, attributes) VALUES (?, ?, ?, ?)"
+          + " ON CONFLICT (batch_id) DO NOTHING";
+    }
+
+    @Override
+    boolean transactionalDdl() {
+      return true;
+    }
+
+    @Override
+    void lockSchema(Connection c, String prefix) throws SQLException {
+      try (Statement s = c.createStatement()) {
+        // A fixed key per prefix: concurrent CREATE TABLE IF NOT EXISTS can otherwise fail on
+        // PostgreSQL's catalog unique indexes.
+        s.execute("SELECT pg_advisory_xact_lock(" + (0x5254_0000L + prefix.hashCode()) + ")");
+      }
+    }
+  }
+
+  /** MySQL 8 and MariaDB: INSERT IGNORE and ON DUPLICATE KEY UPDATE. */
+  static final class MySqlDialect extends JdbcDialect {
+    MySqlDialect() {
+      super("MySQL", "mysql.sql");
+    }
+
+    @Override
+    boolean matches(String product) {
+      return product.contains("mysql") || product.contains("mariadb");
+    }
+
+    @Override
+    String insertMarks(String p) {
+      return "INSERT INTO "
+          + p
+          + "marks (batch_id, stage, marks) SELECT ?, ?, ? FROM DUAL WHERE EXISTS (SELECT 1 FROM "
+          + p
+          + "batch WHERE batch_id = ?)";
+    }
+
+    @Override
+    String upsertStage(String p) {
+      return "INSERT INTO "
+          + p
+          + "stage (batch_id, stage, last_marked_at) SELECT ?, ?, ? FROM DUAL WHERE EXISTS (SELECT"
+          + " 1 FROM "
+          + p
+          + "batch WHERE batch_id = ?) ON DUPLICATE KEY UPDATE last_marked_at ="
+          + " GREATEST(last_marked_at, VALUES(last_marked_at))";
+    }
+
+    @Override
+    boolean batchesInsertSelect() {
+      return false;
+    }
+
+    @Override
+    String insertBatchIfAbsent(String p) {
+      return "INSERT IGNORE INTO "
+          + p
+          + "batch (batch_id, expected_records, opened_at, attributes) VALUES (?, ?, ?, ?)";
+    }
+  }
+
+  /** H2 2.x: standard MERGE with typed parameters. */
+  static final class H2Dialect extends JdbcDialect {
+    H2Dialect() {
+      super("H2", "h2.sql");
+    }
+
+    @Override
+    boolean matches(String product) {
+      return product.equals("h2");
+    }
+
+    @Override
+    String insertMarks(String p) {
+      return "INSERT INTO "
+          + p
+          + "marks (batch_id, stage, marks) SELECT CAST(? AS VARCHAR(128)), CAST(? AS"
+          + " VARCHAR(32)), CAST(? AS VARBINARY) FROM DUAL WHERE EXISTS (SELECT 1 FROM "
+          + p
+          + "batch WHERE batch_id = ?)";
+    }
+
+    @Override
+    String upsertStage(String p) {
+      return "MERGE INTO "
+          + p
+          + "stage t USING (SELECT CAST(? AS VARCHAR(128)) AS batch_id, CAST(? AS VARCHAR(32)) AS"
+          + " stage, CAST(? AS TIMESTAMP(6)) AS last_marked_at FROM DUAL WHERE EXISTS (SELECT 1"
+          + " FROM "
+          + p
+          + "batch WHERE batch_id = ?)) s ON t.batch_id = s.batch_id AND t.stage = s.stage"
+          + " WHEN MATCHED THEN UPDATE SET last_marked_at = GREATEST(t.last_marked_at,"
+          + " s.last_marked_at) WHEN NOT MATCHED THEN INSERT (batch_id, stage, last_marked_at)"
+          + " VALUES (s.batch_id, s.stage, s.last_marked_at)";
+    }
+
+    @Override
+    String insertBatchIfAbsent(String p) {
+      // H2 has no insert-or-ignore outside its compatibility modes: an existing id fails with a
+      // duplicate key, which the store takes as "already there".
+      return "INSERT INTO "
+          + p
+          + "batch (batch_id, expected_records, opened_at, attributes) VALUES (?, ?, ?, ?)";
+    }
+  }
+}

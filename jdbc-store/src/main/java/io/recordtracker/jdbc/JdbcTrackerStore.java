@@ -1,0 +1,996 @@
+package io.recordtracker.jdbc;
+
+import io.recordtracker.BatchConflictException;
+import io.recordtracker.BatchId;
+import io.recordtracker.BatchInfo;
+import io.recordtracker.BatchQuery;
+import io.recordtracker.RecordRange;
+import io.recordtracker.Stage;
+import io.recordtracker.TrackerStoreException;
+import io.recordtracker.UnknownBatchException;
+import io.recordtracker.spi.MarkDelta;
+import io.recordtracker.spi.TrackerStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.roaringbitmap.FastAggregation;
+import org.roaringbitmap.RoaringBitmap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link TrackerStore} in a relational database (PostgreSQL, MySQL/MariaDB, H2), shared by every
+ * tracker in every process that points at the same tables. Thread-safe; it keeps no state that
+ * correctness depends on, and borrows a connection from the caller's {@link DataSource} per
+ * operation (use a pool). Build with {@link #builder(DataSource)}.
+ *
+ * <pre>{@code
+ * JdbcTrackerStore store = JdbcTrackerStore.builder(dataSource).tablePrefix("rt_").build();
+ * RecordTracker tracker = RecordTracker.builder().store(store).build();
+ * }</pre>
+ *
+ * <h2>How marks are stored</h2>
+ *
+ * <ol>
+ *   <li>Each {@link #merge} appends one row per (batch, stage) holding the delta as a run-optimised
+ *       RoaringBitmap in Roaring's portable format, in one transaction, and advances the stage's
+ *       last-marked time with an upsert that never moves it back. No write reads or rewrites a
+ *       shared bitmap, so writers in any number of processes never wait on each other's marks.
+ *   <li>{@link #load} reads and unions the rows of one (batch, stage) in one round trip.
+ *   <li>Once a (batch, stage) has {@code compactionThreshold} rows, a background thread folds them:
+ *       in one transaction it reads the rows, inserts their union as one row and deletes exactly
+ *       the rows it read, by id. Rows appended meanwhile are not among them and survive. Two stores
+ *       folding the same rows at once each insert the same union; union is idempotent, so the
+ *       duplicate is harmless and the next fold removes it.
+ *   <li>Every blob read is checked before it is decoded: a corrupt or truncated one fails the read
+ *       with a {@link TrackerStoreException} naming the batch and stage, never a wrong answer.
+ * </ol>
+ *
+ * <p>All times are stored as UTC wall-clock values with microsecond precision, whatever the JVM's
+ * or the database session's time zone. {@link #close()} stops the compaction thread; it never
+ * closes the DataSource.
+ */
+public final class JdbcTrackerStore implements TrackerStore {
+
+  /** The table prefix when none is set. */
+  public static final String DEFAULT_TABLE_PREFIX = "rt_";
+
+  /** The delta-row count of one (batch, stage) that starts a compaction, when none is set. */
+  public static final int DEFAULT_COMPACTION_THRESHOLD = 32;
+
+  private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,29}");
+  private static final Logger log = LoggerFactory.getLogger(JdbcTrackerStore.class);
+  private static final int ATTEMPTS = 4;
+  private static final int MAX_FOLDED_ROWS = 10_000;
+  private static final int IN_CHUNK = 500;
+  private static final String BATCH_COLUMNS =
+      "batch_id, expected_records, opened_at, completed_at, attributes";
+
+  private final DataSource dataSource;
+  private final String prefix;
+  private final JdbcDialect dialect;
+  private final int compactionThreshold;
+  private final SqlFailures failures;
+  private final Compactor compactor;
+
+  private final String insertMarks;
+  private final String upsertStage;
+  private final String insertBatch;
+  private final String insertAttribute;
+  private final String findBatch;
+  private final String expectedRecords;
+  private final String loadMarks;
+  private final String foldRows;
+  private final String completeBatch;
+
+  private JdbcTrackerStore(Builder b, JdbcDialect dialect) {
+    this.dataSource = b.dataSource;
+    this.prefix = b.tablePrefix;
+    this.dialect = dialect;
+    this.compactionThreshold = b.compactionThreshold;
+    this.failures = new SqlFailures(prefix, dialect.ddlResource());
+    String p = prefix;
+    this.insertMarks = dialect.insertMarks(p);
+    this.upsertStage = dialect.upsertStage(p);
+    this.insertBatch = dialect.insertBatchIfAbsent(p);
+    this.insertAttribute =
+        "INSERT INTO " + p + "batch_attr (batch_id, attr_key, attr_value) VALUES (?, ?, ?)";
+    this.findBatch =
+        "SELECT b.batch_id, b.expected_records, b.opened_at, b.completed_at, b.attributes,"
+            + " s.stage, s.last_marked_at FROM "
+            + p
+            + "batch b LEFT JOIN "
+            + p
+            + "stage s ON s.batch_id = b.batch_id WHERE b.batch_id = ?";
+    this.expectedRecords = "SELECT expected_records FROM " + p + "batch WHERE batch_id = ?";
+    this.loadMarks =
+        "SELECT m.marks, b.expected_records, m.id FROM "
+            + p
+            + "marks m JOIN "
+            + p
+            + "batch b ON b.batch_id = m.batch_id WHERE m.batch_id = ? AND m.stage = ?";
+    this.foldRows = loadMarks + " ORDER BY m.id LIMIT " + MAX_FOLDED_ROWS;
+    this.completeBatch =
+        "UPDATE " + p + "batch SET completed_at = ? WHERE batch_id = ? AND completed_at IS NULL";
+    this.compactor = new Compactor(compactionThreshold, this::foldQuietly);
+  }
+
+  /**
+   * A builder for a store on {@code dataSource}, which the store borrows connections from and never
+   * closes.
+   *
+   * @throws NullPointerException if {@code dataSource} is null
+   */
+  public static Builder builder(DataSource dataSource) {
+    return new Builder(Objects.requireNonNull(dataSource, "dataSource must not be null"));
+  }
+
+  /** The dialect this store speaks, detected or set. */
+  public JdbcDialect dialect() {
+    return dialect;
+  }
+
+  /** The prefix of this store's table names. */
+  public String tablePrefix() {
+    return prefix;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Batches
+
+  @Override
+  public BatchInfo openBatch(BatchInfo batch) {
+    Objects.requireNonNull(batch, "batch must not be null");
+    BatchInfo fresh =
+        BatchInfo.of(
+            batch.id(), batch.expectedRecords(), micros(batch.openedAt()), batch.attributes());
+    return inTransaction("open batch " + batch.id(), true, c -> openBatch(c, fresh));
+  }
+
+  private BatchInfo openBatch(Connection c, BatchInfo fresh) throws SQLException {
+    int inserted;
+    try (PreparedStatement ps = c.prepareStatement(insertBatch)) {
+      ps.setString(1, fresh.id().value());
+      ps.setInt(2, fresh.expectedRecords());
+      ps.setObject(3, utc(fresh.openedAt()));
+      ps.setString(4, AttributesJson.write(fresh.attributes()));
+      inserted = ps.executeUpdate();
+    } catch (SQLException e) {
+      if (dialect != JdbcDialect.H2 || !SqlFailures.isDuplicateKey(e)) {
+        throw e;
+      }
+      inserted = 0; // H2: another connection inserted it first
+    }
+    if (inserted > 0) {
+      if (!fresh.attributes().isEmpty()) {
+        try (PreparedStatement ps = c.prepareStatement(insertAttribute)) {
+          for (Map.Entry<String, String> e : fresh.attributes().entrySet()) {
+            ps.setString(1, fresh.id().value());
+            ps.setString(2, e.getKey());
+            ps.setString(3, e.getValue());
+            ps.addBatch();
+          }
+          ps.executeBatch();
+        }
+      }
+      return fresh;
+    }
+    BatchInfo existing =
+        findBatch(c, fresh.id())
+            .orElseThrow(
+                () -> // deleted between our insert attempt and read: let the retry insert it
+                new SQLException("batch " + fresh.id() + " vanished while opening", "40001"));
+    if (existing.expectedRecords() != fresh.expectedRecords()) {
+      throw new BatchConflictException(existing, fresh.expectedRecords());
+    }
+    return existing;
+  }
+
+  @Override
+  public Optional<BatchInfo> findBatch(BatchId id) {
+    Objects.requireNonNull(id, "id must not be null");
+    return withConnection("find batch " + id, c -> findBatch(c, id));
+  }
+
+  private Optional<BatchInfo> findBatch(Connection c, BatchId id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(findBatch)) {
+      ps.setString(1, id.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        List<BatchInfo> found = readBatches(rs);
+        return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+      }
+    }
+  }
+
+  @Override
+  public List<BatchInfo> batches(BatchQuery query) {
+    Objects.requireNonNull(query, "query must not be null");
+    StringBuilder where = new StringBuilder(" WHERE 1 = 1");
+    List<Object> values = new ArrayList<>();
+    if (query.openedAfter() != null) {
+      where.append(" AND b.opened_at >= ?");
+      values.add(utc(micros(query.openedAfter())));
+    }
+    if (query.openedBefore() != null) {
+      where.append(" AND b.opened_at < ?");
+      values.add(utc(micros(query.openedBefore())));
+    }
+    if (query.completion() == BatchQuery.Completion.COMPLETE) {
+      where.append(" AND b.completed_at IS NOT NULL");
+    } else if (query.completion() == BatchQuery.Completion.INCOMPLETE) {
+      where.append(" AND b.completed_at IS NULL");
+    }
+    if (query.markedAfter() != null) {
+      where
+          .append(" AND EXISTS (SELECT 1 FROM ")
+          .append(prefix)
+          .append("stage ms WHERE ms.batch_id = b.batch_id AND ms.last_marked_at >= ?)");
+      values.add(utc(micros(query.markedAfter())));
+    }
+    for (Map.Entry<String, String> e : query.attributes().entrySet()) {
+      where
+          .append(" AND EXISTS (SELECT 1 FROM ")
+          .append(prefix)
+          .append("batch_attr a WHERE a.batch_id = b.batch_id AND a.attr_key = ?")
+          .append(" AND a.attr_value = ?)");
+      values.add(e.getKey());
+      values.add(e.getValue());
+    }
+    String sql =
+        "SELECT p.batch_id, p.expected_records, p.opened_at, p.completed_at, p.attributes,"
+            + " s.stage, s.last_marked_at FROM (SELECT "
+            + "b.batch_id, b.expected_records, b.opened_at, b.completed_at, b.attributes FROM "
+            + prefix
+            + "batch b"
+            + where
+            + " ORDER BY b.opened_at DESC, b.batch_id LIMIT ? OFFSET ?) p LEFT JOIN "
+            + prefix
+            + "stage s ON s.batch_id = p.batch_id ORDER BY p.opened_at DESC, p.batch_id";
+    values.add(query.limit());
+    values.add(query.offset());
+    return withConnection(
+        "query batches",
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < values.size(); i++) {
+              ps.setObject(i + 1, values.get(i));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+              return readBatches(rs);
+            }
+          }
+        });
+  }
+
+  /** Batches from rows of (batch columns, stage, last_marked_at), one row per stage. */
+  private List<BatchInfo> readBatches(ResultSet rs) throws SQLException {
+    Map<String, Object[]> rows = new LinkedHashMap<>();
+    Map<String, Map<Stage, Instant>> times = new HashMap<>();
+    while (rs.next()) {
+      String id = rs.getString(1);
+      if (!rows.containsKey(id)) {
+        rows.put(id, new Object[] {rs.getInt(2), instant(rs, 3), instant(rs, 4), rs.getString(5)});
+        times.put(id, new HashMap<>());
+      }
+      String stage = rs.getString(6);
+      if (stage != null) {
+        times.get(id).put(Stage.of(stage), instant(rs, 7));
+      }
+    }
+    List<BatchInfo> batches = new ArrayList<>(rows.size());
+    for (Map.Entry<String, Object[]> row : rows.entrySet()) {
+      Object[] v = row.getValue();
+      Map<String, String> attributes;
+      try {
+        attributes = AttributesJson.read((String) v[3]);
+      } catch (IllegalArgumentException e) {
+        throw new TrackerStoreException(
+            "batch "
+                + row.getKey()
+                + " has unreadable attributes in "
+                + prefix
+                + "batch: "
+                + e.getMessage(),
+            e);
+      }
+      batches.add(
+          BatchInfo.of(
+              BatchId.of(row.getKey()),
+              (Integer) v[0],
+              (Instant) v[1],
+              attributes,
+              times.get(row.getKey()),
+              (Instant) v[2]));
+    }
+    return batches;
+  }
+
+  @Override
+  public void recordCompletion(BatchId batch, Instant at) {
+    Objects.requireNonNull(batch, "batch must not be null");
+    Objects.requireNonNull(at, "at must not be null");
+    withConnection(
+        "record completion of batch " + batch,
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(completeBatch)) {
+            ps.setObject(1, utc(micros(at)));
+            ps.setString(2, batch.value());
+            return ps.executeUpdate();
+          }
+        });
+  }
+
+  @Override
+  public int delete(Collection<BatchId> batches) {
+    Objects.requireNonNull(batches, "batches must not be null");
+    List<String> ids = batches.stream().map(BatchId::value).distinct().toList();
+    if (ids.isEmpty()) {
+      return 0;
+    }
+    return inTransaction(
+        "delete " + ids.size() + " batches",
+        true,
+        c -> {
+          int deleted = 0;
+          // Marks, stage times and attributes go with the batch row (ON DELETE CASCADE).
+          for (int from = 0; from < ids.size(); from += IN_CHUNK) {
+            List<String> chunk = ids.subList(from, Math.min(ids.size(), from + IN_CHUNK));
+            String sql =
+                "DELETE FROM "
+                    + prefix
+                    + "batch WHERE batch_id IN ("
+                    + placeholders(chunk.size())
+                    + ")";
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+              for (int i = 0; i < chunk.size(); i++) {
+                ps.setString(i + 1, chunk.get(i));
+              }
+              deleted += ps.executeUpdate();
+            }
+          }
+          return deleted;
+        });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Marks
+
+  @Override
+  public void merge(List<MarkDelta> deltas) {
+    Objects.requireNonNull(deltas, "deltas must not be null");
+    if (deltas.isEmpty()) {
+      return;
+    }
+    // One row per (batch, stage), in a fixed order so that concurrent merges lock stage rows in the
+    // same order and cannot deadlock.
+    TreeMap<Compactor.Key, RoaringBitmap> marks = new TreeMap<>();
+    Map<Compactor.Key, Instant> markedAt = new HashMap<>();
+    for (MarkDelta delta : deltas) {
+      Compactor.Key key = new Compactor.Key(delta.batch(), delta.stage());
+      RoaringBitmap union = marks.get(key);
+      if (union == null) {
+        marks.put(key, delta.marks().clone()); // never modify the caller's bitmap
+      } else {
+        union.or(delta.marks());
+      }
+      markedAt.merge(key, delta.markedAt(), (a, b) -> a.isAfter(b) ? a : b);
+    }
+    List<Compactor.Key> keys = new ArrayList<>(marks.keySet());
+    List<byte[]> blobs = new ArrayList<>(keys.size());
+    for (Compactor.Key key : keys) {
+      RoaringBitmap bitmap = marks.get(key);
+      bitmap.runOptimize();
+      blobs.add(PortableBitmaps.serialize(bitmap));
+    }
+    inTransaction(
+        "merge of " + deltas.size() + " deltas",
+        true,
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(insertMarks)) {
+            for (int i = 0; i < keys.size(); i++) {
+              bindMarks(ps, keys.get(i), blobs.get(i));
+              addOrRun(ps);
+            }
+            runBatch(ps);
+          }
+          try (PreparedStatement ps = c.prepareStatement(upsertStage)) {
+            for (Compactor.Key key : keys) {
+              bindStage(ps, key, markedAt.get(key));
+              addOrRun(ps);
+            }
+            runBatch(ps);
+          }
+          return null;
+        });
+    for (Compactor.Key key : keys) {
+      compactor.appended(key, 1);
+    }
+  }
+
+  /**
+   * Marks {@code range} at {@code stage} of {@code batch} on the caller's connection, inside the
+   * caller's transaction: the marks commit or roll back with the caller's work. This method never
+   * commits, rolls back or closes {@code connection}. The marks bypass any tracker's buffer, so a
+   * tracker sees them when it next reads the store.
+   *
+   * @throws UnknownBatchException if the batch does not exist (as seen by {@code connection})
+   * @throws IllegalArgumentException if the range reaches past the batch's last record; nothing is
+   *     written
+   * @throws TrackerStoreException if the database fails; the caller's transaction should then be
+   *     rolled back
+   */
+  public void markWithin(Connection connection, BatchId batch, Stage stage, RecordRange range) {
+    Objects.requireNonNull(range, "range must not be null");
+    int expected = expectedWithin(connection, batch, stage);
+    if (range.last() >= expected) {
+      throw new IllegalArgumentException(
+          "range "
+              + range
+              + " is outside batch "
+              + batch
+              + ", whose records are 0.."
+              + (expected - 1)
+              + " ("
+              + expected
+              + " expected)");
+    }
+    RoaringBitmap marks = new RoaringBitmap();
+    marks.add((long) range.first(), (long) range.last() + 1);
+    appendWithin(connection, batch, stage, marks);
+  }
+
+  /**
+   * Marks {@code records} at {@code stage} of {@code batch} on the caller's connection, inside the
+   * caller's transaction, as {@link #markWithin(Connection, BatchId, Stage, RecordRange)}.
+   *
+   * @throws UnknownBatchException if the batch does not exist (as seen by {@code connection})
+   * @throws IllegalArgumentException if a record is outside 0..expectedRecords-1; nothing is
+   *     written
+   * @throws TrackerStoreException if the database fails; the caller's transaction should then be
+   *     rolled back
+   */
+  public void markWithin(Connection connection, BatchId batch, Stage stage, int[] records) {
+    Objects.requireNonNull(records, "records must not be null");
+    int expected = expectedWithin(connection, batch, stage);
+    for (int record : records) {
+      if (record < 0 || record >= expected) {
+        throw new IllegalArgumentException(
+            "record "
+                + record
+                + " is outside batch "
+                + batch
+                + ", whose records are 0.."
+                + (expected - 1)
+                + " ("
+                + expected
+                + " expected)");
+      }
+    }
+    if (records.length > 0) {
+      appendWithin(connection, batch, stage, RoaringBitmap.bitmapOf(records));
+    }
+  }
+
+  private int expectedWithin(Connection connection, BatchId batch, Stage stage) {
+    Objects.requireNonNull(connection, "connection must not be null");
+    Objects.requireNonNull(batch, "batch must not be null");
+    Objects.requireNonNull(stage, "stage must not be null");
+    try (PreparedStatement ps = connection.prepareStatement(expectedRecords)) {
+      ps.setString(1, batch.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new UnknownBatchException(batch);
+        }
+        return rs.getInt(1);
+      }
+    } catch (SQLException e) {
+      throw failures.translate("mark within the caller's transaction, batch " + batch, e);
+    }
+  }
+
+  private void appendWithin(
+      Connection connection, BatchId batch, Stage stage, RoaringBitmap marks) {
+    marks.runOptimize();
+    Compactor.Key key = new Compactor.Key(batch, stage);
+    try (PreparedStatement insert = connection.prepareStatement(insertMarks);
+        PreparedStatement upsert = connection.prepareStatement(upsertStage)) {
+      bindMarks(insert, key, PortableBitmaps.serialize(marks));
+      insert.executeUpdate();
+      bindStage(upsert, key, Instant.now());
+      upsert.executeUpdate();
+    } catch (SQLException e) {
+      throw failures.translate("mark within the caller's transaction, batch " + batch, e);
+    }
+    compactor.appended(key, 1);
+  }
+
+  private void addOrRun(PreparedStatement ps) throws SQLException {
+    if (dialect.batchesInsertSelect()) {
+      ps.addBatch();
+    } else {
+      ps.executeUpdate();
+    }
+  }
+
+  private void runBatch(PreparedStatement ps) throws SQLException {
+    if (dialect.batchesInsertSelect()) {
+      ps.executeBatch();
+    }
+  }
+
+  private void bindMarks(PreparedStatement ps, Compactor.Key key, byte[] blob) throws SQLException {
+    ps.setString(1, key.batch().value());
+    ps.setString(2, key.stage().name());
+    ps.setBytes(3, blob);
+    ps.setString(4, key.batch().value());
+  }
+
+  private static void bindStage(PreparedStatement ps, Compactor.Key key, Instant at)
+      throws SQLException {
+    ps.setString(1, key.batch().value());
+    ps.setString(2, key.stage().name());
+    ps.setObject(3, utc(micros(at)));
+    ps.setString(4, key.batch().value());
+  }
+
+  @Override
+  public RoaringBitmap load(BatchId batch, Stage stage) {
+    Objects.requireNonNull(batch, "batch must not be null");
+    Objects.requireNonNull(stage, "stage must not be null");
+    List<RoaringBitmap> parts =
+        withConnection(
+            "load marks of batch " + batch + ", stage " + stage,
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(loadMarks)) {
+                ps.setString(1, batch.value());
+                ps.setString(2, stage.name());
+                try (ResultSet rs = ps.executeQuery()) {
+                  return readMarks(rs, batch, stage, null);
+                }
+              }
+            });
+    compactor.seen(new Compactor.Key(batch, stage), parts.size());
+    return union(parts);
+  }
+
+  /** Decodes rows of (marks, expected_records, id); collects the ids if {@code ids} is given. */
+  private List<RoaringBitmap> readMarks(ResultSet rs, BatchId batch, Stage stage, List<Long> ids)
+      throws SQLException {
+    List<RoaringBitmap> parts = new ArrayList<>();
+    while (rs.next()) {
+      byte[] blob = rs.getBytes(1);
+      long expected = rs.getInt(2);
+      long id = rs.getLong(3);
+      try {
+        parts.add(PortableBitmaps.deserialize(blob, expected));
+      } catch (PortableBitmaps.CorruptMarksException e) {
+        throw new TrackerStoreException(
+            "stored marks of batch "
+                + batch
+                + ", stage "
+                + stage
+                + " are corrupt (row id "
+                + id
+                + " of "
+                + prefix
+                + "marks, "
+                + (blob == null ? 0 : blob.length)
+                + " bytes): "
+                + e.getMessage()
+                + ". Restore the row from a backup or delete it and re-mark those records.",
+            e);
+      }
+      if (ids != null) {
+        ids.add(id);
+      }
+    }
+    return parts;
+  }
+
+  private static RoaringBitmap union(List<RoaringBitmap> parts) {
+    if (parts.isEmpty()) {
+      return new RoaringBitmap();
+    }
+    if (parts.size() == 1) {
+      return parts.get(0);
+    }
+    return FastAggregation.or(parts.iterator());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Compaction
+
+  /**
+   * Folds the delta rows of (batch, stage) into one, now, on the caller's thread.
+   *
+   * @return how many rows were folded (0 if there were fewer than two)
+   */
+  int compact(BatchId batch, Stage stage) {
+    return inTransaction(
+        "compaction of batch " + batch + ", stage " + stage,
+        true,
+        c -> {
+          List<Long> ids = new ArrayList<>();
+          List<RoaringBitmap> parts;
+          try (PreparedStatement ps = c.prepareStatement(foldRows)) {
+            ps.setString(1, batch.value());
+            ps.setString(2, stage.name());
+            try (ResultSet rs = ps.executeQuery()) {
+              parts = readMarks(rs, batch, stage, ids);
+            }
+          }
+          if (ids.size() < 2) {
+            return 0;
+          }
+          RoaringBitmap folded = union(parts);
+          folded.runOptimize();
+          Compactor.Key key = new Compactor.Key(batch, stage);
+          try (PreparedStatement ps = c.prepareStatement(insertMarks)) {
+            bindMarks(ps, key, PortableBitmaps.serialize(folded));
+            ps.executeUpdate();
+          }
+          // Delete exactly the rows read above: rows appended since then are kept.
+          for (int from = 0; from < ids.size(); from += IN_CHUNK) {
+            List<Long> chunk = ids.subList(from, Math.min(ids.size(), from + IN_CHUNK));
+            String sql =
+                "DELETE FROM "
+                    + prefix
+                    + "marks WHERE batch_id = ? AND stage = ? AND id IN ("
+                    + placeholders(chunk.size())
+                    + ")";
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+              ps.setString(1, batch.value());
+              ps.setString(2, stage.name());
+              for (int i = 0; i < chunk.size(); i++) {
+                ps.setLong(i + 3, chunk.get(i));
+              }
+              ps.executeUpdate();
+            }
+          }
+          return ids.size();
+        });
+  }
+
+  private void foldQuietly(Compactor.Key key) {
+    try {
+      int folded = compact(key.batch(), key.stage());
+      log.debug("Folded {} delta rows of batch {}, stage {}", folded, key.batch(), key.stage());
+    } catch (RuntimeException e) {
+      // The rows stay as they are, correct but unfolded; the next trigger tries again.
+      log.warn(
+          "Compaction of batch {}, stage {} failed; its delta rows are kept unfolded: {}",
+          key.batch(),
+          key.stage(),
+          e.getMessage());
+    }
+  }
+
+  /** Stops the background compaction thread. The DataSource is left open. */
+  @Override
+  public void close() {
+    compactor.close();
+  }
+
+  @Override
+  public String toString() {
+    return "JdbcTrackerStore{dialect=" + dialect + ", tablePrefix=" + prefix + "}";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Plumbing
+
+  @FunctionalInterface
+  private interface SqlWork<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  private <T> T withConnection(String what, SqlWork<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      return work.run(c);
+    } catch (SQLException e) {
+      throw failures.translate(what, e);
+    }
+  }
+
+  /**
+   * Runs {@code work} in one transaction; retries it on deadlocks, lock timeouts and races that a
+   * fresh attempt resolves, when {@code retry} (the work must then be idempotent).
+   */
+  private <T> T inTransaction(String what, boolean retry, SqlWork<T> work) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return transactionOnce(work);
+      } catch (SQLException e) {
+        if (!retry || attempt >= ATTEMPTS || !SqlFailures.isRetryable(e)) {
+          throw failures.translate(what, e);
+        }
+        log.debug("{} hit {}; attempt {} of {}", what, e.getMessage(), attempt + 1, ATTEMPTS);
+        pause(attempt);
+      }
+    }
+  }
+
+  private <T> T transactionOnce(SqlWork<T> work) throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      boolean autoCommit = c.getAutoCommit();
+      if (autoCommit) {
+        c.setAutoCommit(false);
+      }
+      try {
+        T result = work.run(c);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException | Error e) {
+        try {
+          c.rollback();
+        } catch (SQLException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
+      } finally {
+        if (autoCommit) {
+          try {
+            c.setAutoCommit(true);
+          } catch (SQLException ignored) {
+            // the connection is broken; closing it is all that is left
+          }
+        }
+      }
+    }
+  }
+
+  private static void pause(int attempt) {
+    try {
+      Thread.sleep(ThreadLocalRandom.current().nextInt(10, 50) * (long) attempt);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TrackerStoreException("interrupted while retrying", e);
+    }
+  }
+
+  private static String placeholders(int n) {
+    return String.join(", ", java.util.Collections.nCopies(n, "?"));
+  }
+
+  private static Instant micros(Instant instant) {
+    return instant.truncatedTo(ChronoUnit.MICROS);
+  }
+
+  private static LocalDateTime utc(Instant instant) {
+    return LocalDateTime.ofInstant(instant, ZoneOffset.UTC);
+  }
+
+  private static Instant instant(ResultSet rs, int column) throws SQLException {
+    LocalDateTime value = rs.getObject(column, LocalDateTime.class);
+    return value == null ? null : value.toInstant(ZoneOffset.UTC);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Schema
+
+  private void createSchema() {
+    List<String> statements = ddl(dialect, prefix);
+    for (int attempt = 1; ; attempt++) {
+      try (Connection c = dataSource.getConnection()) {
+        boolean autoCommit = c.getAutoCommit();
+        boolean transactional = dialect.transactionalDdl();
+        c.setAutoCommit(!transactional);
+        try (Statement s = c.createStatement()) {
+          if (transactional) {
+            dialect.lockSchema(c, prefix);
+          }
+          for (String sql : statements) {
+            s.execute(sql);
+          }
+          if (transactional) {
+            c.commit();
+          }
+        } catch (SQLException e) {
+          if (transactional) {
+            c.rollback();
+          }
+          throw e;
+        } finally {
+          c.setAutoCommit(autoCommit);
+        }
+        return;
+      } catch (SQLException e) {
+        // Another process creating the same tables at the same moment can make DDL fail once.
+        if (attempt >= ATTEMPTS || !(SqlFailures.isRetryable(e) || isAlreadyExists(e))) {
+          throw failures.translate("creating tables from " + dialect.ddlResource(), e);
+        }
+        pause(attempt);
+      }
+    }
+  }
+
+  private static boolean isAlreadyExists(SQLException e) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    return state.equals("42P07") || state.equals("42S01") || state.equals("42P06");
+  }
+
+  /** The dialect's DDL statements with the prefix filled in. */
+  static List<String> ddl(JdbcDialect dialect, String prefix) {
+    String text;
+    try (InputStream in =
+        JdbcTrackerStore.class.getClassLoader().getResourceAsStream(dialect.ddlResource())) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource " + dialect.ddlResource());
+      }
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + dialect.ddlResource(), e);
+    }
+    StringBuilder sql = new StringBuilder();
+    for (String line : text.split("\n")) {
+      if (!line.strip().startsWith("--")) {
+        sql.append(line).append('\n');
+      }
+    }
+    List<String> statements = new ArrayList<>();
+    for (String statement : sql.toString().replace("${prefix}", prefix).split(";")) {
+      if (!statement.isBlank()) {
+        statements.add(statement.strip());
+      }
+    }
+    return statements;
+  }
+
+  /** Checks that every table and column the store uses is there, with one query per table. */
+  private void verifySchema() {
+    Map<String, String> columns = new LinkedHashMap<>();
+    columns.put("batch", BATCH_COLUMNS);
+    columns.put("batch_attr", "batch_id, attr_key, attr_value");
+    columns.put("stage", "batch_id, stage, last_marked_at");
+    columns.put("marks", "batch_id, stage, id, marks");
+    try (Connection c = dataSource.getConnection()) {
+      for (Map.Entry<String, String> table : columns.entrySet()) {
+        String name = prefix + table.getKey();
+        try (Statement s = c.createStatement();
+            ResultSet rs =
+                s.executeQuery("SELECT " + table.getValue() + " FROM " + name + " WHERE 1 = 0")) {
+          rs.next();
+        } catch (SQLException e) {
+          throw failures.translate(
+              "checking table " + name + " (columns " + table.getValue() + ")", e);
+        }
+      }
+    } catch (SQLException e) {
+      throw failures.translate("checking the tables", e);
+    }
+  }
+
+  private static JdbcDialect detect(DataSource dataSource, String prefix) {
+    String product;
+    String version;
+    try (Connection c = dataSource.getConnection()) {
+      product = c.getMetaData().getDatabaseProductName();
+      version = c.getMetaData().getDatabaseProductVersion();
+    } catch (SQLException e) {
+      throw new SqlFailures(prefix, "the DDL file of its dialect")
+          .translate("connecting to detect the database", e);
+    }
+    return JdbcDialect.forProduct(product)
+        .orElseThrow(
+            () ->
+                new TrackerStoreException(
+                    "no dialect for database \""
+                        + product
+                        + "\" "
+                        + version
+                        + "; supported are PostgreSQL, MySQL/MariaDB and H2. If it speaks one of"
+                        + " their SQL, set it with JdbcTrackerStore.builder(ds).dialect(...)"));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Builder
+
+  /** Builds a {@link JdbcTrackerStore}; every setter rejects a bad value at once. */
+  public static final class Builder {
+    private final DataSource dataSource;
+    private String tablePrefix = DEFAULT_TABLE_PREFIX;
+    private boolean createSchema = true;
+    private JdbcDialect dialect;
+    private int compactionThreshold = DEFAULT_COMPACTION_THRESHOLD;
+
+    private Builder(DataSource dataSource) {
+      this.dataSource = dataSource;
+    }
+
+    /**
+     * The prefix of the store's table names ({@code prefix + "batch"}, ...); default {@value
+     * #DEFAULT_TABLE_PREFIX}. It is the only text the store splices into SQL.
+     *
+     * @throws IllegalArgumentException unless it matches {@code [a-z][a-z0-9_]{0,29}}
+     */
+    public Builder tablePrefix(String tablePrefix) {
+      Objects.requireNonNull(tablePrefix, "tablePrefix must not be null");
+      if (!PREFIX.matcher(tablePrefix).matches()) {
+        throw new IllegalArgumentException(
+            "tablePrefix must match [a-z][a-z0-9_]{0,29}: \""
+                + (tablePrefix.length() > 60 ? tablePrefix.substring(0, 60) + "..." : tablePrefix)
+                + "\"");
+      }
+      this.tablePrefix = tablePrefix;
+      return this;
+    }
+
+    /**
+     * Whether {@link #build()} creates missing tables (default true). Idempotent and safe when
+     * several processes start at once. With false, build only checks that the tables and columns
+     * exist, for teams that apply {@link JdbcDialect#ddlResource()} through their migrations.
+     */
+    public Builder createSchema(boolean createSchema) {
+      this.createSchema = createSchema;
+      return this;
+    }
+
+    /** The SQL dialect, instead of detecting it from the database's metadata. */
+    public Builder dialect(JdbcDialect dialect) {
+      this.dialect = Objects.requireNonNull(dialect, "dialect must not be null");
+      return this;
+    }
+
+    /**
+     * How many delta rows of one (batch, stage) start a background compaction (default {@value
+     * #DEFAULT_COMPACTION_THRESHOLD}). Lower keeps reads smaller; higher writes less.
+     *
+     * @throws IllegalArgumentException if it is below 2
+     */
+    public Builder compactionThreshold(int compactionThreshold) {
+      if (compactionThreshold < 2) {
+        throw new IllegalArgumentException(
+            "compactionThreshold must be at least 2: " + compactionThreshold);
+      }
+      this.compactionThreshold = compactionThreshold;
+      return this;
+    }
+
+    /**
+     * Connects, picks the dialect, creates or checks the tables, and returns the store.
+     *
+     * @throws TrackerStoreException if the database is unreachable, rejects the credentials, is not
+     *     supported, or lacks a table or column (the message says which and what to do)
+     */
+    public JdbcTrackerStore build() {
+      JdbcDialect chosen = dialect != null ? dialect : detect(dataSource, tablePrefix);
+      log.info(
+          "Using {} dialect for {} tables{}",
+          chosen.name(),
+          tablePrefix,
+          dialect != null ? " (set explicitly)" : "");
+      JdbcTrackerStore store = new JdbcTrackerStore(this, chosen);
+      try {
+        if (createSchema) {
+          store.createSchema();
+        }
+        store.verifySchema();
+      } catch (RuntimeException e) {
+        store.close();
+        throw e;
+      }
+      return store;
+    }
+  }
+}

@@ -1,0 +1,120 @@
+package io.recordtracker.jdbc;
+
+import io.recordtracker.TrackerStoreException;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLTransientConnectionException;
+import java.util.Set;
+
+/**
+ * Turns a {@link SQLException} into a {@link TrackerStoreException} whose message says what went
+ * wrong in words a user acts on (unreachable, wrong credentials, read-only, missing table) and what
+ * to do, with the driver's own message kept.
+ */
+final class SqlFailures {
+
+  private static final Set<String> MISSING_OBJECT =
+      Set.of("42P01", "42703", "42S02", "42S22", "42102", "42122", "42S12", "3F000");
+  private static final Set<String> RETRYABLE =
+      Set.of("40001", "40P01", "HYT00", "23505", "23503", "23000", "23506");
+
+  private final String tables;
+  private final String ddlResource;
+
+  SqlFailures(String prefix, String ddlResource) {
+    this.tables = prefix + "* tables";
+    this.ddlResource = ddlResource;
+  }
+
+  TrackerStoreException translate(String what, SQLException e) {
+    return new TrackerStoreException(what + " failed on the " + tables + ": " + explain(e), e);
+  }
+
+  String explain(SQLException e) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    String driver = driverMessage(e);
+    if (isConnectionFailure(e, state)) {
+      return "the database is unreachable ("
+          + driver
+          + "); check that it is running and that the DataSource's host, port and database are"
+          + " right. A tracker keeps its marks buffered and retries.";
+    }
+    if (state.startsWith("28") || e.getErrorCode() == 1045) {
+      return "the database rejected the credentials ("
+          + driver
+          + "); check the user name and password the DataSource is configured with.";
+    }
+    if (isReadOnly(e, state)) {
+      return "the database refused to write because the connection or database is read-only ("
+          + driver
+          + "); the store needs a read-write DataSource (not a replica, not"
+          + " setReadOnly(true)).";
+    }
+    if (isMissingObject(e, state)) {
+      return "a table or column is missing ("
+          + driver
+          + "); create the tables with createSchema(true), or apply "
+          + ddlResource
+          + " (replace ${prefix} with the table prefix) through your migrations.";
+    }
+    if (state.equals("42501") || e.getErrorCode() == 1142 || e.getErrorCode() == 1044) {
+      return "the database user lacks a privilege on the tables ("
+          + driver
+          + "); grant SELECT, INSERT, UPDATE and DELETE on them (and CREATE for createSchema).";
+    }
+    return driver + " (SQLState " + state + ", error " + e.getErrorCode() + ")";
+  }
+
+  static boolean isRetryable(SQLException e) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    return RETRYABLE.contains(state) || e.getErrorCode() == 1213 || e.getErrorCode() == 1205;
+  }
+
+  static boolean isDuplicateKey(SQLException e) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    return state.equals("23505") || e.getErrorCode() == 1062;
+  }
+
+  private static boolean isConnectionFailure(SQLException e, String state) {
+    if (state.startsWith("08")
+        || e instanceof SQLNonTransientConnectionException
+        || e instanceof SQLTransientConnectionException) {
+      return true;
+    }
+    for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+      if (t instanceof ConnectException || t instanceof UnknownHostException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isReadOnly(SQLException e, String state) {
+    int code = e.getErrorCode();
+    return state.equals("25006")
+        || state.equals("90097")
+        || code == 90097
+        || code == 1290
+        || code == 1792
+        || code == 1836;
+  }
+
+  private static boolean isMissingObject(SQLException e, String state) {
+    int code = e.getErrorCode();
+    return MISSING_OBJECT.contains(state)
+        || code == 42102
+        || code == 42103
+        || code == 42122
+        || code == 1146
+        || code == 1054;
+  }
+
+  private static String driverMessage(SQLException e) {
+    String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    message = message.strip();
+    int newline = message.indexOf('\n');
+    return newline < 0 ? message : message.substring(0, newline);
+  }
+}

@@ -1,0 +1,42 @@
+-- record-tracker JDBC store, MySQL 8 and MariaDB 10.6+. ${prefix} is the store's table prefix (default rt_).
+-- Every statement is idempotent. Ids and stage names are ASCII compared byte for byte; times are UTC
+-- wall-clock values (DATETIME(6)), microsecond precision.
+
+CREATE TABLE IF NOT EXISTS ${prefix}batch (
+  batch_id         VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  expected_records INT          NOT NULL,
+  opened_at        DATETIME(6)  NOT NULL,
+  completed_at     DATETIME(6)  NULL,
+  attributes       MEDIUMTEXT   NOT NULL,
+  PRIMARY KEY (batch_id),
+  KEY ${prefix}batch_opened (opened_at, batch_id),
+  KEY ${prefix}batch_completed (completed_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS ${prefix}batch_attr (
+  batch_id   VARCHAR(128)  CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  attr_key   VARCHAR(64)   NOT NULL,
+  attr_value VARCHAR(1024) NOT NULL,
+  PRIMARY KEY (batch_id, attr_key),
+  KEY ${prefix}batch_attr_value (attr_key, attr_value(190)),
+  CONSTRAINT ${prefix}batch_attr_batch FOREIGN KEY (batch_id) REFERENCES ${prefix}batch (batch_id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS ${prefix}stage (
+  batch_id       VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  stage          VARCHAR(32)  CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  last_marked_at DATETIME(6)  NOT NULL,
+  PRIMARY KEY (batch_id, stage),
+  KEY ${prefix}stage_marked (last_marked_at),
+  CONSTRAINT ${prefix}stage_batch FOREIGN KEY (batch_id) REFERENCES ${prefix}batch (batch_id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS ${prefix}marks (
+  batch_id VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  stage    VARCHAR(32)  CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  id       BIGINT       NOT NULL AUTO_INCREMENT,
+  marks    LONGBLOB     NOT NULL,
+  PRIMARY KEY (batch_id, stage, id),
+  KEY ${prefix}marks_id (id),
+  CONSTRAINT ${prefix}marks_batch FOREIGN KEY (batch_id) REFERENCES ${prefix}batch (batch_id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
