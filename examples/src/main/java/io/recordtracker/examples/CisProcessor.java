@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.zip.CRC32;
 import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
@@ -83,14 +84,25 @@ final class CisProcessor {
   private final int prefetch;
   private final int deferEvery;
 
+  /** What one commit of the business data costs: a round trip to the CIS database. */
+  static final long COMMIT_ROUND_TRIP_NANOS = 2_000_000;
+
   /**
-   * A processor whose workers mark records processed through {@code tracker} when they commit.
+   * A processor whose workers commit their business data (a round trip, simulated) and mark the
+   * transaction's records processed through {@code tracker}.
    *
    * @param deferEvery about one record in this many hits a lock timeout on its first attempt and
    *     waits for a retry in the worker's memory; 0 for never
    */
   CisProcessor(RecordTracker tracker, int workers, int deferEvery) {
-    this(tracker, (batch, records) -> tracker.markProcessed(batch, records), workers, deferEvery);
+    this(
+        tracker,
+        (batch, records) -> {
+          LockSupport.parkNanos(COMMIT_ROUND_TRIP_NANOS); // the business commit
+          tracker.markProcessed(batch, records); // once it committed
+        },
+        workers,
+        deferEvery);
   }
 
   CisProcessor(RecordTracker tracker, Committer committer, int workers, int deferEvery) {
@@ -104,7 +116,7 @@ final class CisProcessor {
     this.committer = committer;
     this.workers = workers;
     this.chunkSize = 1_000;
-    this.commitEvery = 100;
+    this.commitEvery = 250;
     this.prefetch = 3;
     this.deferEvery = deferEvery;
   }
@@ -288,7 +300,7 @@ final class CisProcessor {
             int record = chunk.records[chunk.position];
             String line = chunk.lines[chunk.position];
             chunk.position++;
-            if (deferEvery > 0 && firstAttemptTimesOut(record)) {
+            if (deferEvery > 0 && firstAttemptTimesOut(header.batch(), record)) {
               deferredHere.add(record); // retried once the file is done
               deferred.incrementAndGet();
               continue;
@@ -450,9 +462,9 @@ final class CisProcessor {
     }
   }
 
-  /** Whether the first attempt at {@code record} hits a lock timeout: a fixed pseudo-random few. */
-  private boolean firstAttemptTimesOut(int record) {
-    int h = record * 0x9E3779B1;
+  /** Whether the first attempt at {@code record} hits a lock timeout: a pseudo-random few. */
+  private boolean firstAttemptTimesOut(BatchId batch, int record) {
+    int h = (record + batch.hashCode()) * 0x9E3779B1;
     h ^= h >>> 15;
     h *= 0x85EBCA77;
     h ^= h >>> 13;

@@ -52,7 +52,7 @@ public final class IncidentReplay {
   static final Duration SETTLE = Duration.ofSeconds(1);
 
   /** About one record in this many times out on its first attempt and waits for a retry. */
-  static final int DEFER_EVERY = 2_000;
+  static final int DEFER_EVERY = 5_000;
 
   private final ReplayOptions options;
   private final PrintStream out;
@@ -135,6 +135,8 @@ public final class IncidentReplay {
         RecordTracker ops = db.newTracker()) {
       // 1. EDI opens the batch, writes the file, marks records sent as the transport confirms.
       EdiSender sender = new EdiSender(edi);
+      timeline.note(
+          "EDI opened the batch and started sending " + count(options.records) + " records");
       EdiSender.Sent sent =
           sender.send(
               options.dir,
@@ -279,15 +281,17 @@ public final class IncidentReplay {
     Reconciliation r = finding.sentToProcessed();
     out.println();
     out.println("Missing records of batch " + r.batch() + " (" + count(r.missingCount()) + "):");
-    List<RecordRange> missing = r.missing();
-    for (int i = 0; i < Math.min(12, missing.size()); i++) {
-      RecordRange range = missing.get(i);
-      out.println(
-          "  " + range + (range.size() > 1 ? "  (" + count(range.size()) + " records)" : ""));
+    List<String> contiguous = new ArrayList<>();
+    List<String> scattered = new ArrayList<>();
+    for (RecordRange range : r.missing()) {
+      if (range.size() > 1) {
+        contiguous.add(range + " (" + count(range.size()) + ")");
+      } else {
+        scattered.add(Integer.toString(range.first()));
+      }
     }
-    if (missing.size() > 12) {
-      out.println("  ... and " + (missing.size() - 12) + " more ranges (all in the JSON below)");
-    }
+    out.println("  contiguous: " + abbreviated(contiguous, 10));
+    out.println("  scattered:  " + abbreviated(scattered, 10));
     out.println(
         "Lost at hop "
             + finding.hopName()
@@ -467,6 +471,17 @@ public final class IncidentReplay {
     long singles = ranges.stream().filter(r -> r.size() == 1).count();
     long runs = ranges.size() - singles;
     return runs + " contiguous ranges and " + singles + " scattered records";
+  }
+
+  /** "a, b, c ... (+ n more)", or "none". */
+  private static String abbreviated(List<String> items, int max) {
+    if (items.isEmpty()) {
+      return "none";
+    }
+    String head = String.join(", ", items.subList(0, Math.min(max, items.size())));
+    return items.size() > max
+        ? head + " ... (" + items.size() + " in all, every one in the JSON below)"
+        : head;
   }
 
   /** The first ranges, for a log line. */

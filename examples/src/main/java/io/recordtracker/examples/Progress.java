@@ -26,18 +26,23 @@ final class Progress {
   /** Counts {@code n} more records done, logging when a quarter is crossed. */
   void add(long n) {
     long now = done.addAndGet(n);
+    if (now * STEPS >= nextStep.get() * total && nextStep.get() < STEPS) {
+      logCrossed(); // rare: at most STEPS - 1 times per phase
+    }
+  }
+
+  private synchronized void logCrossed() {
+    long now = done.get();
     long step = nextStep.get();
     while (step < STEPS && now * STEPS >= step * total) {
-      if (nextStep.compareAndSet(step, step + 1)) {
-        log.info(
-            "{}: {}% ({} of {} records, {} ms)",
-            phase,
-            100 * step / STEPS,
-            IncidentReplay.count(now),
-            IncidentReplay.count(total),
-            (System.nanoTime() - startNanos) / 1_000_000);
-      }
-      step = nextStep.get();
+      log.info(
+          "{}: {}% ({} of {} records, {} ms)",
+          phase,
+          100 * step / STEPS,
+          IncidentReplay.count(now),
+          IncidentReplay.count(total),
+          (System.nanoTime() - startNanos) / 1_000_000);
+      step = nextStep.incrementAndGet();
     }
   }
 

@@ -23,10 +23,6 @@ import org.slf4j.LoggerFactory;
  * reconciles sent against processed. A discrepancy is reported once, with the hop where the records
  * disappeared: the first pair of consecutive stages of the chain ({@code sent -> received ->
  * processed}) between which records went missing.
- *
- * <p>Run as a program it reconciles once against the replay's database and prints each finding as
- * JSON: {@code java -cp examples/target/incident-replay.jar
- * io.recordtracker.examples.ReconciliationJob [--jdbc-url ...]}.
  */
 public final class ReconciliationJob implements Runnable {
   private static final Logger log = LoggerFactory.getLogger("reconciliation-job");

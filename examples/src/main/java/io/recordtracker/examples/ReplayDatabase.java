@@ -1,7 +1,7 @@
 package io.recordtracker.examples;
 
 import io.recordtracker.RecordTracker;
-import io.recordtracker.spi.TrackerStore;
+import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -19,15 +19,17 @@ final class ReplayDatabase {
   private final String url;
   private final DataSource dataSource;
   private final String tablePrefix;
-  private final TrackerStore shared; // TODO replaced by JDBC once the jdbc branch lands
 
   private ReplayDatabase(String url, DataSource dataSource, String tablePrefix) {
     this.url = url;
     this.dataSource = dataSource;
     this.tablePrefix = tablePrefix;
-    this.shared = TrackerStore.inMemory();
   }
 
+  /**
+   * The database of {@code options}: {@code --jdbc-url}, or an H2 file in {@code --dir} that
+   * several JVMs may open at once (AUTO_SERVER: the first one serves the others).
+   */
   static ReplayDatabase open(ReplayOptions options) throws IOException {
     Files.createDirectories(options.dir);
     String url =
@@ -35,7 +37,7 @@ final class ReplayDatabase {
             ? options.jdbcUrl
             : "jdbc:h2:file:"
                 + options.dir.toAbsolutePath().resolve("replay-db")
-                + ";AUTO_SERVER=TRUE";
+                + ";AUTO_SERVER=TRUE;DB_CLOSE_DELAY=-1";
     return new ReplayDatabase(
         url, new DriverManagerDataSource(url, options.user, options.password), options.tablePrefix);
   }
@@ -44,48 +46,10 @@ final class ReplayDatabase {
     return dataSource;
   }
 
-  /** A new tracker on its own store instance over the shared database. */
+  /** A new tracker on its own store over the shared tables; closing it closes the store. */
   RecordTracker newTracker() {
-    TrackerStore store =
-        new TrackerStore() {
-          @Override
-          public io.recordtracker.BatchInfo openBatch(io.recordtracker.BatchInfo batch) {
-            return shared.openBatch(batch);
-          }
-
-          @Override
-          public java.util.Optional<io.recordtracker.BatchInfo> findBatch(
-              io.recordtracker.BatchId id) {
-            return shared.findBatch(id);
-          }
-
-          @Override
-          public void merge(java.util.List<io.recordtracker.spi.MarkDelta> deltas) {
-            shared.merge(deltas);
-          }
-
-          @Override
-          public org.roaringbitmap.RoaringBitmap load(
-              io.recordtracker.BatchId batch, io.recordtracker.Stage stage) {
-            return shared.load(batch, stage);
-          }
-
-          @Override
-          public java.util.List<io.recordtracker.BatchInfo> batches(
-              io.recordtracker.BatchQuery query) {
-            return shared.batches(query);
-          }
-
-          @Override
-          public void recordCompletion(io.recordtracker.BatchId batch, java.time.Instant at) {
-            shared.recordCompletion(batch, at);
-          }
-
-          @Override
-          public int delete(java.util.Collection<io.recordtracker.BatchId> batches) {
-            return shared.delete(batches);
-          }
-        };
+    JdbcTrackerStore store =
+        JdbcTrackerStore.builder(dataSource).tablePrefix(tablePrefix).createSchema(true).build();
     return RecordTracker.builder().store(store).flushInterval(FLUSH_INTERVAL).build();
   }
 
