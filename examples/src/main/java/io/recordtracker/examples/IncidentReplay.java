@@ -51,9 +51,6 @@ public final class IncidentReplay {
   /** A batch is judged by the job once it had no mark for this long (flushes come every 250 ms). */
   static final Duration SETTLE = Duration.ofSeconds(1);
 
-  /** About one record in this many times out on its first attempt and waits for a retry. */
-  static final int DEFER_EVERY = 5_000;
-
   private final ReplayOptions options;
   private final PrintStream out;
 
@@ -114,6 +111,8 @@ public final class IncidentReplay {
       RoaringBitmap dropped,
       List<RecordRange> found,
       String hop,
+      Reconciliation hopReconciliation,
+      Reconciliation sentToReceived,
       long resent,
       Reconciliation before,
       Reconciliation after,
@@ -175,7 +174,7 @@ public final class IncidentReplay {
       scheduler.scheduleWithFixedDelay(job, 250, 250, TimeUnit.MILLISECONDS);
 
       // 2-3. CIS processes the file with several workers; midway a patch restarts two of them.
-      CisProcessor processor = new CisProcessor(cis, options.workers, DEFER_EVERY);
+      CisProcessor processor = new CisProcessor(cis, options.workers, options.deferEvery);
       timeline.note("CIS started processing with " + options.workers + " workers");
       CisProcessor.Result result = processor.process(sent.file(), new CisProcessor.Patch(0.5, 2));
       if (result.patchedAt() != null) {
@@ -217,6 +216,8 @@ public final class IncidentReplay {
               + millis(finding.took())
               + ")");
       printFinding(finding);
+      Reconciliation sentToReceived =
+          ops.reconcile(sent.batch(), Stage.SENT, CisProcessor.RECEIVED);
 
       // 5. EDI resends exactly the missing ranges; CIS processes them (no patch this time).
       EdiSender.Sent resent =
@@ -252,6 +253,8 @@ public final class IncidentReplay {
               result.lost(),
               before.missing(),
               finding.hopName(),
+              finding.hop(),
+              sentToReceived,
               resent.records(),
               before,
               after,
@@ -358,7 +361,7 @@ public final class IncidentReplay {
     Path file = options.file != null ? options.file : newestFile();
     try (RecordTracker cis = db.newTracker()) {
       CisProcessor.Result result =
-          new CisProcessor(cis, options.workers, DEFER_EVERY)
+          new CisProcessor(cis, options.workers, options.deferEvery)
               .process(file, options.patch ? new CisProcessor.Patch(0.5, 2) : null);
       if (result.patchedAt() != null) {
         // The replay's own record of what the patch dropped, for checking the reconciliation.

@@ -27,6 +27,8 @@ final class ReplayOptions {
           "  --file FILE          processor: the file to process (default the newest in --dir)",
           "  --batch ID           reconcile, resend: the batch (default the newest opened)",
           "  --no-patch           processor: process without the patch",
+          "  --defer-every N      about 1 record in N times out on its first attempt in CIS and",
+          "                       waits in memory for a retry (default 5000)",
           "  --help               this text");
 
   enum Role {
@@ -48,6 +50,7 @@ final class ReplayOptions {
   Path file;
   String batch;
   boolean patch = true;
+  int deferEvery = 5_000;
   boolean help;
 
   /**
@@ -64,6 +67,7 @@ final class ReplayOptions {
         case "--no-patch" -> o.patch = false;
         case "--records" -> o.records = positive(arg, value(args, ++i, arg));
         case "--workers" -> o.workers = positive(arg, value(args, ++i, arg));
+        case "--defer-every" -> o.deferEvery = positive(arg, value(args, ++i, arg));
         case "--dir" -> o.dir = Path.of(value(args, ++i, arg));
         case "--jdbc-url" -> o.jdbcUrl = value(args, ++i, arg);
         case "--user" -> o.user = value(args, ++i, arg);
