@@ -190,9 +190,9 @@ public final class IncidentReplay {
               + count(result.read())
               + " records committed");
       log.info(
-          "(Behind the scenes, the patch dropped {} records: {})",
+          "(Behind the scenes, the patch dropped {} records: {}. Nothing in CIS noticed.)",
           count(result.lost().getLongCardinality()),
-          summary(result.lostRanges()));
+          shape(result.lostRanges()));
 
       // 4. The scheduled job notices the batch settled incomplete and says where records vanished.
       ReconciliationJob.Finding finding;
@@ -485,11 +485,5 @@ public final class IncidentReplay {
     return items.size() > max
         ? head + " ... (" + items.size() + " in all, every one in the JSON below)"
         : head;
-  }
-
-  /** The first ranges, for a log line. */
-  static String summary(List<RecordRange> ranges) {
-    String head = ranges.subList(0, Math.min(5, ranges.size())).toString();
-    return ranges.size() > 5 ? head + " + " + (ranges.size() - 5) + " more" : head;
   }
 }

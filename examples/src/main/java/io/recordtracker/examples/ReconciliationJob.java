@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * disappeared: the first pair of consecutive stages of the chain ({@code sent -> received ->
  * processed}) between which records went missing.
  */
-public final class ReconciliationJob implements Runnable {
+final class ReconciliationJob implements Runnable {
   private static final Logger log = LoggerFactory.getLogger("reconciliation-job");
 
   /** What one run found wrong with one batch. */
