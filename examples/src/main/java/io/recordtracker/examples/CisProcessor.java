@@ -19,7 +19,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
-import java.util.zip.CRC32;
 import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,10 +40,25 @@ final class CisProcessor {
 
   private static final Logger log = LoggerFactory.getLogger("CIS");
 
-  /** Commits a transaction of processed records; must mark them processed as part of it. */
-  @FunctionalInterface
+  /**
+   * How a worker saves its work: each worker opens one session (a connection, in a real CIS) for
+   * its life; records are added to the open transaction, and each commit must mark the
+   * transaction's records processed as part of it.
+   */
   interface Committer {
-    void commit(BatchId batch, int[] records) throws Exception;
+    Session open() throws Exception;
+
+    /** A worker's session; closing it rolls back what was not committed. */
+    interface Session extends AutoCloseable {
+      /** Adds a processed record's business data to the open transaction. */
+      void add(BatchId batch, int record, String line) throws Exception;
+
+      /** Commits the open transaction, whose records are {@code records}, with their marks. */
+      void commit(BatchId batch, int[] records) throws Exception;
+
+      @Override
+      void close() throws Exception;
+    }
   }
 
   /** The patch script of the incident: at a fraction of the batch, restart some workers. */
@@ -89,7 +103,8 @@ final class CisProcessor {
 
   /**
    * A processor whose workers commit their business data (a round trip, simulated) and mark the
-   * transaction's records processed through {@code tracker}.
+   * transaction's records processed through {@code tracker}. See {@link CisDatabase} for workers
+   * that save real rows and mark them in the same transaction.
    *
    * @param deferEvery about one record in this many hits a lock timeout on its first attempt and
    *     waits for a retry in the worker's memory; 0 for never
@@ -97,10 +112,20 @@ final class CisProcessor {
   CisProcessor(RecordTracker tracker, int workers, int deferEvery) {
     this(
         tracker,
-        (batch, records) -> {
-          LockSupport.parkNanos(COMMIT_ROUND_TRIP_NANOS); // the business commit
-          tracker.markProcessed(batch, records); // once it committed
-        },
+        () ->
+            new Committer.Session() {
+              @Override
+              public void add(BatchId batch, int record, String line) {}
+
+              @Override
+              public void commit(BatchId batch, int[] records) {
+                LockSupport.parkNanos(COMMIT_ROUND_TRIP_NANOS); // the business commit
+                tracker.markProcessed(batch, records); // once it committed
+              }
+
+              @Override
+              public void close() {}
+            },
         workers,
         deferEvery);
   }
@@ -264,14 +289,13 @@ final class CisProcessor {
     /** A worker's life: take chunks, process, commit; stop when asked, dropping what it holds. */
     void work(Slot slot) {
       Deque<Chunk> hand = new ArrayDeque<>();
-      IntList deferredHere = new IntList();
+      Deferred deferredHere = new Deferred();
       IntList txn = new IntList();
-      CRC32 checksum = new CRC32();
-      try {
+      try (Committer.Session session = committer.open()) {
         while (true) {
           if (slot.restartRequested) {
             abandon(slot, hand, txn, deferredHere);
-            return;
+            return; // closing the session rolls back the open transaction
           }
           if (hand.isEmpty()) {
             Chunk c = queue.poll(20, TimeUnit.MILLISECONDS);
@@ -289,7 +313,7 @@ final class CisProcessor {
               }
               hand.add(more);
             }
-            slot.inHand.set(hand.stream().mapToInt(Chunk::remaining).sum());
+            slot.inHand.set(inHand(hand, deferredHere));
           }
           Chunk chunk = hand.peekFirst();
           while (chunk.position < chunk.records.length) {
@@ -301,33 +325,36 @@ final class CisProcessor {
             String line = chunk.lines[chunk.position];
             chunk.position++;
             if (deferEvery > 0 && firstAttemptTimesOut(header.batch(), record)) {
-              deferredHere.add(record); // retried once the file is done
+              deferredHere.add(record, line); // retried once the file is done
               deferred.incrementAndGet();
               continue;
             }
-            process(line, checksum);
+            validate(line);
+            session.add(header.batch(), record, line);
             txn.add(record);
             if (txn.size() == commitEvery) {
-              commit(slot, txn);
+              commit(session, txn);
             }
           }
-          commit(slot, txn);
+          commit(session, txn);
           hand.removeFirst();
-          slot.inHand.set(hand.stream().mapToInt(Chunk::remaining).sum() + deferredHere.size());
+          slot.inHand.set(inHand(hand, deferredHere));
         }
         // The file is done: retry what timed out on its first attempt.
-        for (int i = 0; i < deferredHere.size(); i++) {
+        while (deferredHere.size() > 0) {
           if (slot.restartRequested) {
-            deferredHere.removeFirst(i);
             abandon(slot, hand, txn, deferredHere);
             return;
           }
-          txn.add(deferredHere.get(i));
+          int record = deferredHere.records.get(0);
+          session.add(header.batch(), record, deferredHere.lines.get(0));
+          txn.add(record);
+          deferredHere.removeFirst();
           if (txn.size() == commitEvery) {
-            commit(slot, txn);
+            commit(session, txn);
           }
         }
-        commit(slot, txn);
+        commit(session, txn);
         slot.inHand.set(0);
       } catch (Throwable t) {
         failure.compareAndSet(null, t);
@@ -335,19 +362,23 @@ final class CisProcessor {
       }
     }
 
-    private void commit(Slot slot, IntList txn) throws Exception {
+    private int inHand(Deque<Chunk> hand, Deferred deferredHere) {
+      return hand.stream().mapToInt(Chunk::remaining).sum() + deferredHere.size();
+    }
+
+    private void commit(Committer.Session session, IntList txn) throws Exception {
       if (txn.size() == 0) {
         return;
       }
       int[] records = txn.toArray();
-      committer.commit(header.batch(), records);
+      session.commit(header.batch(), records);
       txn.clear();
       committed.addAndGet(records.length);
       progress.add(records.length);
     }
 
     /** The worker stops for its restart: its open transaction rolls back, what it held is gone. */
-    private void abandon(Slot slot, Deque<Chunk> hand, IntList txn, IntList deferredHere) {
+    private void abandon(Slot slot, Deque<Chunk> hand, IntList txn, Deferred deferredHere) {
       RoaringBitmap dropped = new RoaringBitmap();
       for (int i = 0; i < txn.size(); i++) {
         dropped.add(txn.get(i));
@@ -358,7 +389,7 @@ final class CisProcessor {
         }
       }
       for (int i = 0; i < deferredHere.size(); i++) {
-        dropped.add(deferredHere.get(i));
+        dropped.add(deferredHere.records.get(i));
       }
       synchronized (lost) {
         lost.or(dropped);
@@ -471,18 +502,37 @@ final class CisProcessor {
     return Integer.remainderUnsigned(h, deferEvery) == 0;
   }
 
-  /** The business work on one record: validate the fields and checksum them. */
-  private static void process(String line, CRC32 checksum) {
-    int fields = 0;
+  /** The business rule on one record: a customer line has six fields. */
+  private static void validate(String line) {
+    int fields = 1;
     for (int i = 0; i < line.length(); i++) {
       if (line.charAt(i) == '|') {
         fields++;
       }
     }
-    if (fields != 5) {
+    if (fields != 6) {
       throw new IllegalArgumentException("malformed record line: " + line);
     }
-    checksum.update(line.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** Records waiting in a worker's memory for a retry, with their lines. */
+  private static final class Deferred {
+    final List<Integer> records = new ArrayList<>();
+    final List<String> lines = new ArrayList<>();
+
+    void add(int record, String line) {
+      records.add(record);
+      lines.add(line);
+    }
+
+    int size() {
+      return records.size();
+    }
+
+    void removeFirst() {
+      records.remove(0);
+      lines.remove(0);
+    }
   }
 
   /** A growable int list, to hold a transaction's records without boxing. */
@@ -507,12 +557,6 @@ final class CisProcessor {
 
     void clear() {
       size = 0;
-    }
-
-    /** Drops the first {@code n} values. */
-    void removeFirst(int n) {
-      System.arraycopy(values, n, values, 0, size - n);
-      size -= n;
     }
 
     int[] toArray() {

@@ -7,6 +7,7 @@ import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.Stage;
+import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -129,8 +131,9 @@ public final class IncidentReplay {
     String run = UUID.randomUUID().toString().substring(0, 8);
     cleanUp(db);
 
+    JdbcTrackerStore cisStore = db.newStore();
     try (RecordTracker edi = db.newTracker();
-        RecordTracker cis = db.newTracker();
+        RecordTracker cis = db.newTracker(cisStore);
         RecordTracker ops = db.newTracker()) {
       // 1. EDI opens the batch, writes the file, marks records sent as the transport confirms.
       EdiSender sender = new EdiSender(edi);
@@ -174,8 +177,14 @@ public final class IncidentReplay {
       scheduler.scheduleWithFixedDelay(job, 250, 250, TimeUnit.MILLISECONDS);
 
       // 2-3. CIS processes the file with several workers; midway a patch restarts two of them.
-      CisProcessor processor = new CisProcessor(cis, options.workers, options.deferEvery);
-      timeline.note("CIS started processing with " + options.workers + " workers");
+      CisProcessor processor = cisProcessor(db, cis, cisStore);
+      timeline.note(
+          "CIS started processing with "
+              + options.workers
+              + " workers"
+              + (options.customerRows
+                  ? ", saving customers and their marks in one transaction"
+                  : ""));
       CisProcessor.Result result = processor.process(sent.file(), new CisProcessor.Patch(0.5, 2));
       if (result.patchedAt() != null) {
         timeline.note(
@@ -264,18 +273,37 @@ public final class IncidentReplay {
     }
   }
 
+  /**
+   * CIS: saving a customer row per record and marking each transaction's records processed inside
+   * it ({@code markWithin}), or, with {@code --no-customer-rows}, only marking them.
+   */
+  private CisProcessor cisProcessor(ReplayDatabase db, RecordTracker cis, JdbcTrackerStore store)
+      throws SQLException {
+    return options.customerRows
+        ? new CisProcessor(cis, db.cis(store), options.workers, options.deferEvery)
+        : new CisProcessor(cis, options.workers, options.deferEvery);
+  }
+
   /** Deletes the files and completed batches of earlier replays, so runs never pile up. */
-  private void cleanUp(ReplayDatabase db) throws IOException {
+  private void cleanUp(ReplayDatabase db) throws IOException, SQLException {
     try (DirectoryStream<Path> files = Files.newDirectoryStream(options.dir, "customers-*")) {
       for (Path f : files) {
         Files.deleteIfExists(f);
       }
     }
-    try (RecordTracker tracker = db.newTracker()) {
-      int purged =
-          tracker.purge(BatchQuery.builder().attribute("source", "incident-replay").build());
+    JdbcTrackerStore store = db.newStore();
+    try (RecordTracker tracker = db.newTracker(store)) {
+      BatchQuery done =
+          BatchQuery.builder()
+              .attribute("source", "incident-replay")
+              .completion(BatchQuery.Completion.COMPLETE)
+              .limit(BatchQuery.MAX_LIMIT)
+              .build();
+      List<BatchId> ids = tracker.batches(done).stream().map(BatchInfo::id).toList();
+      int purged = tracker.purge(done);
+      db.cis(store).delete(ids);
       if (purged > 0) {
-        log.info("Purged {} completed batches of earlier replays", purged);
+        log.info("Purged {} completed batches of earlier replays, and their customer rows", purged);
       }
     }
   }
@@ -359,9 +387,10 @@ public final class IncidentReplay {
 
   private int processor(ReplayDatabase db) throws Exception {
     Path file = options.file != null ? options.file : newestFile();
-    try (RecordTracker cis = db.newTracker()) {
+    JdbcTrackerStore store = db.newStore();
+    try (RecordTracker cis = db.newTracker(store)) {
       CisProcessor.Result result =
-          new CisProcessor(cis, options.workers, options.deferEvery)
+          cisProcessor(db, cis, store)
               .process(file, options.patch ? new CisProcessor.Patch(0.5, 2) : null);
       if (result.patchedAt() != null) {
         // The replay's own record of what the patch dropped, for checking the reconciliation.

@@ -48,9 +48,22 @@ final class ReplayDatabase {
 
   /** A new tracker on its own store over the shared tables; closing it closes the store. */
   RecordTracker newTracker() {
-    JdbcTrackerStore store =
-        JdbcTrackerStore.builder(dataSource).tablePrefix(tablePrefix).createSchema(true).build();
+    return newTracker(newStore());
+  }
+
+  /** A new store over the shared tables. */
+  JdbcTrackerStore newStore() {
+    return JdbcTrackerStore.builder(dataSource).tablePrefix(tablePrefix).createSchema(true).build();
+  }
+
+  /** A new tracker on {@code store}; closing it closes the store. */
+  RecordTracker newTracker(JdbcTrackerStore store) {
     return RecordTracker.builder().store(store).flushInterval(FLUSH_INTERVAL).build();
+  }
+
+  /** CIS's customer table beside the tracker's tables, created if missing. */
+  CisDatabase cis(JdbcTrackerStore store) throws java.sql.SQLException {
+    return new CisDatabase(dataSource, store, tablePrefix).createTable();
   }
 
   /** Where the data is, without credentials. */

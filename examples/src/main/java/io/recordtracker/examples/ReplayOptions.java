@@ -27,6 +27,8 @@ final class ReplayOptions {
           "  --file FILE          processor: the file to process (default the newest in --dir)",
           "  --batch ID           reconcile, resend: the batch (default the newest opened)",
           "  --no-patch           processor: process without the patch",
+          "  --no-customer-rows   CIS saves no customer rows, it only marks records processed",
+          "                       after a simulated 2 ms commit (faster for tens of millions)",
           "  --defer-every N      about 1 record in N times out on its first attempt in CIS and",
           "                       waits in memory for a retry (default 5000)",
           "  --help               this text");
@@ -51,6 +53,7 @@ final class ReplayOptions {
   String batch;
   boolean patch = true;
   int deferEvery = 5_000;
+  boolean customerRows = true;
   boolean help;
 
   /**
@@ -65,6 +68,7 @@ final class ReplayOptions {
       switch (arg) {
         case "--help", "-h" -> o.help = true;
         case "--no-patch" -> o.patch = false;
+        case "--no-customer-rows" -> o.customerRows = false;
         case "--records" -> o.records = positive(arg, value(args, ++i, arg));
         case "--workers" -> o.workers = positive(arg, value(args, ++i, arg));
         case "--defer-every" -> o.deferEvery = positive(arg, value(args, ++i, arg));

@@ -5,9 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
+import io.recordtracker.Stage;
+import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.roaringbitmap.RoaringBitmap;
@@ -55,6 +59,30 @@ class CisProcessorTest {
                   .reconcile(sent.batch(), io.recordtracker.Stage.SENT, CisProcessor.RECEIVED)
                   .isComplete())
           .isTrue();
+    }
+  }
+
+  @Test
+  void a_restarted_worker_rolls_back_its_customer_rows_and_their_marks_together() throws Exception {
+    DataSource h2 =
+        new DriverManagerDataSource(
+            "jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", null, null);
+    JdbcTrackerStore store = JdbcTrackerStore.builder(h2).tablePrefix("t_").build();
+    try (RecordTracker tracker = RecordTracker.builder().store(store).build()) {
+      CisDatabase cis = new CisDatabase(h2, store, "t_").createTable();
+      EdiSender.Sent sent = new EdiSender(tracker).send(dir, 20_000, Map.of());
+
+      CisProcessor.Result result =
+          new CisProcessor(tracker, cis, 4, 250)
+              .process(sent.file(), new CisProcessor.Patch(0.4, 2));
+
+      RoaringBitmap processed = store.load(sent.batch(), Stage.PROCESSED);
+      RoaringBitmap saved = cis.savedRecords(sent.batch());
+      assertThat(saved).isEqualTo(processed); // a row iff a mark: they committed together
+      assertThat(saved.getLongCardinality()).isEqualTo(result.committed());
+      assertThat(RoaringBitmap.and(saved, result.lost()).isEmpty()).isTrue();
+      assertThat(RoaringBitmap.or(saved, result.lost()).getLongCardinality()).isEqualTo(20_000);
+      assertThat(tracker.reconcile(sent.batch()).missing()).isEqualTo(result.lostRanges());
     }
   }
 

@@ -6,6 +6,7 @@ import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.Stage;
+import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.roaringbitmap.RoaringBitmap;
 
 /** The replay end to end, in the build, at 40,000 records on an H2 file. */
 class IncidentReplayTest {
@@ -56,12 +58,18 @@ class IncidentReplayTest {
     assertThat(o.after().isComplete()).isTrue();
     assertThat(o.matches()).isTrue();
 
-    // The database agrees, read by a tracker of its own.
-    try (RecordTracker fresh = ReplayDatabase.open(options).newTracker()) {
+    // The database agrees, read by a tracker of its own; every customer is saved exactly once
+    // (a resent record saved twice would break the primary key).
+    ReplayDatabase db = ReplayDatabase.open(options);
+    JdbcTrackerStore store = db.newStore();
+    try (RecordTracker fresh = db.newTracker(store)) {
       Reconciliation now = fresh.reconcile(o.batch());
       assertThat(now.isComplete()).isTrue();
       assertThat(now.expectedRecords()).isEqualTo(40_000);
       assertThat(fresh.batch(o.batch()).orElseThrow().completedAt()).isPresent();
+      RoaringBitmap saved = db.cis(store).savedRecords(o.batch());
+      assertThat(saved.getLongCardinality()).isEqualTo(40_000);
+      assertThat(saved.last()).isEqualTo(39_999);
     }
 
     String text = printed.toString(StandardCharsets.UTF_8);

@@ -10,6 +10,7 @@ import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.Stage;
+import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,7 +35,9 @@ class TwoProcessModeTest {
       sender_processor_and_reconcile_in_their_own_jvms_find_and_repair_exactly_the_dropped_records()
           throws Exception {
     ReplayOptions options = ReplayOptions.parse("--dir", dir.toString());
-    try (RecordTracker observer = ReplayDatabase.open(options).newTracker()) {
+    ReplayDatabase db = ReplayDatabase.open(options);
+    JdbcTrackerStore store = db.newStore();
+    try (RecordTracker observer = db.newTracker(store)) {
       Child sender = run("--role", "sender", "--records", "30000");
       assertThat(sender.exit).as(sender.output).isZero();
       BatchId batch = BatchId.of(sender.value("batch"));
@@ -73,6 +76,7 @@ class TwoProcessModeTest {
       assertThat(last.output).contains("Batch " + batch + " complete");
       assertThat(missingRanges(last.json())).isEmpty();
       assertThat(observer.reconcile(batch).isComplete()).isTrue();
+      assertThat(db.cis(store).savedRecords(batch).getLongCardinality()).isEqualTo(30_000);
     }
   }
 
