@@ -36,7 +36,11 @@ public abstract class JdbcDialect {
     this.ddlFile = ddlFile;
   }
 
-  /** The dialect's name, such as {@code PostgreSQL}. */
+  /**
+   * The dialect's name.
+   *
+   * @return the name, such as {@code PostgreSQL}
+   */
   public String name() {
     return name;
   }
@@ -44,6 +48,8 @@ public abstract class JdbcDialect {
   /**
    * The classpath resource holding this dialect's DDL, with {@code ${prefix}} where the table
    * prefix goes; for teams that create tables through their own migrations.
+   *
+   * @return the resource path, such as {@code io/recordtracker/jdbc/postgresql.sql}
    */
   public String ddlResource() {
     return "io/recordtracker/jdbc/" + ddlFile;

@@ -82,6 +82,11 @@ public final class JdbcTrackerStore implements TrackerStore {
   private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,29}");
   private static final Logger log = LoggerFactory.getLogger(JdbcTrackerStore.class);
   private static final int ATTEMPTS = 4;
+
+  /** Dialect choices already logged at INFO, so a JVM building many stores logs each once. */
+  private static final java.util.Set<String> ANNOUNCED =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private static final int MAX_FOLDED_ROWS = 10_000;
   private static final int IN_CHUNK = 500;
   private static final String BATCH_COLUMNS =
@@ -140,18 +145,28 @@ public final class JdbcTrackerStore implements TrackerStore {
    * A builder for a store on {@code dataSource}, which the store borrows connections from and never
    * closes.
    *
+   * @param dataSource where the store borrows connections from, one per operation
+   * @return a builder with every other option at its default
    * @throws NullPointerException if {@code dataSource} is null
    */
   public static Builder builder(DataSource dataSource) {
     return new Builder(Objects.requireNonNull(dataSource, "dataSource must not be null"));
   }
 
-  /** The dialect this store speaks, detected or set. */
+  /**
+   * The dialect this store speaks, detected or set.
+   *
+   * @return the dialect
+   */
   public JdbcDialect dialect() {
     return dialect;
   }
 
-  /** The prefix of this store's table names. */
+  /**
+   * The prefix of this store's table names.
+   *
+   * @return the prefix, such as {@code rt_}
+   */
   public String tablePrefix() {
     return prefix;
   }
@@ -434,6 +449,10 @@ public final class JdbcTrackerStore implements TrackerStore {
    * commits, rolls back or closes {@code connection}. The marks bypass any tracker's buffer, so a
    * tracker sees them when it next reads the store.
    *
+   * @param connection the caller's connection, in the caller's transaction
+   * @param batch the batch the records belong to
+   * @param stage the stage they reached
+   * @param range the records, all within 0..expectedRecords-1
    * @throws UnknownBatchException if the batch does not exist (as seen by {@code connection})
    * @throws IllegalArgumentException if the range reaches past the batch's last record; nothing is
    *     written
@@ -464,6 +483,10 @@ public final class JdbcTrackerStore implements TrackerStore {
    * Marks {@code records} at {@code stage} of {@code batch} on the caller's connection, inside the
    * caller's transaction, as {@link #markWithin(Connection, BatchId, Stage, RecordRange)}.
    *
+   * @param connection the caller's connection, in the caller's transaction
+   * @param batch the batch the records belong to
+   * @param stage the stage they reached
+   * @param records the record numbers, each within 0..expectedRecords-1, in any order
    * @throws UnknownBatchException if the batch does not exist (as seen by {@code connection})
    * @throws IllegalArgumentException if a record is outside 0..expectedRecords-1; nothing is
    *     written
@@ -816,18 +839,16 @@ public final class JdbcTrackerStore implements TrackerStore {
         }
         return;
       } catch (SQLException e) {
-        // Another process creating the same tables at the same moment can make DDL fail once.
-        if (attempt >= ATTEMPTS || !(SqlFailures.isRetryable(e) || isAlreadyExists(e))) {
+        // Another process creating the same tables at the same moment can make DDL fail (H2:
+        // "object already exists" from a racing CREATE INDEX IF NOT EXISTS); the DDL is
+        // idempotent, so try again unless the database is unreachable or refuses us.
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (attempt >= ATTEMPTS || state.startsWith("08") || state.startsWith("28")) {
           throw failures.translate("creating tables from " + dialect.ddlResource(), e);
         }
         pause(attempt);
       }
     }
-  }
-
-  private static boolean isAlreadyExists(SQLException e) {
-    String state = e.getSQLState() == null ? "" : e.getSQLState();
-    return state.equals("42P07") || state.equals("42S01") || state.equals("42P06");
   }
 
   /** The dialect's DDL statements with the prefix filled in. */
@@ -855,6 +876,15 @@ public final class JdbcTrackerStore implements TrackerStore {
       }
     }
     return statements;
+  }
+
+  private boolean schemaPresent() {
+    try {
+      verifySchema();
+      return true;
+    } catch (TrackerStoreException e) {
+      return false;
+    }
   }
 
   /** Checks that every table and column the store uses is there, with one query per table. */
@@ -922,6 +952,8 @@ public final class JdbcTrackerStore implements TrackerStore {
      * The prefix of the store's table names ({@code prefix + "batch"}, ...); default {@value
      * #DEFAULT_TABLE_PREFIX}. It is the only text the store splices into SQL.
      *
+     * @param tablePrefix the prefix
+     * @return this builder
      * @throws IllegalArgumentException unless it matches {@code [a-z][a-z0-9_]{0,29}}
      */
     public Builder tablePrefix(String tablePrefix) {
@@ -940,13 +972,22 @@ public final class JdbcTrackerStore implements TrackerStore {
      * Whether {@link #build()} creates missing tables (default true). Idempotent and safe when
      * several processes start at once. With false, build only checks that the tables and columns
      * exist, for teams that apply {@link JdbcDialect#ddlResource()} through their migrations.
+     *
+     * @param createSchema whether to create missing tables
+     * @return this builder
      */
     public Builder createSchema(boolean createSchema) {
       this.createSchema = createSchema;
       return this;
     }
 
-    /** The SQL dialect, instead of detecting it from the database's metadata. */
+    /**
+     * The SQL dialect, instead of detecting it from the database's metadata.
+     *
+     * @param dialect {@link JdbcDialect#POSTGRESQL}, {@link JdbcDialect#MYSQL} or {@link
+     *     JdbcDialect#H2}
+     * @return this builder
+     */
     public Builder dialect(JdbcDialect dialect) {
       this.dialect = Objects.requireNonNull(dialect, "dialect must not be null");
       return this;
@@ -956,6 +997,8 @@ public final class JdbcTrackerStore implements TrackerStore {
      * How many delta rows of one (batch, stage) start a background compaction (default {@value
      * #DEFAULT_COMPACTION_THRESHOLD}). Lower keeps reads smaller; higher writes less.
      *
+     * @param compactionThreshold the row count, at least 2
+     * @return this builder
      * @throws IllegalArgumentException if it is below 2
      */
     public Builder compactionThreshold(int compactionThreshold) {
@@ -970,19 +1013,23 @@ public final class JdbcTrackerStore implements TrackerStore {
     /**
      * Connects, picks the dialect, creates or checks the tables, and returns the store.
      *
+     * @return the store, ready to use
      * @throws TrackerStoreException if the database is unreachable, rejects the credentials, is not
      *     supported, or lacks a table or column (the message says which and what to do)
      */
     public JdbcTrackerStore build() {
       JdbcDialect chosen = dialect != null ? dialect : detect(dataSource, tablePrefix);
-      log.info(
-          "Using {} dialect for {} tables{}",
-          chosen.name(),
-          tablePrefix,
-          dialect != null ? " (set explicitly)" : "");
+      String how = dialect != null ? " (set explicitly)" : "";
+      if (ANNOUNCED.add(chosen.name() + " " + tablePrefix + how)) {
+        log.info("Using {} dialect for {} tables{}", chosen.name(), tablePrefix, how);
+      } else {
+        log.debug("Using {} dialect for {} tables{}", chosen.name(), tablePrefix, how);
+      }
       JdbcTrackerStore store = new JdbcTrackerStore(this, chosen);
       try {
-        if (createSchema) {
+        // DDL only when something is missing: even an idempotent CREATE INDEX or ALTER TABLE
+        // takes table locks that would stall (or deadlock with) other processes' writes.
+        if (createSchema && !store.schemaPresent()) {
           store.createSchema();
         }
         store.verifySchema();

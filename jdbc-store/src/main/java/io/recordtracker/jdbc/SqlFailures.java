@@ -16,7 +16,7 @@ import java.util.Set;
 final class SqlFailures {
 
   private static final Set<String> MISSING_OBJECT =
-      Set.of("42P01", "42703", "42S02", "42S22", "42102", "42122", "42S12", "3F000");
+      Set.of("42P01", "42703", "42S02", "42S03", "42S04", "42S22", "42S12", "3F000");
   private static final Set<String> RETRYABLE =
       Set.of("40001", "40P01", "HYT00", "23505", "23503", "23000", "23506");
 
@@ -106,6 +106,7 @@ final class SqlFailures {
     return MISSING_OBJECT.contains(state)
         || code == 42102
         || code == 42103
+        || code == 42104
         || code == 42122
         || code == 1146
         || code == 1054;
