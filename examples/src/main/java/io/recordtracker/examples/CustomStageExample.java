@@ -18,7 +18,11 @@ public final class CustomStageExample {
 
   private CustomStageExample() {}
 
-  /** Sends 10,000 records, receives them all, processes all but 4,000-4,999 and record 7,777. */
+  /**
+   * Sends 10,000 records, receives them all, processes all but 4,000-4,999 and record 7,777.
+   *
+   * @param args none
+   */
   public static void main(String[] args) {
     try (RecordTracker tracker = RecordTracker.inMemory()) {
       BatchId batch = BatchId.generate();

@@ -61,7 +61,12 @@ public final class IncidentReplay {
     this.out = out;
   }
 
-  /** Runs the replay, or one role; exits 0 when all went as it should (see {@link #run()}). */
+  /**
+   * Runs the replay, or one role; exits 0 when all went as it should, 1 when not, 2 on a bad
+   * option, 3 when {@code --role reconcile} finds records missing.
+   *
+   * @param args the options; {@code --help} lists them
+   */
   public static void main(String[] args) {
     ReplayOptions options;
     try {
@@ -127,9 +132,9 @@ public final class IncidentReplay {
   }
 
   Outcome replay(ReplayDatabase db) throws Exception {
-    Timeline timeline = new Timeline();
     String run = UUID.randomUUID().toString().substring(0, 8);
     cleanUp(db);
+    Timeline timeline = new Timeline();
 
     JdbcTrackerStore cisStore = db.newStore();
     try (RecordTracker edi = db.newTracker();
@@ -185,7 +190,7 @@ public final class IncidentReplay {
               + (options.customerRows
                   ? ", saving customers and their marks in one transaction"
                   : ""));
-      CisProcessor.Result result = processor.process(sent.file(), new CisProcessor.Patch(0.5, 2));
+      CisProcessor.Result result = processor.process(sent.file(), patch());
       if (result.patchedAt() != null) {
         timeline.note(
             result.patchedAt(),
@@ -202,6 +207,38 @@ public final class IncidentReplay {
           "(Behind the scenes, the patch dropped {} records: {}. Nothing in CIS noticed.)",
           count(result.lost().getLongCardinality()),
           shape(result.lostRanges()));
+
+      if (result.lost().isEmpty()) {
+        // --no-patch (or a patch that happened to hit idle workers): nothing to find.
+        scheduler.shutdownNow();
+        Instant start = Instant.now();
+        Reconciliation after = ops.reconcile(sent.batch());
+        Duration took = Duration.between(start, Instant.now());
+        timeline.note(
+            after.isComplete()
+                ? "Batch complete: nothing was lost, nothing to resend"
+                : "Batch INCOMPLETE: " + after);
+        out.println();
+        out.println("Reconciliation (" + millis(took) + "):");
+        printJson(after);
+        Reconciliation sentToReceived =
+            ops.reconcile(sent.batch(), Stage.SENT, CisProcessor.RECEIVED);
+        Outcome outcome =
+            new Outcome(
+                sent.batch(),
+                sent.records(),
+                result.lost(),
+                after.missing(),
+                "none",
+                after,
+                sentToReceived,
+                0,
+                after,
+                after,
+                took);
+        printSummary(timeline, outcome);
+        return outcome;
+      }
 
       // 4. The scheduled job notices the batch settled incomplete and says where records vanished.
       ReconciliationJob.Finding finding;
@@ -284,6 +321,10 @@ public final class IncidentReplay {
         : new CisProcessor(cis, options.workers, options.deferEvery);
   }
 
+  private CisProcessor.Patch patch() {
+    return options.patch ? new CisProcessor.Patch(0.5, 2) : null;
+  }
+
   /** Deletes the files and completed batches of earlier replays, so runs never pile up. */
   private void cleanUp(ReplayDatabase db) throws IOException, SQLException {
     try (DirectoryStream<Path> files = Files.newDirectoryStream(options.dir, "customers-*")) {
@@ -300,10 +341,14 @@ public final class IncidentReplay {
               .limit(BatchQuery.MAX_LIMIT)
               .build();
       List<BatchId> ids = tracker.batches(done).stream().map(BatchInfo::id).toList();
-      int purged = tracker.purge(done);
-      db.cis(store).delete(ids);
-      if (purged > 0) {
-        log.info("Purged {} completed batches of earlier replays, and their customer rows", purged);
+      if (!ids.isEmpty()) {
+        long start = System.nanoTime();
+        int purged = tracker.purge(done);
+        db.cis(store).delete(ids);
+        log.info(
+            "Purged {} completed batches of earlier replays and their customer rows ({} ms)",
+            purged,
+            (System.nanoTime() - start) / 1_000_000);
       }
     }
   }
@@ -389,9 +434,7 @@ public final class IncidentReplay {
     Path file = options.file != null ? options.file : newestFile();
     JdbcTrackerStore store = db.newStore();
     try (RecordTracker cis = db.newTracker(store)) {
-      CisProcessor.Result result =
-          cisProcessor(db, cis, store)
-              .process(file, options.patch ? new CisProcessor.Patch(0.5, 2) : null);
+      CisProcessor.Result result = cisProcessor(db, cis, store).process(file, patch());
       if (result.patchedAt() != null) {
         // The replay's own record of what the patch dropped, for checking the reconciliation.
         Path ledger = Path.of(file + ".dropped");

@@ -22,7 +22,12 @@ import javax.sql.DataSource;
 public final class ProcessingPathExample {
   private ProcessingPathExample() {}
 
-  /** Processes 1,000 records in transactions of 100; the transaction of 300-399 fails. */
+  /**
+   * Processes 1,000 records in transactions of 100; the transaction of 300-399 fails.
+   *
+   * @param args none
+   * @throws SQLException if the embedded database fails
+   */
   public static void main(String[] args) throws SQLException {
     DataSource db = new DriverManagerDataSource("jdbc:h2:mem:cis;DB_CLOSE_DELAY=-1", null, null);
     try (Connection c = db.getConnection();

@@ -20,7 +20,12 @@ import java.util.concurrent.TimeUnit;
 public final class ReconciliationJobExample {
   private ReconciliationJobExample() {}
 
-  /** Two batches, one complete and one with gaps; a job every 500 ms, for 3 seconds. */
+  /**
+   * Two batches, one complete and one with gaps; a job every 500 ms, for 3 seconds.
+   *
+   * @param args none
+   * @throws InterruptedException if interrupted while the job runs
+   */
   public static void main(String[] args) throws InterruptedException {
     try (RecordTracker tracker =
         RecordTracker.builder().flushInterval(Duration.ofMillis(100)).build()) {

@@ -26,7 +26,7 @@ final class ReplayOptions {
           "                       JVM: sender, processor, reconcile, resend",
           "  --file FILE          processor: the file to process (default the newest in --dir)",
           "  --batch ID           reconcile, resend: the batch (default the newest opened)",
-          "  --no-patch           processor: process without the patch",
+          "  --no-patch           process without the patch (nothing is lost)",
           "  --no-customer-rows   CIS saves no customer rows, it only marks records processed",
           "                       after a simulated 2 ms commit (faster for tens of millions)",
           "  --defer-every N      about 1 record in N times out on its first attempt in CIS and",

@@ -16,7 +16,11 @@ import java.util.Map;
 public final class SendPathExample {
   private SendPathExample() {}
 
-  /** Sends a batch of 2,500 records in chunks of 1,000 and shows what the tracker knows. */
+  /**
+   * Sends a batch of 2,500 records in chunks of 1,000 and shows what the tracker knows.
+   *
+   * @param args none
+   */
   public static void main(String[] args) {
     try (RecordTracker tracker = RecordTracker.inMemory()) {
       BatchId batch = BatchId.generate();
