@@ -131,11 +131,11 @@ public final class IncidentReplay {
     }
   }
 
+  /** The replay in one JVM: three systems, each with its own tracker, on one database. */
   Outcome replay(ReplayDatabase db) throws Exception {
-    String run = UUID.randomUUID().toString().substring(0, 8);
     cleanUp(db);
     Timeline timeline = new Timeline();
-
+    String run = UUID.randomUUID().toString().substring(0, 8);
     JdbcTrackerStore cisStore = db.newStore();
     try (RecordTracker edi = db.newTracker();
         RecordTracker cis = db.newTracker(cisStore);
@@ -158,100 +158,19 @@ public final class IncidentReplay {
               + sent.file().getFileName()
               + ", all marked sent");
 
-      // The reconciliation job the ops team already schedules, now with record-tracker in it.
-      CompletableFuture<ReconciliationJob.Finding> detected = new CompletableFuture<>();
-      ReconciliationJob job =
-          new ReconciliationJob(
-              ops,
-              CHAIN,
-              SETTLE,
-              Duration.ofHours(1),
-              Map.of("replay-run", run),
-              finding -> {
-                if (finding.batch().id().equals(sent.batch())) {
-                  detected.complete(finding);
-                }
-              });
-      ScheduledExecutorService scheduler =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "reconciliation-job");
-                t.setDaemon(true);
-                return t;
-              });
-      scheduler.scheduleWithFixedDelay(job, 250, 250, TimeUnit.MILLISECONDS);
+      // The reconciliation job the ops team already runs on a schedule, now with the tracker in it.
+      ScheduledJob job = ScheduledJob.start(ops, run, sent.batch());
 
       // 2-3. CIS processes the file with several workers; midway a patch restarts two of them.
       CisProcessor processor = cisProcessor(db, cis, cisStore);
-      timeline.note(
-          "CIS started processing with "
-              + options.workers
-              + " workers"
-              + (options.customerRows
-                  ? ", saving customers and their marks in one transaction"
-                  : ""));
-      CisProcessor.Result result = processor.process(sent.file(), patch());
-      if (result.patchedAt() != null) {
-        timeline.note(
-            result.patchedAt(),
-            "Patch applied during processing: restarted "
-                + String.join(", ", result.restartedWorkers()));
-      }
-      timeline.note(
-          "CIS finished the file, no error reported: "
-              + count(result.committed())
-              + " of "
-              + count(result.read())
-              + " records committed");
-      log.info(
-          "(Behind the scenes, the patch dropped {} records: {}. Nothing in CIS noticed.)",
-          count(result.lost().getLongCardinality()),
-          shape(result.lostRanges()));
-
+      CisProcessor.Result result = process(processor, sent, timeline);
       if (result.lost().isEmpty()) {
-        // --no-patch (or a patch that happened to hit idle workers): nothing to find.
-        scheduler.shutdownNow();
-        Instant start = Instant.now();
-        Reconciliation after = ops.reconcile(sent.batch());
-        Duration took = Duration.between(start, Instant.now());
-        timeline.note(
-            after.isComplete()
-                ? "Batch complete: nothing was lost, nothing to resend"
-                : "Batch INCOMPLETE: " + after);
-        out.println();
-        out.println("Reconciliation (" + millis(took) + "):");
-        printJson(after);
-        Reconciliation sentToReceived =
-            ops.reconcile(sent.batch(), Stage.SENT, CisProcessor.RECEIVED);
-        Outcome outcome =
-            new Outcome(
-                sent.batch(),
-                sent.records(),
-                result.lost(),
-                after.missing(),
-                "none",
-                after,
-                sentToReceived,
-                0,
-                after,
-                after,
-                took);
-        printSummary(timeline, outcome);
-        return outcome;
+        job.stop();
+        return nothingLost(ops, sent, result, timeline);
       }
 
-      // 4. The scheduled job notices the batch settled incomplete and says where records vanished.
-      ReconciliationJob.Finding finding;
-      try {
-        finding = detected.get(30, TimeUnit.SECONDS);
-      } catch (TimeoutException e) {
-        scheduler.shutdownNow();
-        if (result.lost().isEmpty()) {
-          log.warn("The patch happened to drop nothing this time: nothing to find. Run again.");
-        }
-        throw new IllegalStateException("the reconciliation job found no discrepancy in 30 s", e);
-      }
-      scheduler.shutdownNow();
+      // 4. The job notices the batch settled incomplete, and says where the records vanished.
+      ReconciliationJob.Finding finding = job.awaitFinding();
       Reconciliation before = finding.sentToProcessed();
       timeline.note(
           "Reconciliation job detected the discrepancy: "
@@ -277,21 +196,8 @@ public final class IncidentReplay {
       processor.process(resent.file(), null);
       timeline.note("CIS processed the resend");
 
-      Instant start = Instant.now();
-      Reconciliation after = ops.reconcile(sent.batch());
-      Duration finalTook = Duration.between(start, Instant.now());
-      timeline.note(
-          after.isComplete()
-              ? "Batch complete: "
-                  + count(sent.records())
-                  + " of "
-                  + count(sent.records())
-                  + " processed"
-              : "Batch STILL INCOMPLETE: " + count(after.missingCount()) + " missing");
-      out.println();
-      out.println("Final reconciliation (" + millis(finalTook) + "):");
-      printJson(after);
-
+      // 6. The final reconciliation, the timeline and the numbers.
+      Reconciliation after = finalReconciliation(ops, sent, timeline);
       Outcome outcome =
           new Outcome(
               sent.batch(),
@@ -307,6 +213,130 @@ public final class IncidentReplay {
               finding.took());
       printSummary(timeline, outcome);
       return outcome;
+    }
+  }
+
+  private CisProcessor.Result process(
+      CisProcessor processor, EdiSender.Sent sent, Timeline timeline) throws Exception {
+    timeline.note(
+        "CIS started processing with "
+            + options.workers
+            + " workers"
+            + (options.customerRows
+                ? ", saving customers and their marks in one transaction"
+                : ""));
+    CisProcessor.Result result = processor.process(sent.file(), patch());
+    if (result.patchedAt() != null) {
+      timeline.note(
+          result.patchedAt(),
+          "Patch applied during processing: restarted "
+              + String.join(", ", result.restartedWorkers()));
+    }
+    timeline.note(
+        "CIS finished the file, no error reported: "
+            + count(result.committed())
+            + " of "
+            + count(result.read())
+            + " records committed");
+    log.info(
+        "(Behind the scenes, the patch dropped {} records: {}. Nothing in CIS noticed.)",
+        count(result.lost().getLongCardinality()),
+        shape(result.lostRanges()));
+    return result;
+  }
+
+  private Reconciliation finalReconciliation(
+      RecordTracker ops, EdiSender.Sent sent, Timeline timeline) throws IOException {
+    long start = System.nanoTime();
+    Reconciliation after = ops.reconcile(sent.batch());
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    timeline.note(
+        after.isComplete()
+            ? "Batch complete: "
+                + count(sent.records())
+                + " of "
+                + count(sent.records())
+                + " processed"
+            : "Batch STILL INCOMPLETE: " + count(after.missingCount()) + " missing");
+    out.println();
+    out.println("Final reconciliation (" + millis(took) + "):");
+    printJson(after);
+    return after;
+  }
+
+  /** With {@code --no-patch} (or a patch that hit only idle workers) there is nothing to find. */
+  private Outcome nothingLost(
+      RecordTracker ops, EdiSender.Sent sent, CisProcessor.Result result, Timeline timeline)
+      throws IOException {
+    Reconciliation after = finalReconciliation(ops, sent, timeline);
+    Reconciliation sentToReceived = ops.reconcile(sent.batch(), Stage.SENT, CisProcessor.RECEIVED);
+    Outcome outcome =
+        new Outcome(
+            sent.batch(),
+            sent.records(),
+            result.lost(),
+            after.missing(),
+            "none",
+            after,
+            sentToReceived,
+            0,
+            after,
+            after,
+            Duration.ZERO);
+    printSummary(timeline, outcome);
+    return outcome;
+  }
+
+  /** The reconciliation job on its schedule, and the finding the replay waits for. */
+  private static final class ScheduledJob {
+    private final ScheduledExecutorService scheduler;
+    private final CompletableFuture<ReconciliationJob.Finding> detected;
+
+    private ScheduledJob(
+        ScheduledExecutorService scheduler, CompletableFuture<ReconciliationJob.Finding> detected) {
+      this.scheduler = scheduler;
+      this.detected = detected;
+    }
+
+    /** Runs the job every 250 ms over this run's batches. */
+    static ScheduledJob start(RecordTracker ops, String run, BatchId batch) {
+      CompletableFuture<ReconciliationJob.Finding> detected = new CompletableFuture<>();
+      ReconciliationJob job =
+          new ReconciliationJob(
+              ops,
+              CHAIN,
+              SETTLE,
+              Duration.ofHours(1),
+              Map.of("replay-run", run),
+              finding -> {
+                if (finding.batch().id().equals(batch)) {
+                  detected.complete(finding);
+                }
+              });
+      ScheduledExecutorService scheduler =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "reconciliation-job");
+                t.setDaemon(true);
+                return t;
+              });
+      scheduler.scheduleWithFixedDelay(job, 250, 250, TimeUnit.MILLISECONDS);
+      return new ScheduledJob(scheduler, detected);
+    }
+
+    /** The job's first finding on the batch; stops the job. */
+    ReconciliationJob.Finding awaitFinding() throws Exception {
+      try {
+        return detected.get(30, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        throw new IllegalStateException("the reconciliation job found no discrepancy in 30 s", e);
+      } finally {
+        stop();
+      }
+    }
+
+    void stop() {
+      scheduler.shutdownNow();
     }
   }
 

@@ -101,4 +101,25 @@ class IncidentReplayTest {
       assertThat(fresh.batch(second.batch())).isPresent();
     }
   }
+
+  @Test
+  void without_the_patch_nothing_is_lost_found_or_resent() throws Exception {
+    ReplayOptions options =
+        ReplayOptions.parse(
+            "--records", "15000", "--dir", dir.toString(), "--no-patch", "--no-customer-rows");
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+
+    IncidentReplay.Outcome o =
+        new IncidentReplay(options, new PrintStream(printed, true, StandardCharsets.UTF_8))
+            .replay(ReplayDatabase.open(options));
+
+    assertThat(o.dropped().isEmpty()).isTrue();
+    assertThat(o.found()).isEmpty();
+    assertThat(o.resent()).isZero();
+    assertThat(o.after().isComplete()).isTrue();
+    assertThat(o.matches()).isTrue();
+    assertThat(printed.toString(StandardCharsets.UTF_8))
+        .doesNotContain("Patch applied")
+        .contains("Batch complete        yes");
+  }
 }
