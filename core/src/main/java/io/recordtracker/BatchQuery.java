@@ -247,7 +247,7 @@ public final class BatchQuery {
     /**
      * The page size.
      *
-     * @throws IllegalArgumentException unless 1 <= limit <= {@value #MAX_LIMIT}
+     * @throws IllegalArgumentException unless {@code 1 <= limit <= }{@value #MAX_LIMIT}
      */
     public Builder limit(int limit) {
       if (limit < 1 || limit > MAX_LIMIT) {

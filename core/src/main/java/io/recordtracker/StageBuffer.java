@@ -46,11 +46,21 @@ final class StageBuffer {
 
   /** Adds records {@code first..last}; see {@link #add(int, MarkBuffers)}. */
   synchronized long add(int first, int last, MarkBuffers owner) {
+    if (first == last) {
+      return add(first, owner);
+    }
     if (batch.evicted) {
       return -1;
     }
     long end = (long) last + 1;
-    long present = pending.rangeCardinality(first, end);
+    // Within one container, not rangeCardinality: on a bitmap container it ranks from the
+    // container's start (up to 1,024 popcounts, ~300 ns, whatever the range's size), while
+    // intersecting with the range costs what the add itself costs. A range spanning containers
+    // pays those ranks only at its two ends, less than intersecting every container it covers.
+    long present =
+        (first >>> 16) == (last >>> 16)
+            ? RoaringBitmap.andCardinality(pending, RoaringBitmap.bitmapOfRange(first, end))
+            : pending.rangeCardinality(first, end);
     pending.add((long) first, end);
     enqueue(owner);
     return end - first - present;

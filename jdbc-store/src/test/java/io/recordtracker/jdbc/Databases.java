@@ -34,7 +34,7 @@ final class Databases {
 
   static TestDataSource h2(String name) {
     JdbcDataSource ds = new JdbcDataSource();
-    ds.setURL("jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000");
+    ds.setURL("jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=-1");
     return new TestDataSource(ds, List.of("SET TIME ZONE 'America/Sao_Paulo'"));
   }
 

