@@ -485,6 +485,17 @@ public final class IncidentReplay {
       BatchInfo batch = batch(ops);
       ReconciliationJob job =
           new ReconciliationJob(ops, CHAIN, Duration.ZERO, Duration.ofDays(1), Map.of(), f -> {});
+      batch.lastMarkedAt().values().stream()
+          .max(Instant::compareTo)
+          .filter(last -> last.isAfter(Instant.now().minusSeconds(5)))
+          .ifPresent(
+              last ->
+                  out.println(
+                      "Note: batch "
+                          + batch.id()
+                          + " was marked at "
+                          + last
+                          + ", less than 5 s ago: records may still be in flight."));
       ReconciliationJob.Finding finding = job.check(batch);
       if (finding == null) {
         Reconciliation r = ops.reconcile(batch.id());

@@ -44,7 +44,11 @@ final class ReconciliationJob implements Runnable {
       if (hop.downstream().equals(CisProcessor.RECEIVED)) {
         return "the records were sent but never arrived";
       }
-      return "the records reached " + hop.upstream() + " but never " + hop.downstream();
+      return "the records were marked "
+          + hop.upstream()
+          + " but never "
+          + hop.downstream()
+          + " (add a stage in between to narrow the hop down)";
     }
   }
 
@@ -104,7 +108,10 @@ final class ReconciliationJob implements Runnable {
     attributes.forEach(query::attribute);
     BatchQuery recent = query.build();
     List<Finding> findings = new ArrayList<>();
-    for (BatchInfo batch : tracker.batches(recent)) {
+    List<BatchInfo> batches = tracker.batches(recent);
+    // Forget batches that completed, were purged or aged out, so this map stays small.
+    alerted.keySet().retainAll(batches.stream().map(BatchInfo::id).toList());
+    for (BatchInfo batch : batches) {
       Instant lastMark =
           batch.lastMarkedAt().values().stream().max(Instant::compareTo).orElse(batch.openedAt());
       if (lastMark.isAfter(now.minus(settle))) {
