@@ -170,6 +170,13 @@ final class CisProcessor {
       }
       run.awaitWorkers();
       tracker.flush();
+      if (run.read != header.count()) {
+        log.warn(
+            "{} holds {} records but its header says {}: the file is incomplete",
+            file.getFileName(),
+            IncidentReplay.count(run.read),
+            IncidentReplay.count(header.count()));
+      }
       Result result = run.result();
       log.info(
           "Finished {}: {} records read, {} committed, no error reported",
@@ -202,7 +209,6 @@ final class CisProcessor {
     volatile Thread thread;
     volatile boolean restartRequested;
     final AtomicInteger inHand = new AtomicInteger();
-    int restarts;
 
     Slot(String name) {
       this.name = name;
@@ -426,7 +432,6 @@ final class CisProcessor {
           log.warn("PATCH: restarting {}", victim.name);
           victim.restartRequested = true;
           victim.thread.join();
-          victim.restarts++;
           synchronized (restarted) {
             restarted.add(victim.name);
           }
