@@ -32,7 +32,8 @@ public final class ProcessingPathExample {
     DataSource db = new DriverManagerDataSource("jdbc:h2:mem:cis;DB_CLOSE_DELAY=-1", null, null);
     try (Connection c = db.getConnection();
         Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE customer (id VARCHAR(40) PRIMARY KEY, name VARCHAR(100))");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS customer (id VARCHAR(40) PRIMARY KEY, name VARCHAR(100))");
     }
     JdbcTrackerStore store = JdbcTrackerStore.builder(db).tablePrefix("rt_").build();
     try (RecordTracker tracker = RecordTracker.builder().store(store).build()) {
