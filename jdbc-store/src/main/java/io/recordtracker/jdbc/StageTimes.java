@@ -39,6 +39,8 @@ final class StageTimes implements AutoCloseable {
   private volatile boolean closed;
 
   /**
+   * A writer of stage times with no thread yet; one is started on the first {@link #advance}.
+   *
    * @param write upserts the given times, each a stage's latest, in one short transaction; throws
    *     if it fails
    */
@@ -64,7 +66,11 @@ final class StageTimes implements AutoCloseable {
   /** Notes that {@code key} was marked at {@code at}, and has it written soon. */
   void advance(Compactor.Key key, Instant at) {
     pending.merge(key, at, (a, b) -> a.isAfter(b) ? a : b);
-    if (!closed && scheduled.compareAndSet(false, true)) {
+    if (closed) {
+      writePending(); // a store used after close() has no writer thread left
+      return;
+    }
+    if (scheduled.compareAndSet(false, true)) {
       try {
         executor.execute(
             () -> {
