@@ -129,9 +129,9 @@ public final class JdbcTrackerStore implements TrackerStore {
     this.dataSource = b.dataSource;
     this.prefix = b.tablePrefix;
     this.dialect = dialect;
-    this.failures = new SqlFailures(prefix, dialect.ddlResource());
     this.clock = b.clock;
     this.queryTimeoutSeconds = (int) b.queryTimeout.toSeconds();
+    this.failures = new SqlFailures(prefix, dialect.ddlResource(), queryTimeoutSeconds);
     this.maxBlobBytes = b.maxBlobBytes;
     String p = prefix;
     this.insertMarks = dialect.insertMarks(p);

@@ -75,7 +75,8 @@ class StoreLimitsTest {
       assertThatThrownBy(() -> merge.get(30, TimeUnit.SECONDS))
           .hasCauseInstanceOf(TrackerStoreException.class)
           .hasMessageContaining("merge of 1 deltas failed")
-          .hasMessageContaining("57014"); // query_canceled
+          .hasMessageContaining("the statement ran longer than the query timeout (1 s)")
+          .hasMessageContaining("SQLState 57014"); // query_canceled
       holder.rollback();
       assertThat(store.load(id, Stage.SENT)).isEqualTo(RoaringBitmap.bitmapOf(1));
     } finally {
