@@ -238,9 +238,8 @@ public final class RecordTracker implements AutoCloseable {
     requirePositive(window, "window");
     Instant since = clock.instant().minus(window);
     // Candidates: batches with a stage marked in the window, batches opened in it (marks may not
-    // be flushed yet), and batches this tracker holds unflushed marks of. The marked-in-window
-    // query ignores completion, so its result only grows while it is paged (completions recorded
-    // meanwhile, here or by other processes, cannot shift a page and skip a batch).
+    // be flushed yet), and batches this tracker holds unflushed marks of. Keyset paging: batches
+    // completed or purged meanwhile, here or by other processes, cannot shift a page and hide one.
     Map<BatchId, BatchInfo> candidates = new LinkedHashMap<>();
     collect(BatchQuery.builder().markedAfter(since), candidates);
     collect(BatchQuery.builder().openedAfter(since).incompleteOnly(), candidates);
@@ -264,16 +263,16 @@ public final class RecordTracker implements AutoCloseable {
   }
 
   private void collect(BatchQuery.Builder query, Map<BatchId, BatchInfo> into) {
-    int offset = 0;
+    query.limit(PURGE_PAGE);
     while (true) {
-      List<BatchInfo> page = batches(query.limit(PURGE_PAGE).offset(offset).build());
+      List<BatchInfo> page = batches(query.build());
       for (BatchInfo batch : page) {
         into.putIfAbsent(batch.id(), batch);
       }
       if (page.size() < PURGE_PAGE) {
         return;
       }
-      offset += page.size();
+      query.startAfter(page.get(page.size() - 1));
     }
   }
 
