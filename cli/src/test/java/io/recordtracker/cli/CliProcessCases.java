@@ -1,10 +1,11 @@
 package io.recordtracker.cli;
 
-import static io.recordtracker.cli.Json.at;
+import static io.recordtracker.Json.at;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
 import io.recordtracker.BatchId;
+import io.recordtracker.Json;
 import io.recordtracker.RecordRange;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -133,7 +134,7 @@ abstract class CliProcessCases {
 
       Run lost = run(env, "reconcile", "--batch", id.value(), "--json");
       assertThat(lost.code()).as(lost.toString()).isEqualTo(2);
-      Map<String, Object> json = Json.parse(lost.out());
+      Map<String, Object> json = Json.parseObject(lost.out());
       assertThat(at(json, "counts", "missing")).isEqualTo(100_000L);
       assertThat(at(json, "ranges", "missing")).isEqualTo(List.of(List.of(300_000L, 399_999L)));
 
@@ -189,7 +190,7 @@ abstract class CliProcessCases {
                   + " sent->processed overdue by 15m: missing=100")
           .doesNotContain("tok3n");
       assertThat(posts).hasSize(1);
-      assertThat(at(Json.parse(posts.get(0)), "blocks", 2, "text", "text"))
+      assertThat(at(Json.parseObject(posts.get(0)), "blocks", 2, "text", "text"))
           .isEqualTo("*First missing ranges*\n```900-999```");
     } finally {
       server.stop(0);

@@ -1,11 +1,12 @@
 package io.recordtracker.cli;
 
-import static io.recordtracker.cli.Json.at;
+import static io.recordtracker.Json.at;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchQuery;
+import io.recordtracker.Json;
 import io.recordtracker.RecordRange;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -90,7 +91,7 @@ class RecordTrackerCliTest {
     Cli.Result r = cli("reconcile", "--batch", "EDI-1", "--json");
 
     assertThat(r.code()).as(r.toString()).isEqualTo(2);
-    Map<String, Object> json = Json.parse(r.out());
+    Map<String, Object> json = Json.parseObject(r.out());
     assertThat(json.get("batch")).isEqualTo("EDI-1");
     assertThat(json.get("complete")).isEqualTo(false);
     assertThat(json.get("expected")).isEqualTo(1000L);
@@ -250,7 +251,7 @@ class RecordTrackerCliTest {
 
     Cli.Result recent = cli("batches", "--incomplete", "--since", "2d", "--json");
     assertThat(recent.code()).isEqualTo(0);
-    Map<String, Object> json = Json.parse(recent.out());
+    Map<String, Object> json = Json.parseObject(recent.out());
     assertThat(json.get("count")).isEqualTo(1L);
     assertThat(json.get("incompleteOnly")).isEqualTo(true);
     assertThat(at(json, "batches", 0, "id")).isEqualTo("EDI-1");
@@ -276,7 +277,7 @@ class RecordTrackerCliTest {
             "1 batch is in flight (marked within the last 10m, not complete). Do not start"
                 + " maintenance.\n")
         .contains("LIVE-1");
-    Map<String, Object> json = Json.parse(cli("in-flight", "--json").out());
+    Map<String, Object> json = Json.parseObject(cli("in-flight", "--json").out());
     assertThat(json.get("quiet")).isEqualTo(false);
     assertThat(at(json, "inFlight", 0, "id")).isEqualTo("LIVE-1");
 
@@ -310,7 +311,7 @@ class RecordTrackerCliTest {
 
     Cli.Result r = cli("purge", "--older-than", "30d", "--completed-only", "--json");
     assertThat(r.code()).as(r.toString()).isEqualTo(0);
-    assertThat(Json.parse(r.out()))
+    assertThat(Json.parseObject(r.out()))
         .containsEntry("purged", 1L)
         .containsEntry("completedOnly", true);
     assertThat(ids()).containsExactlyInAnyOrder("OLD-OPEN", "NEW-DONE");
@@ -351,7 +352,7 @@ class RecordTrackerCliTest {
       Cli.Result r = cli("monitor", "--once", "--webhook-url-env", "RT_WEBHOOK", "--json");
 
       assertThat(r.code()).as(r.toString()).isEqualTo(2);
-      Map<String, Object> json = Json.parse(r.out());
+      Map<String, Object> json = Json.parseObject(r.out());
       assertThat(json.get("incompleteBatches")).isEqualTo(1L);
       assertThat(at(json, "findings", 0, "kind")).isEqualTo("overdue");
       assertThat(at(json, "findings", 0, "missing")).isEqualTo(101L);
@@ -359,7 +360,7 @@ class RecordTrackerCliTest {
           .isEqualTo(List.of(List.of(100L, 199L), List.of(500L, 500L)));
       assertThat(at(json, "findings", 0, "batch", "id")).isEqualTo("EDI-1");
       assertThat(posts).hasSize(1);
-      assertThat(at(Json.parse(posts.get(0)), "text").toString())
+      assertThat(at(Json.parseObject(posts.get(0)), "text").toString())
           .startsWith(":warning: 101 records missing in batch EDI-1 (customers.edi)")
           .endsWith("First missing ranges: 100-199, 500-500");
       assertThat(r.err()).isEmpty(); // the WARN lines go to the log (stderr of the process)
@@ -428,7 +429,7 @@ class RecordTrackerCliTest {
       running.start();
       String first = posts.poll(30, java.util.concurrent.TimeUnit.SECONDS);
       assertThat(first).as("an alert from the first round").isNotNull();
-      assertThat(at(Json.parse(first), "blocks", 0, "text", "text"))
+      assertThat(at(Json.parseObject(first), "blocks", 0, "text", "text"))
           .isEqualTo("Missing records: batch EDI-1");
 
       // Resent and processed: the next rounds resolve it, once.
@@ -436,7 +437,7 @@ class RecordTrackerCliTest {
       seed.tracker.markProcessed(BatchId.of("EDI-1"), 500);
       seed.tracker.flush();
       String second = posts.poll(30, java.util.concurrent.TimeUnit.SECONDS);
-      assertThat(at(Json.parse(second), "blocks", 0, "text", "text"))
+      assertThat(at(Json.parseObject(second), "blocks", 0, "text", "text"))
           .isEqualTo("Resolved: batch EDI-1");
     } finally {
       running.interrupt();
@@ -476,7 +477,7 @@ class RecordTrackerCliTest {
       Cli.Result lost =
           Cli.run(env, concat(new String[] {"reconcile", "--batch", id.value(), "--json"}, db));
       assertThat(lost.code()).as(lost.toString()).isEqualTo(2);
-      assertThat(at(Json.parse(lost.out()), "ranges", "missing"))
+      assertThat(at(Json.parseObject(lost.out()), "ranges", "missing"))
           .isEqualTo(List.of(List.of(90L, 99L)));
       Cli.Result busy = Cli.run(env, concat(new String[] {"in-flight", "--json"}, db));
       assertThat(busy.code()).as(busy.toString()).isEqualTo(3);

@@ -166,21 +166,15 @@ public final class CompletenessMonitor {
   /** Pages through the incomplete batches; returns how many there were. */
   private long scan(
       Instant now, Set<Key> reported, Map<Key, Outcome> outcomes, Map<Key, Finding> findings) {
-    Set<BatchId> seen = new HashSet<>();
-    int offset = 0;
+    long seen = 0;
+    BatchQuery.Builder query =
+        BatchQuery.builder().completion(BatchQuery.Completion.INCOMPLETE).limit(PAGE_SIZE);
     while (true) {
-      List<BatchInfo> page =
-          tracker.batches(
-              BatchQuery.builder()
-                  .completion(BatchQuery.Completion.INCOMPLETE)
-                  .limit(PAGE_SIZE)
-                  .offset(offset)
-                  .build());
-      int completedHere = 0;
+      // Keyset paging: batches completed meanwhile (here, as reconcile records completions, or by
+      // other processes) leave the result without shifting the pages that follow.
+      List<BatchInfo> page = tracker.batches(query.build());
       for (BatchInfo batch : page) {
-        if (!seen.add(batch.id())) {
-          continue; // shifted into this page by a batch that completed meanwhile
-        }
+        seen++;
         for (StagePair pair : pairs) {
           Key key = new Key(batch.id(), pair.upstream, pair.downstream);
           Outcome outcome = evaluate(batch, key, now, reported.contains(key));
@@ -188,17 +182,12 @@ public final class CompletenessMonitor {
           if (outcome.finding != null) {
             findings.put(key, outcome.finding);
           }
-          if (outcome == Outcome.COMPLETE && pair.equals(StagePair.DEFAULT)) {
-            completedHere++; // reconcile recorded the completion: it leaves the incomplete list
-          }
         }
       }
       if (page.size() < PAGE_SIZE) {
-        return seen.size();
+        return seen;
       }
-      // Batches that completed in this page no longer count in the offset of the next one; a
-      // batch seen twice because of it is skipped above.
-      offset += page.size() - completedHere;
+      query.startAfter(page.get(page.size() - 1));
     }
   }
 

@@ -1,6 +1,7 @@
 package io.recordtracker.monitor;
 
 import com.sun.net.httpserver.HttpServer;
+import io.recordtracker.Json;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

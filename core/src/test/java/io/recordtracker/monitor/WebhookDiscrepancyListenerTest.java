@@ -1,11 +1,12 @@
 package io.recordtracker.monitor;
 
-import static io.recordtracker.monitor.Json.at;
+import static io.recordtracker.Json.at;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.recordtracker.BatchId;
+import io.recordtracker.Json;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.RecordTrackerException;

@@ -7,26 +7,21 @@ import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.recordtracker.BatchId;
-import io.recordtracker.BatchInfo;
-import io.recordtracker.BatchQuery;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.SettableClock;
 import io.recordtracker.Stage;
 import io.recordtracker.TrackerStoreException;
 import io.recordtracker.monitor.CompletenessMonitor;
+import io.recordtracker.spi.ForwardingTrackerStore;
 import io.recordtracker.spi.MarkDelta;
-import io.recordtracker.spi.TrackerStore;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collection;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.roaringbitmap.RoaringBitmap;
 
 class RecordTrackerMetricsTest {
 
@@ -151,46 +146,15 @@ class RecordTrackerMetricsTest {
   }
 
   /** An in-memory store whose merge fails while {@code failing} is set. */
-  static final class SwitchableStore implements TrackerStore {
+  static final class SwitchableStore extends ForwardingTrackerStore {
     final AtomicBoolean failing = new AtomicBoolean();
-    private final TrackerStore delegate = TrackerStore.inMemory();
-
-    @Override
-    public BatchInfo openBatch(BatchInfo batch) {
-      return delegate.openBatch(batch);
-    }
-
-    @Override
-    public Optional<BatchInfo> findBatch(BatchId id) {
-      return delegate.findBatch(id);
-    }
 
     @Override
     public void merge(List<MarkDelta> deltas) {
       if (failing.get()) {
         throw new TrackerStoreException("database unreachable (simulated)");
       }
-      delegate.merge(deltas);
-    }
-
-    @Override
-    public RoaringBitmap load(BatchId batch, Stage stage) {
-      return delegate.load(batch, stage);
-    }
-
-    @Override
-    public List<BatchInfo> batches(BatchQuery query) {
-      return delegate.batches(query);
-    }
-
-    @Override
-    public void recordCompletion(BatchId batch, Instant at) {
-      delegate.recordCompletion(batch, at);
-    }
-
-    @Override
-    public int delete(Collection<BatchId> batches) {
-      return delegate.delete(batches);
+      super.merge(deltas);
     }
   }
 }

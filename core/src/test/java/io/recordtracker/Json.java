@@ -1,4 +1,4 @@
-package io.recordtracker.monitor;
+package io.recordtracker;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
@@ -10,11 +10,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Parses JSON into maps, lists, strings, numbers and booleans, so tests can assert fields. */
-final class Json {
+/**
+ * For tests (shipped in core's test-jar): parses JSON into maps, lists, strings, numbers and
+ * booleans, so tests can assert fields.
+ */
+public final class Json {
   private Json() {}
 
-  static Map<String, Object> parseObject(String json) {
+  /** Parses a JSON object. */
+  public static Map<String, Object> parseObject(String json) {
     try (JsonParser p = new JsonFactory().createParser(json)) {
       p.nextToken();
       @SuppressWarnings("unchecked")
@@ -64,13 +68,13 @@ final class Json {
 
   /** The list at {@code path}. */
   @SuppressWarnings("unchecked")
-  static List<Map<String, Object>> listAt(Object root, Object... path) {
+  public static List<Map<String, Object>> listAt(Object root, Object... path) {
     return (List<Map<String, Object>>) at(root, path);
   }
 
   /** The node at {@code path}: map keys and list indexes. */
   @SuppressWarnings("unchecked")
-  static Object at(Object root, Object... path) {
+  public static Object at(Object root, Object... path) {
     Object node = root;
     for (Object step : path) {
       node =
