@@ -270,6 +270,15 @@ public final class JdbcTrackerStore implements TrackerStore {
       where.append(" AND b.opened_at < ?");
       values.add(utc(micros(query.openedBefore())));
     }
+    if (query.afterOpenedAt() != null) {
+      // Keyset cursor: the rows after (opened_at, batch_id) in the DESC, DESC order. Ids are ASCII
+      // compared byte for byte in every dialect's DDL, as BatchId compares them.
+      where.append(" AND (b.opened_at < ? OR (b.opened_at = ? AND b.batch_id < ?))");
+      LocalDateTime after = utc(micros(query.afterOpenedAt()));
+      values.add(after);
+      values.add(after);
+      values.add(query.afterId().value());
+    }
     if (query.completion() == BatchQuery.Completion.COMPLETE) {
       where.append(" AND b.completed_at IS NOT NULL");
     } else if (query.completion() == BatchQuery.Completion.INCOMPLETE) {

@@ -83,8 +83,12 @@ final class StageTimes implements AutoCloseable {
     }
   }
 
-  /** Writes every pending time now, on the calling thread; a failure is logged and kept. */
-  void writePending() {
+  /**
+   * Writes every pending time now, on the calling thread; a failure is logged and kept. One write
+   * at a time, so that when this returns, times noted before the call are written even if the
+   * background thread had already taken them.
+   */
+  synchronized void writePending() {
     Map<Compactor.Key, Instant> batch = new TreeMap<>(); // a fixed lock order for the upserts
     for (Compactor.Key key : pending.keySet()) {
       Instant at = pending.remove(key);

