@@ -9,8 +9,9 @@ import java.util.Objects;
 /**
  * Selects batches for {@link RecordTracker#batches(BatchQuery)} and {@link
  * RecordTracker#purge(BatchQuery)}: by opened-at range, by attributes, by completion and by recent
- * marks; results come newest opened first, a page at a time. Immutable; build with {@link
- * #builder()}.
+ * marks; results come newest opened first (ties by id, descending), a page at a time, by offset or,
+ * better for walking all matches, by keyset with {@link Builder#startAfter(BatchInfo)}. Immutable;
+ * build with {@link #builder()}.
  *
  * <pre>{@code
  * BatchQuery q = BatchQuery.builder()
@@ -48,6 +49,8 @@ public final class BatchQuery {
   private final Completion completion;
   private final int limit;
   private final int offset;
+  private final Instant afterOpenedAt;
+  private final BatchId afterId;
 
   private BatchQuery(Builder b) {
     this.openedAfter = b.openedAfter;
@@ -57,6 +60,8 @@ public final class BatchQuery {
     this.completion = b.completion;
     this.limit = b.limit;
     this.offset = b.offset;
+    this.afterOpenedAt = b.afterOpenedAt;
+    this.afterId = b.afterId;
   }
 
   /** A query for the first page of all batches. */
@@ -79,6 +84,8 @@ public final class BatchQuery {
     b.completion = completion;
     b.limit = limit;
     b.offset = offset;
+    b.afterOpenedAt = afterOpenedAt;
+    b.afterId = afterId;
     return b;
   }
 
@@ -126,12 +133,31 @@ public final class BatchQuery {
   }
 
   /**
+   * The keyset cursor's opened-at: only batches that come after the cursor batch in the result
+   * order (opened earlier, or opened at the same instant with a smaller id); null for no cursor.
+   */
+  public Instant afterOpenedAt() {
+    return afterOpenedAt;
+  }
+
+  /** The keyset cursor's batch id; null for no cursor. See {@link #afterOpenedAt()}. */
+  public BatchId afterId() {
+    return afterId;
+  }
+
+  /**
    * Whether {@code batch} matches every filter of this query (paging aside); for stores that filter
    * in the JVM.
    */
   public boolean matches(BatchInfo batch) {
     if (openedAfter != null && batch.openedAt().isBefore(openedAfter)) {
       return false;
+    }
+    if (afterOpenedAt != null) {
+      int c = batch.openedAt().compareTo(afterOpenedAt);
+      if (c > 0 || (c == 0 && batch.id().compareTo(afterId) >= 0)) {
+        return false;
+      }
     }
     if (openedBefore != null && !batch.openedAt().isBefore(openedBefore)) {
       return false;
@@ -167,13 +193,23 @@ public final class BatchQuery {
         && attributes.equals(q.attributes)
         && completion == q.completion
         && limit == q.limit
-        && offset == q.offset;
+        && offset == q.offset
+        && Objects.equals(afterOpenedAt, q.afterOpenedAt)
+        && Objects.equals(afterId, q.afterId);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        openedAfter, openedBefore, markedAfter, attributes, completion, limit, offset);
+        openedAfter,
+        openedBefore,
+        markedAfter,
+        attributes,
+        completion,
+        limit,
+        offset,
+        afterOpenedAt,
+        afterId);
   }
 
   @Override
@@ -192,6 +228,7 @@ public final class BatchQuery {
         + limit
         + ", offset="
         + offset
+        + (afterId == null ? "" : ", after=" + afterId + "@" + afterOpenedAt)
         + "}";
   }
 
@@ -204,6 +241,8 @@ public final class BatchQuery {
     private Completion completion;
     private int limit = DEFAULT_LIMIT;
     private int offset;
+    private Instant afterOpenedAt;
+    private BatchId afterId;
 
     private Builder() {}
 
@@ -267,6 +306,18 @@ public final class BatchQuery {
         throw new IllegalArgumentException("offset must not be negative: " + offset);
       }
       this.offset = offset;
+      return this;
+    }
+
+    /**
+     * Starts the page after {@code last}, the last batch of the previous page (keyset paging):
+     * unlike an offset, it neither skips nor repeats a batch when batches before the cursor stop
+     * matching meanwhile (completed, purged) or new ones are opened.
+     */
+    public Builder startAfter(BatchInfo last) {
+      Objects.requireNonNull(last, "last must not be null");
+      this.afterOpenedAt = last.openedAt();
+      this.afterId = last.id();
       return this;
     }
 

@@ -7,6 +7,12 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A tracker's cached view of one batch: its declared size (which never changes) and the buffers of
  * its stages. Cached so that marking needs no I/O after the batch's first use.
+ *
+ * <p>A state is <em>retired</em> when it leaves the cache (evicted while empty) or when the tracker
+ * closes. The flag is set while holding this state's monitor, which also guards the creation of
+ * custom-stage buffers, and every buffer's lock is taken after it is set: so once {@link #retire()}
+ * or {@link #retireIfEmpty()} returns, no add can succeed on any buffer of this state, and every
+ * add that did succeed is visible to the caller (in the buffer, or already queued for a flush).
  */
 final class BatchState {
 
@@ -15,8 +21,8 @@ final class BatchState {
   private final StageBuffer processed;
   private final ConcurrentHashMap<Stage, StageBuffer> custom = new ConcurrentHashMap<>(4);
 
-  /** Set, under each buffer's lock, when this state leaves the cache; guarded by the buffers. */
-  volatile boolean evicted;
+  /** Read by adds under their buffer's lock; written under this state's monitor. */
+  volatile boolean retired;
 
   /** Whether completion has been recorded in the store, so it is not recorded twice. */
   volatile boolean completionRecorded;
@@ -35,26 +41,55 @@ final class BatchState {
     if (stage == Stage.SENT) {
       return sent;
     }
-    return custom.computeIfAbsent(stage, s -> new StageBuffer(this, s));
+    StageBuffer buffer = custom.get(stage);
+    if (buffer != null) {
+      return buffer;
+    }
+    synchronized (this) {
+      return custom.computeIfAbsent(stage, s -> new StageBuffer(this, s));
+    }
   }
 
-  /** Evicts this state if none of its buffers holds marks; returns whether it did. */
-  boolean evictIfEmpty() {
-    // Lock every buffer so no mark can slip in between the emptiness check and the flag.
+  /** Whether any buffer of this state holds marks not yet known durable. */
+  boolean hasMarks() {
+    for (StageBuffer b : buffers()) {
+      if (!b.isEmpty()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Retires this state if none of its buffers holds marks; returns whether it did. */
+  synchronized boolean retireIfEmpty() {
+    // Hold every buffer's lock so no mark can slip in between the emptiness check and the flag.
+    return retireLocked(buffers(), 0);
+  }
+
+  private boolean retireLocked(List<StageBuffer> all, int i) {
+    if (i == all.size()) {
+      retired = true;
+      return true;
+    }
+    synchronized (all.get(i)) {
+      return all.get(i).isEmpty() && retireLocked(all, i + 1);
+    }
+  }
+
+  /** Retires this state whatever it holds: no add succeeds after this returns. */
+  synchronized void retire() {
+    retired = true;
+    for (StageBuffer b : buffers()) {
+      synchronized (b) {
+        // Waits for an add that read the flag before it was set to finish.
+      }
+    }
+  }
+
+  private List<StageBuffer> buffers() {
     List<StageBuffer> all = new ArrayList<>(custom.values());
     all.add(sent);
     all.add(processed);
-    return evictLocked(all, 0);
-  }
-
-  private boolean evictLocked(List<StageBuffer> all, int i) {
-    if (i == all.size()) {
-      evicted = true;
-      return true;
-    }
-    StageBuffer b = all.get(i);
-    synchronized (b) {
-      return b.isEmpty() && evictLocked(all, i + 1);
-    }
+    return all;
   }
 }

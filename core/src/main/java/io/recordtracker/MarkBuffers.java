@@ -17,7 +17,7 @@ import org.roaringbitmap.RoaringBitmap;
  *
  * <p>Buffered records are counted as they become newly buffered, so marking a record twice costs
  * nothing against the bound. When the count reaches {@code maxBufferedRecords}, {@link
- * #awaitRoom()} blocks markers until a flush drains it: marks are never dropped.
+ * #awaitRoom(Runnable)} blocks markers until a flush drains it: marks are never dropped.
  */
 final class MarkBuffers {
 
@@ -28,52 +28,92 @@ final class MarkBuffers {
   private final int maxCachedBatches;
   private final Object room = new Object();
   private long pass;
+  private volatile boolean closed;
 
   MarkBuffers(long maxBufferedRecords, int maxCachedBatches) {
     this.maxBufferedRecords = maxBufferedRecords;
     this.maxCachedBatches = maxCachedBatches;
   }
 
-  /** The cached state of {@code id}, loading it with {@code loader} on a miss. */
+  /**
+   * The cached, live state of {@code id}, loading the batch with {@code loader} on a miss.
+   *
+   * @throws IllegalStateException if the buffers are closed
+   */
   BatchState state(BatchId id, Function<BatchId, BatchInfo> loader) {
-    BatchState state = batches.get(id);
-    if (state != null) {
-      return state;
+    while (true) {
+      BatchState state = batches.get(id);
+      if (state == null) {
+        state = cache(loader.apply(id));
+      }
+      if (!state.retired) {
+        return state;
+      }
+      if (closed) {
+        throw new IllegalStateException("tracker is closed");
+      }
+      batches.remove(id, state); // evicted meanwhile: load it again
     }
-    BatchInfo info = loader.apply(id);
-    return cache(info);
   }
 
-  /** Caches {@code info} unless the batch is cached already; returns the cached state. */
+  /**
+   * Caches {@code info} unless a live state of the batch is cached already; returns the cached
+   * state (retired at once if the buffers are closed meanwhile).
+   */
   BatchState cache(BatchInfo info) {
-    BatchState state = batches.computeIfAbsent(info.id(), id -> new BatchState(info));
-    if (batches.size() > maxCachedBatches) {
-      evictIdle();
+    BatchState state =
+        batches.compute(
+            info.id(), (id, old) -> old == null || old.retired ? new BatchState(info) : old);
+    if (closed) {
+      state.retire();
     }
     return state;
-  }
-
-  /** The cached state of {@code id}, or null. */
-  BatchState cached(BatchId id) {
-    return batches.get(id);
   }
 
   /** Forgets {@code id} if it holds no marks (after a purge). */
   void forget(BatchId id) {
     BatchState state = batches.get(id);
-    if (state != null && state.evictIfEmpty()) {
+    if (state != null && state.retireIfEmpty()) {
       batches.remove(id, state);
     }
   }
 
-  private void evictIdle() {
+  /**
+   * Evicts states that hold no marks while more than {@code maxCachedBatches} are cached, down to
+   * half of it. Runs on the flusher after a flush, never on a marking thread.
+   */
+  void evictIdle() {
     int excess = batches.size() - maxCachedBatches / 2;
+    if (batches.size() <= maxCachedBatches) {
+      return;
+    }
     for (Iterator<BatchState> it = batches.values().iterator(); it.hasNext() && excess > 0; ) {
       BatchState state = it.next();
-      if (state.evictIfEmpty()) {
-        it.remove();
+      if (state.retireIfEmpty() && batches.remove(state.info.id(), state)) {
         excess--;
       }
+    }
+  }
+
+  /** The cached batches whose buffers hold marks not yet known durable. */
+  List<BatchInfo> batchesWithMarks() {
+    List<BatchInfo> out = new ArrayList<>();
+    for (BatchState state : batches.values()) {
+      if (!state.retired && state.hasMarks()) {
+        out.add(state.info);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Retires every cached state, so that no mark can be added once this returns; queued marks stay
+   * queued for a final {@link #drain}.
+   */
+  void close() {
+    closed = true;
+    for (BatchState state : batches.values()) {
+      state.retire();
     }
   }
 
@@ -97,13 +137,14 @@ final class MarkBuffers {
    *
    * @throws InterruptedException if interrupted while waiting
    */
-  void awaitRoom(java.util.function.BooleanSupplier closed) throws InterruptedException {
+  void awaitRoom(Runnable requestFlush) throws InterruptedException {
     if (buffered.get() < maxBufferedRecords) {
       return;
     }
+    requestFlush.run(); // the threshold may have been crossed long ago: ask again
     synchronized (room) {
       while (buffered.get() >= maxBufferedRecords) {
-        if (closed.getAsBoolean()) {
+        if (closed) {
           throw new IllegalStateException("tracker closed while waiting for buffer room");
         }
         room.wait(100);
@@ -130,17 +171,22 @@ final class MarkBuffers {
   Drained drain(Instant now) {
     long thisPass = ++pass;
     Drained drained = new Drained();
-    StageBuffer buffer;
-    while ((buffer = queue.poll()) != null) {
-      RoaringBitmap marks = buffer.drain(thisPass);
-      if (marks == StageBuffer.ALREADY_DRAINED) {
-        queue.add(buffer);
-        break;
+    try {
+      StageBuffer buffer;
+      while ((buffer = queue.poll()) != null) {
+        RoaringBitmap marks = buffer.drain(thisPass);
+        if (marks == StageBuffer.ALREADY_DRAINED) {
+          queue.add(buffer);
+          break;
+        }
+        if (marks != null) {
+          drained.buffers.add(buffer);
+          drained.deltas.add(new MarkDelta(buffer.batch.info.id(), buffer.stage, marks, now));
+        }
       }
-      if (marks != null) {
-        drained.buffers.add(buffer);
-        drained.deltas.add(new MarkDelta(buffer.batch.info.id(), buffer.stage, marks, now));
-      }
+    } catch (RuntimeException | Error e) {
+      failed(drained); // put back what was drained before the failure
+      throw e;
     }
     return drained;
   }

@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -64,7 +65,7 @@ public final class RecordTracker implements AutoCloseable {
   static final long MAX_RETRY_BACKOFF_MILLIS = 2_000;
 
   private static final long MIN_RETRY_BACKOFF_MILLIS = 50;
-  private static final int MAX_CACHED_BATCHES = 10_000;
+  private static final int DEFAULT_MAX_CACHED_BATCHES = 10_000;
   private static final int PURGE_PAGE = 500;
   private static final Logger log = LoggerFactory.getLogger(RecordTracker.class);
   private static final AtomicInteger TRACKERS = new AtomicInteger();
@@ -99,7 +100,7 @@ public final class RecordTracker implements AutoCloseable {
     this.flushInterval = b.flushInterval;
     this.flushThreshold = b.flushThreshold;
     this.maxBufferedRecords = b.maxBufferedRecords;
-    this.buffers = new MarkBuffers(maxBufferedRecords, MAX_CACHED_BATCHES);
+    this.buffers = new MarkBuffers(maxBufferedRecords, b.maxCachedBatches);
     this.flusher =
         new Thread(this::runFlusher, "record-tracker-flusher-" + TRACKERS.incrementAndGet());
     flusher.setDaemon(true);
@@ -222,10 +223,12 @@ public final class RecordTracker implements AutoCloseable {
   }
 
   /**
-   * The batches that are being worked on: some stage was marked within {@code window} (by the
-   * stage's last-marked time in the store) and a reconciliation of sent against processed finds
-   * them incomplete. A patch script or deploy pipeline waits until this is empty; see {@code
-   * MaintenanceGate}. Marks this tracker has not flushed yet do not count as recent.
+   * The batches that are being worked on: a reconciliation of sent against processed finds them
+   * incomplete, and some stage was marked within {@code window} (by the stage's last-marked time in
+   * the store), or they were opened within it, or this tracker holds unflushed marks of them. A
+   * patch script or deploy pipeline waits until this is empty; see {@link MaintenanceGate}. Other
+   * trackers' unflushed marks are not seen: keep the window several flush intervals long, and do
+   * not trust a quiet answer while the store is failing.
    *
    * @throws IllegalArgumentException if {@code window} is not positive
    * @throws TrackerStoreException if the store fails
@@ -234,26 +237,42 @@ public final class RecordTracker implements AutoCloseable {
     ensureOpen();
     requirePositive(window, "window");
     Instant since = clock.instant().minus(window);
+    // Candidates: batches with a stage marked in the window, batches opened in it (marks may not
+    // be flushed yet), and batches this tracker holds unflushed marks of. Keyset paging: batches
+    // completed or purged meanwhile, here or by other processes, cannot shift a page and hide one.
+    Map<BatchId, BatchInfo> candidates = new LinkedHashMap<>();
+    collect(BatchQuery.builder().markedAfter(since), candidates);
+    collect(BatchQuery.builder().openedAfter(since).incompleteOnly(), candidates);
+    for (BatchInfo local : buffers.batchesWithMarks()) {
+      candidates.putIfAbsent(local.id(), local);
+    }
     List<BatchInfo> inFlight = new ArrayList<>();
-    int offset = 0;
-    while (true) {
-      BatchQuery query =
-          BatchQuery.builder()
-              .markedAfter(since)
-              .completion(BatchQuery.Completion.INCOMPLETE)
-              .limit(PURGE_PAGE)
-              .offset(offset)
-              .build();
-      List<BatchInfo> page = batches(query);
-      for (BatchInfo batch : page) {
+    for (BatchInfo batch : candidates.values()) {
+      if (batch.isComplete()) {
+        continue; // marks only grow: complete stays complete
+      }
+      try {
         if (!reconcile(batch.id()).isComplete()) {
           inFlight.add(batch);
         }
+      } catch (UnknownBatchException purgedMeanwhile) {
+        // purged between the listing and the reconciliation: not in flight
+      }
+    }
+    return inFlight;
+  }
+
+  private void collect(BatchQuery.Builder query, Map<BatchId, BatchInfo> into) {
+    query.limit(PURGE_PAGE);
+    while (true) {
+      List<BatchInfo> page = batches(query.build());
+      for (BatchInfo batch : page) {
+        into.putIfAbsent(batch.id(), batch);
       }
       if (page.size() < PURGE_PAGE) {
-        return inFlight;
+        return;
       }
-      offset += page.size();
+      query.startAfter(page.get(page.size() - 1));
     }
   }
 
@@ -399,7 +418,7 @@ public final class RecordTracker implements AutoCloseable {
 
   private void awaitRoom() {
     try {
-      buffers.awaitRoom(() -> closed);
+      buffers.awaitRoom(this::requestFlush);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while waiting for the buffer to drain", e);
@@ -464,6 +483,7 @@ public final class RecordTracker implements AutoCloseable {
     }
     buffers.committed(drained);
     noteSuccess();
+    buffers.evictIdle();
   }
 
   private void noteFailure(Throwable e) {
@@ -635,6 +655,9 @@ public final class RecordTracker implements AutoCloseable {
       return;
     }
     closed = true;
+    // From here no mark can be added: one that was being added when closed was set is in its
+    // buffer once this returns, so the final flush below writes it.
+    buffers.close();
     // Wake the flusher rather than interrupt it: an interrupt can break a store's I/O mid-write
     // (H2, for one, closes its file channel when its thread is interrupted).
     requestFlush();
@@ -715,8 +738,19 @@ public final class RecordTracker implements AutoCloseable {
     private Duration flushInterval = DEFAULT_FLUSH_INTERVAL;
     private int flushThreshold = DEFAULT_FLUSH_THRESHOLD;
     private long maxBufferedRecords = DEFAULT_MAX_BUFFERED_RECORDS;
+    private int maxCachedBatches = DEFAULT_MAX_CACHED_BATCHES;
 
     private Builder() {}
+
+    /** How many batches' states to keep cached before idle ones are evicted; for tests. */
+    Builder maxCachedBatches(int maxCachedBatches) {
+      if (maxCachedBatches < 2) {
+        throw new IllegalArgumentException(
+            "maxCachedBatches must be at least 2: " + maxCachedBatches);
+      }
+      this.maxCachedBatches = maxCachedBatches;
+      return this;
+    }
 
     /**
      * Where batches and marks are kept; default a new {@link TrackerStore#inMemory()}. The tracker

@@ -31,10 +31,10 @@ final class StageBuffer {
 
   /**
    * Adds one record; returns how many records became newly buffered (0 or 1), or -1 if the batch
-   * state was evicted from the cache and the caller must look it up again.
+   * batch state was retired (evicted, or the tracker closed) and the caller must look it up again.
    */
   synchronized long add(int record, MarkBuffers owner) {
-    if (batch.evicted) {
+    if (batch.retired) {
       return -1;
     }
     if (!pending.checkedAdd(record)) {
@@ -49,7 +49,7 @@ final class StageBuffer {
     if (first == last) {
       return add(first, owner);
     }
-    if (batch.evicted) {
+    if (batch.retired) {
       return -1;
     }
     long end = (long) last + 1;
@@ -68,7 +68,7 @@ final class StageBuffer {
 
   /** Adds the records of {@code records}; see {@link #add(int, MarkBuffers)}. */
   synchronized long add(RoaringBitmap records, MarkBuffers owner) {
-    if (batch.evicted) {
+    if (batch.retired) {
       return -1;
     }
     long before = pending.getLongCardinality();

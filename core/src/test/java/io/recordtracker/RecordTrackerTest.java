@@ -3,7 +3,7 @@ package io.recordtracker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.recordtracker.spi.TrackerStore;
+import io.recordtracker.spi.ForwardingTrackerStore;
 import java.io.StringWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -208,7 +208,7 @@ class RecordTrackerTest {
     tracker.flush();
     try (RecordTracker cis =
         RecordTracker.builder()
-            .store(new SharedStore(store))
+            .store(new ForwardingTrackerStore(store))
             .flushInterval(Duration.ofHours(1))
             .build()) {
       cis.markProcessed(id, RecordRange.of(0, 499));
@@ -335,7 +335,7 @@ class RecordTrackerTest {
 
   @Test
   void close_flushes_and_a_closed_tracker_rejects_calls() {
-    RecordTracker t = RecordTracker.builder().store(new SharedStore(store)).build();
+    RecordTracker t = RecordTracker.builder().store(new ForwardingTrackerStore(store)).build();
     t.openBatch(id, 10);
     t.markSent(id, 3);
     t.close();
@@ -454,50 +454,6 @@ class RecordTrackerTest {
         throw new AssertionError("condition not met within 20 s");
       }
       Thread.sleep(10);
-    }
-  }
-
-  /** A view of another store that a second tracker may close without closing the first's. */
-  static final class SharedStore implements TrackerStore {
-    private final TrackerStore target;
-
-    SharedStore(TrackerStore target) {
-      this.target = target;
-    }
-
-    @Override
-    public BatchInfo openBatch(BatchInfo batch) {
-      return target.openBatch(batch);
-    }
-
-    @Override
-    public java.util.Optional<BatchInfo> findBatch(BatchId batchId) {
-      return target.findBatch(batchId);
-    }
-
-    @Override
-    public void merge(List<io.recordtracker.spi.MarkDelta> deltas) {
-      target.merge(deltas);
-    }
-
-    @Override
-    public RoaringBitmap load(BatchId batch, Stage stage) {
-      return target.load(batch, stage);
-    }
-
-    @Override
-    public List<BatchInfo> batches(BatchQuery query) {
-      return target.batches(query);
-    }
-
-    @Override
-    public void recordCompletion(BatchId batch, Instant at) {
-      target.recordCompletion(batch, at);
-    }
-
-    @Override
-    public int delete(java.util.Collection<BatchId> batches) {
-      return target.delete(batches);
     }
   }
 }

@@ -6,7 +6,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock tests move by hand instead of sleeping. Thread-safe. */
+/** A clock tests move by hand instead of sleeping (shipped in the test-jar for other modules). */
 public final class SettableClock extends Clock {
 
   private volatile Instant now;

@@ -24,8 +24,9 @@ import org.roaringbitmap.RoaringBitmap;
  */
 final class InMemoryTrackerStore implements TrackerStore {
 
+  /** Newest opened first; ties by id, also descending (an ascending SQL index scans backwards). */
   private static final Comparator<BatchInfo> NEWEST_FIRST =
-      Comparator.comparing(BatchInfo::openedAt).reversed().thenComparing(BatchInfo::id);
+      Comparator.comparing(BatchInfo::openedAt).thenComparing(BatchInfo::id).reversed();
 
   private final ConcurrentHashMap<BatchId, Entry> batches = new ConcurrentHashMap<>();
 

@@ -51,7 +51,10 @@ public interface TrackerStore extends AutoCloseable {
    */
   RoaringBitmap load(BatchId batch, Stage stage);
 
-  /** The batches matching {@code query}, newest opened first, paged by the query's limit. */
+  /**
+   * The batches matching {@code query}, newest opened first and, among batches opened at the same
+   * instant, by id descending; paged by the query's limit and offset.
+   */
   List<BatchInfo> batches(BatchQuery query);
 
   /**

@@ -323,6 +323,39 @@ public abstract class TrackerStoreContractTest {
   }
 
   @Test
+  void batches_page_by_keyset_in_a_stable_order_with_ties_by_id_descending() {
+    String tag = newBatchId().value();
+    List<BatchId> expected = new ArrayList<>();
+    // Three batches share each opened-at instant, so ties must be ordered by id (descending).
+    for (int t = 3; t >= 0; t--) {
+      List<BatchId> sameInstant = new ArrayList<>();
+      for (int k = 0; k < 3; k++) {
+        BatchId id = BatchId.of(tag + "-" + t + "-" + k);
+        store.openBatch(BatchInfo.of(id, 1, T0.plusSeconds(t), Map.of("tag", tag)));
+        sameInstant.add(id);
+      }
+      sameInstant.sort(java.util.Comparator.reverseOrder());
+      expected.addAll(sameInstant);
+    }
+    BatchQuery.Builder query = BatchQuery.builder().attribute("tag", tag).limit(5);
+    List<BatchInfo> first = store.batches(query.build());
+    List<BatchInfo> second = store.batches(query.startAfter(first.get(4)).build());
+    List<BatchInfo> third = store.batches(query.startAfter(second.get(4)).build());
+
+    List<BatchId> walked = new ArrayList<>(ids(first));
+    walked.addAll(ids(second));
+    walked.addAll(ids(third));
+    assertThat(walked).containsExactlyElementsOf(expected);
+    assertThat(third).hasSize(2);
+    // The offset form gives the same pages.
+    assertThat(
+            ids(
+                store.batches(
+                    BatchQuery.builder().attribute("tag", tag).limit(5).offset(5).build())))
+        .containsExactlyElementsOf(ids(second));
+  }
+
+  @Test
   void batches_filter_by_recent_marks() {
     String tag = newBatchId().value();
     BatchId quiet = newBatchId();

@@ -11,6 +11,8 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Decides when a (batch, stage) has enough delta rows to fold, and folds it on one background
@@ -34,10 +36,16 @@ final class Compactor implements AutoCloseable {
   private static final int MAX_TRACKED_KEYS = 100_000;
   private static final int MAX_QUEUED = 10_000;
   private static final AtomicInteger THREADS = new AtomicInteger();
+  private static final long CLOSE_WAIT_SECONDS = 10;
+  private static final Logger log = LoggerFactory.getLogger(Compactor.class);
 
   private final int threshold;
   private final Consumer<Key> fold;
   private final ConcurrentHashMap<Key, AtomicInteger> appended = new ConcurrentHashMap<>();
+
+  /** Keys whose last fold gained nothing (their rows are at most the size cap), by row count. */
+  private final ConcurrentHashMap<Key, Integer> settled = new ConcurrentHashMap<>();
+
   private final Set<Key> queued = ConcurrentHashMap.newKeySet();
   private final ThreadPoolExecutor executor;
   private volatile boolean closed;
@@ -75,9 +83,20 @@ final class Compactor implements AutoCloseable {
 
   /** Notes that a read found {@code rows} delta rows for {@code key}. */
   void seen(Key key, int rows) {
-    if (rows >= threshold) {
+    if (rows >= threshold && !Integer.valueOf(rows).equals(settled.get(key))) {
       schedule(key);
     }
+  }
+
+  /**
+   * Notes that folding {@code key}'s {@code rows} rows would write as many rows again (each row is
+   * a size-capped part of one large bitmap), so reads seeing that many rows need not fold again.
+   */
+  void settled(Key key, int rows) {
+    if (settled.size() > MAX_TRACKED_KEYS) {
+      settled.clear();
+    }
+    settled.put(key, rows);
   }
 
   private void schedule(Key key) {
@@ -97,12 +116,22 @@ final class Compactor implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops folding: queued folds are skipped, and a running one is left to finish (bounded by the
+   * store's query timeout), waiting for it up to 10 s. The fold thread is never interrupted: an
+   * interrupt during JDBC I/O makes H2 close its file channel, breaking an embedded database for
+   * every user in the JVM.
+   */
   @Override
   public void close() {
     closed = true;
-    executor.shutdownNow();
+    executor.shutdown();
     try {
-      executor.awaitTermination(10, TimeUnit.SECONDS);
+      if (!executor.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+        log.warn(
+            "A compaction was still running {} s after close; it finishes on its daemon thread",
+            CLOSE_WAIT_SECONDS);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

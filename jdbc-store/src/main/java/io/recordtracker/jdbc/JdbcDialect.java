@@ -100,7 +100,7 @@ public abstract class JdbcDialect {
   }
 
   /** Serializes concurrent schema creation by several processes, inside the DDL transaction. */
-  void lockSchema(Connection c, String prefix) throws SQLException {}
+  void lockSchema(Connection c, String prefix, int timeoutSeconds) throws SQLException {}
 
   /** PostgreSQL: ON CONFLICT upserts, transactional DDL under an advisory lock. */
   static final class PostgresDialect extends JdbcDialect {
@@ -148,8 +148,9 @@ public abstract class JdbcDialect {
     }
 
     @Override
-    void lockSchema(Connection c, String prefix) throws SQLException {
+    void lockSchema(Connection c, String prefix, int timeoutSeconds) throws SQLException {
       try (Statement s = c.createStatement()) {
+        s.setQueryTimeout(timeoutSeconds);
         // A fixed key per prefix: concurrent CREATE TABLE IF NOT EXISTS can otherwise fail on
         // PostgreSQL's catalog unique indexes.
         s.execute("SELECT pg_advisory_xact_lock(" + (0x5254_0000L + prefix.hashCode()) + ")");

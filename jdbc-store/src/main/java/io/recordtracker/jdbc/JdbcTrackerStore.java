@@ -18,6 +18,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -82,6 +84,15 @@ public final class JdbcTrackerStore implements TrackerStore {
   /** The delta-row count of one (batch, stage) that starts a compaction, when none is set. */
   public static final int DEFAULT_COMPACTION_THRESHOLD = 32;
 
+  /** How long one SQL statement of the store may run before it is cancelled, when none is set. */
+  public static final Duration DEFAULT_QUERY_TIMEOUT = Duration.ofSeconds(60);
+
+  /**
+   * The largest blob the store writes as one marks row; a larger bitmap is split into several rows
+   * by container key ranges. Far below MariaDB's default {@code max_allowed_packet} (16 MB).
+   */
+  static final int DEFAULT_MAX_BLOB_BYTES = 4 << 20;
+
   private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,29}");
   private static final Logger log = LoggerFactory.getLogger(JdbcTrackerStore.class);
   private static final int ATTEMPTS = 4;
@@ -99,6 +110,10 @@ public final class JdbcTrackerStore implements TrackerStore {
   private final JdbcDialect dialect;
   private final SqlFailures failures;
   private final Compactor compactor;
+  private final StageTimes stageTimes;
+  private final Clock clock;
+  private final int queryTimeoutSeconds;
+  private final int maxBlobBytes;
 
   private final String insertMarks;
   private final String upsertStage;
@@ -114,7 +129,10 @@ public final class JdbcTrackerStore implements TrackerStore {
     this.dataSource = b.dataSource;
     this.prefix = b.tablePrefix;
     this.dialect = dialect;
-    this.failures = new SqlFailures(prefix, dialect.ddlResource());
+    this.clock = b.clock;
+    this.queryTimeoutSeconds = (int) b.queryTimeout.toSeconds();
+    this.failures = new SqlFailures(prefix, dialect.ddlResource(), queryTimeoutSeconds);
+    this.maxBlobBytes = b.maxBlobBytes;
     String p = prefix;
     this.insertMarks = dialect.insertMarks(p);
     this.upsertStage = dialect.upsertStage(p);
@@ -130,7 +148,7 @@ public final class JdbcTrackerStore implements TrackerStore {
             + "stage s ON s.batch_id = b.batch_id WHERE b.batch_id = ?";
     this.expectedRecords = "SELECT expected_records FROM " + p + "batch WHERE batch_id = ?";
     this.loadMarks =
-        "SELECT m.marks, b.expected_records, m.id FROM "
+        "SELECT OCTET_LENGTH(m.marks), m.marks, b.expected_records, m.id FROM "
             + p
             + "marks m JOIN "
             + p
@@ -139,6 +157,7 @@ public final class JdbcTrackerStore implements TrackerStore {
     this.completeBatch =
         "UPDATE " + p + "batch SET completed_at = ? WHERE batch_id = ? AND completed_at IS NULL";
     this.compactor = new Compactor(b.compactionThreshold, this::foldQuietly);
+    this.stageTimes = new StageTimes(this::writeStageTimes);
   }
 
   /**
@@ -185,7 +204,7 @@ public final class JdbcTrackerStore implements TrackerStore {
 
   private BatchInfo openBatch(Connection c, BatchInfo fresh) throws SQLException {
     int inserted;
-    try (PreparedStatement ps = c.prepareStatement(insertBatch)) {
+    try (PreparedStatement ps = prepare(c, insertBatch)) {
       ps.setString(1, fresh.id().value());
       ps.setInt(2, fresh.expectedRecords());
       ps.setObject(3, utc(fresh.openedAt()));
@@ -199,7 +218,7 @@ public final class JdbcTrackerStore implements TrackerStore {
     }
     if (inserted > 0) {
       if (!fresh.attributes().isEmpty()) {
-        try (PreparedStatement ps = c.prepareStatement(insertAttribute)) {
+        try (PreparedStatement ps = prepare(c, insertAttribute)) {
           for (Map.Entry<String, String> e : fresh.attributes().entrySet()) {
             ps.setString(1, fresh.id().value());
             ps.setString(2, e.getKey());
@@ -229,7 +248,7 @@ public final class JdbcTrackerStore implements TrackerStore {
   }
 
   private Optional<BatchInfo> findBatch(Connection c, BatchId id) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(findBatch)) {
+    try (PreparedStatement ps = prepare(c, findBatch)) {
       ps.setString(1, id.value());
       try (ResultSet rs = ps.executeQuery()) {
         List<BatchInfo> found = readBatches(rs);
@@ -250,6 +269,15 @@ public final class JdbcTrackerStore implements TrackerStore {
     if (query.openedBefore() != null) {
       where.append(" AND b.opened_at < ?");
       values.add(utc(micros(query.openedBefore())));
+    }
+    if (query.afterOpenedAt() != null) {
+      // Keyset cursor: the rows after (opened_at, batch_id) in the DESC, DESC order. Ids are ASCII
+      // compared byte for byte in every dialect's DDL, as BatchId compares them.
+      where.append(" AND (b.opened_at < ? OR (b.opened_at = ? AND b.batch_id < ?))");
+      LocalDateTime after = utc(micros(query.afterOpenedAt()));
+      values.add(after);
+      values.add(after);
+      values.add(query.afterId().value());
     }
     if (query.completion() == BatchQuery.Completion.COMPLETE) {
       where.append(" AND b.completed_at IS NOT NULL");
@@ -279,15 +307,15 @@ public final class JdbcTrackerStore implements TrackerStore {
             + prefix
             + "batch b"
             + where
-            + " ORDER BY b.opened_at DESC, b.batch_id LIMIT ? OFFSET ?) p LEFT JOIN "
+            + " ORDER BY b.opened_at DESC, b.batch_id DESC LIMIT ? OFFSET ?) p LEFT JOIN "
             + prefix
-            + "stage s ON s.batch_id = p.batch_id ORDER BY p.opened_at DESC, p.batch_id";
+            + "stage s ON s.batch_id = p.batch_id ORDER BY p.opened_at DESC, p.batch_id DESC";
     values.add(query.limit());
     values.add(query.offset());
     return withConnection(
         "query batches",
         c -> {
-          try (PreparedStatement ps = c.prepareStatement(sql)) {
+          try (PreparedStatement ps = prepare(c, sql)) {
             for (int i = 0; i < values.size(); i++) {
               ps.setObject(i + 1, values.get(i));
             }
@@ -349,7 +377,7 @@ public final class JdbcTrackerStore implements TrackerStore {
         "record completion of batch " + batch,
         true,
         c -> {
-          try (PreparedStatement ps = c.prepareStatement(completeBatch)) {
+          try (PreparedStatement ps = prepare(c, completeBatch)) {
             ps.setObject(1, utc(micros(at)));
             ps.setString(2, batch.value());
             return ps.executeUpdate();
@@ -378,7 +406,7 @@ public final class JdbcTrackerStore implements TrackerStore {
                     + "batch WHERE batch_id IN ("
                     + placeholders(chunk.size())
                     + ")";
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
+            try (PreparedStatement ps = prepare(c, sql)) {
               for (int i = 0; i < chunk.size(); i++) {
                 ps.setString(i + 1, chunk.get(i));
               }
@@ -413,26 +441,29 @@ public final class JdbcTrackerStore implements TrackerStore {
       markedAt.merge(key, delta.markedAt(), (a, b) -> a.isAfter(b) ? a : b);
     }
     List<Compactor.Key> keys = new ArrayList<>(marks.keySet());
-    List<byte[]> blobs = new ArrayList<>(keys.size());
+    List<List<byte[]>> blobs = new ArrayList<>(keys.size());
     for (Compactor.Key key : keys) {
       RoaringBitmap bitmap = marks.get(key);
       bitmap.runOptimize();
-      blobs.add(PortableBitmaps.serialize(bitmap));
+      blobs.add(
+          bitmap.isEmpty() // an empty delta only advances the time
+              ? List.of()
+              : PortableBitmaps.serializeSplit(bitmap, maxBlobBytes));
     }
     inTransaction(
         "merge of " + deltas.size() + " deltas",
         true,
         c -> {
-          try (PreparedStatement ps = c.prepareStatement(insertMarks)) {
+          try (PreparedStatement ps = prepare(c, insertMarks)) {
             for (int i = 0; i < keys.size(); i++) {
-              if (!marks.get(keys.get(i)).isEmpty()) { // an empty delta only advances the time
-                bindMarks(ps, keys.get(i), blobs.get(i));
+              for (byte[] blob : blobs.get(i)) {
+                bindMarks(ps, keys.get(i), blob);
                 addOrRun(ps);
               }
             }
             runBatch(ps);
           }
-          try (PreparedStatement ps = c.prepareStatement(upsertStage)) {
+          try (PreparedStatement ps = prepare(c, upsertStage)) {
             for (Compactor.Key key : keys) {
               bindStage(ps, key, markedAt.get(key));
               addOrRun(ps);
@@ -441,9 +472,26 @@ public final class JdbcTrackerStore implements TrackerStore {
           }
           return null;
         });
-    for (Compactor.Key key : keys) {
-      compactor.appended(key, 1);
+    for (int i = 0; i < keys.size(); i++) {
+      compactor.appended(keys.get(i), blobs.get(i).size());
     }
+  }
+
+  /** Advances the last-marked times of stages in one short transaction of the store's own. */
+  private void writeStageTimes(Map<Compactor.Key, Instant> times) {
+    inTransaction(
+        "advancing the last-marked time of " + times.size() + " stages",
+        true,
+        c -> {
+          try (PreparedStatement ps = prepare(c, upsertStage)) {
+            for (Map.Entry<Compactor.Key, Instant> e : times.entrySet()) {
+              bindStage(ps, e.getKey(), e.getValue());
+              addOrRun(ps);
+            }
+            runBatch(ps);
+          }
+          return null;
+        });
   }
 
   /**
@@ -535,38 +583,31 @@ public final class JdbcTrackerStore implements TrackerStore {
     }
   }
 
+  /**
+   * Appends the marks rows on the caller's connection: rows no other writer touches, so nothing
+   * here waits on, or makes anyone wait on, another transaction. The stage's shared last-marked row
+   * is advanced by {@link StageTimes} outside the caller's transaction.
+   */
   private void appendWithin(
       Connection connection, BatchId batch, Stage stage, RoaringBitmap marks) {
     marks.runOptimize();
     Compactor.Key key = new Compactor.Key(batch, stage);
-    try (PreparedStatement insert = connection.prepareStatement(insertMarks);
-        PreparedStatement upsert = connection.prepareStatement(upsertStage)) {
-      bindMarks(insert, key, PortableBitmaps.serialize(marks));
-      insert.executeUpdate();
-      bindStage(upsert, key, Instant.now());
-      upsertWithin(upsert);
+    List<byte[]> blobs = PortableBitmaps.serializeSplit(marks, maxBlobBytes);
+    try (PreparedStatement insert = connection.prepareStatement(insertMarks)) {
+      for (byte[] blob : blobs) {
+        bindMarks(insert, key, blob);
+        insert.executeUpdate();
+      }
     } catch (SQLException e) {
       throw failures.translate("mark within the caller's transaction, batch " + batch, e);
     }
-    compactor.appended(key, 1);
+    stageTimes.advance(key, clock.instant());
+    compactor.appended(key, blobs.size());
   }
 
-  /**
-   * Runs the stage upsert in the caller's transaction. H2's MERGE is not atomic against another
-   * transaction inserting the same stage row first: it then fails with a duplicate key, which on H2
-   * fails only the statement, not the transaction, so running it again (now an update) is safe.
-   */
-  private void upsertWithin(PreparedStatement upsert) throws SQLException {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        upsert.executeUpdate();
-        return;
-      } catch (SQLException e) {
-        if (dialect != JdbcDialect.H2 || !SqlFailures.isDuplicateKey(e) || attempt >= ATTEMPTS) {
-          throw e;
-        }
-      }
-    }
+  /** Writes the last-marked times noted by {@code markWithin} now; for tests. */
+  void writeStageTimes() {
+    stageTimes.writePending();
   }
 
   private void addOrRun(PreparedStatement ps) throws SQLException {
@@ -606,7 +647,7 @@ public final class JdbcTrackerStore implements TrackerStore {
         withConnection(
             "load marks of batch " + batch + ", stage " + stage,
             c -> {
-              try (PreparedStatement ps = c.prepareStatement(loadMarks)) {
+              try (PreparedStatement ps = prepare(c, loadMarks)) {
                 ps.setString(1, batch.value());
                 ps.setString(2, stage.name());
                 try (ResultSet rs = ps.executeQuery()) {
@@ -618,14 +659,43 @@ public final class JdbcTrackerStore implements TrackerStore {
     return union(parts);
   }
 
-  /** Decodes rows of (marks, expected_records, id); collects the ids if {@code ids} is given. */
+  /**
+   * Decodes rows of (blob length, marks, expected_records, id); collects the ids if {@code ids} is
+   * given. The length is checked before the blob is fetched, so a corrupt oversized row is never
+   * allocated.
+   */
   private List<RoaringBitmap> readMarks(ResultSet rs, BatchId batch, Stage stage, List<Long> ids)
       throws SQLException {
     List<RoaringBitmap> parts = new ArrayList<>();
     while (rs.next()) {
-      byte[] blob = rs.getBytes(1);
-      long expected = rs.getInt(2);
-      long id = rs.getLong(3);
+      long length = rs.getLong(1);
+      boolean missing = rs.wasNull();
+      long expected = rs.getInt(3);
+      long id = rs.getLong(4);
+      long limit = PortableBitmaps.maxSerializedBytes(expected);
+      if (missing || length > limit) {
+        throw new TrackerStoreException(
+            "stored marks of batch "
+                + batch
+                + ", stage "
+                + stage
+                + " are corrupt (row id "
+                + id
+                + " of "
+                + prefix
+                + "marks): "
+                + (missing
+                    ? "the blob is NULL"
+                    : "the blob is "
+                        + length
+                        + " bytes, more than the "
+                        + limit
+                        + " any bitmap of "
+                        + expected
+                        + " records takes")
+                + ". Restore the row from a backup or delete it and re-mark those records.");
+      }
+      byte[] blob = rs.getBytes(2);
       try {
         parts.add(PortableBitmaps.deserialize(blob, expected));
       } catch (PortableBitmaps.CorruptMarksException e) {
@@ -677,7 +747,7 @@ public final class JdbcTrackerStore implements TrackerStore {
         c -> {
           List<Long> ids = new ArrayList<>();
           List<RoaringBitmap> parts;
-          try (PreparedStatement ps = c.prepareStatement(foldRows)) {
+          try (PreparedStatement ps = prepare(c, foldRows)) {
             ps.setString(1, batch.value());
             ps.setString(2, stage.name());
             try (ResultSet rs = ps.executeQuery()) {
@@ -690,9 +760,17 @@ public final class JdbcTrackerStore implements TrackerStore {
           RoaringBitmap folded = union(parts);
           folded.runOptimize();
           Compactor.Key key = new Compactor.Key(batch, stage);
-          try (PreparedStatement ps = c.prepareStatement(insertMarks)) {
-            bindMarks(ps, key, PortableBitmaps.serialize(folded));
-            ps.executeUpdate();
+          List<byte[]> blobs = PortableBitmaps.serializeSplit(folded, maxBlobBytes);
+          if (blobs.size() >= ids.size()) {
+            // Already as few rows as the size cap allows: folding would only rewrite them.
+            compactor.settled(key, ids.size());
+            return 0;
+          }
+          try (PreparedStatement ps = prepare(c, insertMarks)) {
+            for (byte[] blob : blobs) {
+              bindMarks(ps, key, blob);
+              ps.executeUpdate();
+            }
           }
           // Delete exactly the rows read above: rows appended since then are kept.
           for (int from = 0; from < ids.size(); from += IN_CHUNK) {
@@ -703,7 +781,7 @@ public final class JdbcTrackerStore implements TrackerStore {
                     + "marks WHERE batch_id = ? AND stage = ? AND id IN ("
                     + placeholders(chunk.size())
                     + ")";
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
+            try (PreparedStatement ps = prepare(c, sql)) {
               ps.setString(1, batch.value());
               ps.setString(2, stage.name());
               for (int i = 0; i < chunk.size(); i++) {
@@ -731,12 +809,14 @@ public final class JdbcTrackerStore implements TrackerStore {
   }
 
   /**
-   * Stops the background compaction thread. The DataSource is left open, and the store keeps
+   * Stops the background compaction thread, letting a running compaction finish, and writes the
+   * last-marked times {@code markWithin} noted. The DataSource is left open, and the store keeps
    * working for anyone still holding it, without automatic compaction.
    */
   @Override
   public void close() {
     compactor.close();
+    stageTimes.close();
   }
 
   @Override
@@ -750,6 +830,18 @@ public final class JdbcTrackerStore implements TrackerStore {
   @FunctionalInterface
   private interface SqlWork<T> {
     T run(Connection c) throws SQLException;
+  }
+
+  /** A statement on one of the store's own connections, cancelled past the query timeout. */
+  private PreparedStatement prepare(Connection c, String sql) throws SQLException {
+    PreparedStatement ps = c.prepareStatement(sql);
+    try {
+      ps.setQueryTimeout(queryTimeoutSeconds);
+    } catch (SQLException | RuntimeException e) {
+      ps.close();
+      throw e;
+    }
+    return ps;
   }
 
   private <T> T withConnection(String what, SqlWork<T> work) {
@@ -844,8 +936,9 @@ public final class JdbcTrackerStore implements TrackerStore {
         boolean transactional = dialect.transactionalDdl();
         c.setAutoCommit(!transactional);
         try (Statement s = c.createStatement()) {
+          s.setQueryTimeout(queryTimeoutSeconds);
           if (transactional) {
-            dialect.lockSchema(c, prefix);
+            dialect.lockSchema(c, prefix, queryTimeoutSeconds);
           }
           for (String sql : statements) {
             s.execute(sql);
@@ -853,13 +946,21 @@ public final class JdbcTrackerStore implements TrackerStore {
           if (transactional) {
             c.commit();
           }
-        } catch (SQLException e) {
+        } catch (SQLException | RuntimeException e) {
           if (transactional) {
-            c.rollback();
+            try {
+              c.rollback();
+            } catch (SQLException suppressed) {
+              e.addSuppressed(suppressed);
+            }
           }
           throw e;
         } finally {
-          c.setAutoCommit(autoCommit);
+          try {
+            c.setAutoCommit(autoCommit);
+          } catch (SQLException ignored) {
+            // the connection is broken; closing it is all that is left
+          }
         }
         return;
       } catch (SQLException e) {
@@ -921,9 +1022,9 @@ public final class JdbcTrackerStore implements TrackerStore {
     try (Connection c = dataSource.getConnection()) {
       for (Map.Entry<String, String> table : columns.entrySet()) {
         String name = prefix + table.getKey();
-        try (Statement s = c.createStatement();
-            ResultSet rs =
-                s.executeQuery("SELECT " + table.getValue() + " FROM " + name + " WHERE 1 = 0")) {
+        try (PreparedStatement ps =
+                prepare(c, "SELECT " + table.getValue() + " FROM " + name + " WHERE 1 = 0");
+            ResultSet rs = ps.executeQuery()) {
           rs.next();
         } catch (SQLException e) {
           throw failures.translate(
@@ -967,6 +1068,9 @@ public final class JdbcTrackerStore implements TrackerStore {
     private boolean createSchema = true;
     private JdbcDialect dialect;
     private int compactionThreshold = DEFAULT_COMPACTION_THRESHOLD;
+    private Duration queryTimeout = DEFAULT_QUERY_TIMEOUT;
+    private Clock clock = Clock.systemUTC();
+    private int maxBlobBytes = DEFAULT_MAX_BLOB_BYTES;
 
     private Builder(DataSource dataSource) {
       this.dataSource = dataSource;
@@ -1031,6 +1135,53 @@ public final class JdbcTrackerStore implements TrackerStore {
             "compactionThreshold must be at least 2: " + compactionThreshold);
       }
       this.compactionThreshold = compactionThreshold;
+      return this;
+    }
+
+    /**
+     * How long one SQL statement the store runs on its own connections may take before the driver
+     * cancels it (JDBC {@code setQueryTimeout}), so that a lock wait or a stalled network fails the
+     * call with a {@link TrackerStoreException} instead of blocking a tracker's flusher or a
+     * monitor forever; default 60 s. Statements of {@code markWithin} on the caller's connection
+     * are left to the caller's own timeouts. Whole seconds (JDBC's unit); a fraction is rounded up.
+     *
+     * @param queryTimeout the timeout, from 1 second up to {@link Integer#MAX_VALUE} seconds
+     * @return this builder
+     * @throws IllegalArgumentException if it is shorter than 1 second or longer than that
+     */
+    public Builder queryTimeout(Duration queryTimeout) {
+      Objects.requireNonNull(queryTimeout, "queryTimeout must not be null");
+      if (queryTimeout.compareTo(Duration.ofSeconds(1)) < 0
+          || queryTimeout.compareTo(Duration.ofSeconds(Integer.MAX_VALUE)) > 0) {
+        throw new IllegalArgumentException(
+            "queryTimeout must be between 1 second and "
+                + Integer.MAX_VALUE
+                + " seconds: "
+                + queryTimeout);
+      }
+      long seconds = queryTimeout.toSeconds() + (queryTimeout.getNano() > 0 ? 1 : 0);
+      this.queryTimeout = Duration.ofSeconds(Math.min(seconds, Integer.MAX_VALUE));
+      return this;
+    }
+
+    /**
+     * The clock that times {@code markWithin}'s marks as the stages' last-marked times (default the
+     * system UTC clock); the tracker's own marks carry the tracker's clock.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock must not be null");
+      return this;
+    }
+
+    /** The largest blob written as one marks row; tests lower it to split small bitmaps. */
+    Builder maxBlobBytes(int maxBlobBytes) {
+      if (maxBlobBytes < 1024) {
+        throw new IllegalArgumentException("maxBlobBytes must be at least 1024: " + maxBlobBytes);
+      }
+      this.maxBlobBytes = maxBlobBytes;
       return this;
     }
 

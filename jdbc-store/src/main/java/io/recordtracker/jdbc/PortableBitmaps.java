@@ -3,6 +3,9 @@ package io.recordtracker.jdbc;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import org.roaringbitmap.ContainerPointer;
 import org.roaringbitmap.RoaringBitmap;
 
 /**
@@ -30,7 +33,73 @@ final class PortableBitmaps {
   private static final int BITMAP_BYTES = 8192;
   private static final int MAX_CONTAINERS = 1 << 16;
 
+  /** The largest serialized container: a run container of 32768 single-value runs. */
+  private static final int MAX_CONTAINER_BYTES = 2 + 4 * 32768;
+
+  /** Per-container header bytes: key and cardinality, offset, and a run-flag bit (rounded up). */
+  private static final int CONTAINER_HEADER_BYTES = 9;
+
+  /** Cookie and container count, the most a header adds besides its per-container part. */
+  private static final int HEADER_BYTES = 8;
+
+  /** Slack on top of the largest valid size, so that the limit never rejects a valid blob. */
+  private static final int HEADROOM_BYTES = 1024;
+
   private PortableBitmaps() {}
+
+  /**
+   * The most bytes a valid portable serialization of marks of a batch of {@code expectedRecords}
+   * records can take, with some headroom: a longer stored blob is corrupt without reading it.
+   */
+  static long maxSerializedBytes(long expectedRecords) {
+    long containers = Math.max(1, (expectedRecords + 0xFFFF) >>> 16);
+    return HEADER_BYTES
+        + containers * (CONTAINER_HEADER_BYTES + (long) MAX_CONTAINER_BYTES)
+        + HEADROOM_BYTES;
+  }
+
+  /**
+   * The bitmap's portable serialization, as one blob or, when that would exceed {@code maxBytes},
+   * as several blobs over consecutive container key ranges whose union is the bitmap; each then
+   * stays within {@code maxBytes} (one container serializes to at most about 128 KB, so {@code
+   * maxBytes} must be above that to be a hard bound). The bitmap should be run-optimised.
+   */
+  static List<byte[]> serializeSplit(RoaringBitmap marks, int maxBytes) {
+    if (marks.serializedSizeInBytes() <= maxBytes) {
+      return List.of(serialize(marks));
+    }
+    List<byte[]> blobs = new ArrayList<>();
+    ContainerPointer containers = marks.getContainerPointer();
+    int firstKey = -1;
+    long size = HEADER_BYTES;
+    while (containers.getContainer() != null) {
+      int key = containers.key();
+      long bytes = CONTAINER_HEADER_BYTES + containers.getContainer().serializedSizeInBytes();
+      if (firstKey >= 0 && size + bytes > maxBytes) {
+        blobs.add(serializePart(marks, firstKey, key));
+        firstKey = -1;
+        size = HEADER_BYTES;
+      }
+      if (firstKey < 0) {
+        firstKey = key;
+      }
+      size += bytes;
+      containers.advance();
+    }
+    blobs.add(serializePart(marks, firstKey, 1 << 16));
+    return blobs;
+  }
+
+  /**
+   * The serialized part of {@code marks} in containers {@code fromKey} (incl.) to {@code toKey}.
+   */
+  private static byte[] serializePart(RoaringBitmap marks, int fromKey, int toKey) {
+    RoaringBitmap part =
+        RoaringBitmap.and(
+            marks, RoaringBitmap.bitmapOfRange((long) fromKey << 16, (long) toKey << 16));
+    part.runOptimize();
+    return serialize(part);
+  }
 
   /** The bitmap's portable serialization; {@code marks} is not modified. */
   static byte[] serialize(RoaringBitmap marks) {

@@ -5,6 +5,7 @@ import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLTimeoutException;
 import java.sql.SQLTransientConnectionException;
 import java.util.Set;
 
@@ -22,10 +23,17 @@ final class SqlFailures {
 
   private final String tables;
   private final String ddlResource;
+  private final int queryTimeoutSeconds;
 
   SqlFailures(String prefix, String ddlResource) {
+    this(prefix, ddlResource, 0);
+  }
+
+  /** With the store's query timeout, to name it when a statement is cancelled for exceeding it. */
+  SqlFailures(String prefix, String ddlResource, int queryTimeoutSeconds) {
     this.tables = prefix + "* tables";
     this.ddlResource = ddlResource;
+    this.queryTimeoutSeconds = queryTimeoutSeconds;
   }
 
   TrackerStoreException translate(String what, SQLException e) {
@@ -40,6 +48,17 @@ final class SqlFailures {
           + driver
           + "); check that it is running and that the DataSource's host, port and database are"
           + " right. A tracker keeps its marks buffered and retries.";
+    }
+    if (isQueryTimeout(e, state)) {
+      return "the statement ran longer than the query timeout"
+          + (queryTimeoutSeconds > 0 ? " (" + queryTimeoutSeconds + " s)" : "")
+          + " and was cancelled ("
+          + driver
+          + ", SQLState "
+          + state
+          + "); usually a lock held by a long transaction on the same rows, or a stalled"
+          + " database. A tracker keeps its marks buffered and retries; raise"
+          + " JdbcTrackerStore.Builder.queryTimeout if the database is merely slow.";
     }
     if (state.startsWith("28") || e.getErrorCode() == 1045) {
       return "the database rejected the credentials ("
@@ -89,6 +108,14 @@ final class SqlFailures {
       }
     }
     return false;
+  }
+
+  /** PostgreSQL query_canceled, MariaDB max_statement_time exceeded, or the JDBC timeout class. */
+  private static boolean isQueryTimeout(SQLException e, String state) {
+    return e instanceof SQLTimeoutException
+        || state.equals("57014")
+        || e.getErrorCode() == 1969
+        || e.getErrorCode() == 3024;
   }
 
   private static boolean isReadOnly(SQLException e, String state) {

@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS ${prefix}batch (
   attributes       VARCHAR(100000) NOT NULL
 );
 
-CREATE INDEX IF NOT EXISTS ${prefix}batch_opened ON ${prefix}batch (opened_at DESC, batch_id);
+CREATE INDEX IF NOT EXISTS ${prefix}batch_opened ON ${prefix}batch (opened_at DESC, batch_id DESC);
 
 CREATE INDEX IF NOT EXISTS ${prefix}batch_completed ON ${prefix}batch (completed_at);
 

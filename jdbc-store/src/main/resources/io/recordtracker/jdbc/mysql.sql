@@ -9,6 +9,7 @@ CREATE TABLE IF NOT EXISTS ${prefix}batch (
   completed_at     DATETIME(6)  NULL,
   attributes       MEDIUMTEXT   NOT NULL,
   PRIMARY KEY (batch_id),
+  -- Ascending: batch queries order by opened_at DESC, batch_id DESC, a backward scan of it.
   KEY ${prefix}batch_opened (opened_at, batch_id),
   KEY ${prefix}batch_completed (completed_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -1,0 +1,91 @@
+package io.recordtracker.cli;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.recordtracker.BatchInfo;
+import io.recordtracker.MaintenanceGate;
+import io.recordtracker.RecordTracker;
+import java.time.Duration;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "in-flight",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Exits 0 when no records are being processed, 3 when some are.",
+      "A batch is in flight when it was marked within --window and is not complete. A patch"
+          + " script runs:",
+      "  record-tracker in-flight && apply-patch",
+      "With --wait it waits until quiet (exit 0) or the wait runs out (exit 3)."
+    })
+final class InFlightCommand extends TrackerCommand {
+
+  @Option(
+      names = "--window",
+      paramLabel = "DURATION",
+      defaultValue = "10m",
+      description = "How recent a mark makes a batch in flight (default: ${DEFAULT-VALUE}).")
+  Duration window;
+
+  @Option(
+      names = "--wait",
+      paramLabel = "DURATION",
+      description = "Wait up to this long for quiet instead of answering at once.")
+  Duration wait;
+
+  @Option(
+      names = "--poll",
+      paramLabel = "DURATION",
+      defaultValue = "5s",
+      description = "How often to ask while waiting (default: ${DEFAULT-VALUE}).")
+  Duration poll;
+
+  @Override
+  int run(RecordTracker tracker) throws Exception {
+    MaintenanceGate gate =
+        MaintenanceGate.builder(tracker).window(window).pollInterval(poll).build();
+    List<BatchInfo> busy = gate.inFlight();
+    if (!busy.isEmpty() && wait != null) {
+      err()
+          .println(
+              "Waiting up to "
+                  + Render.duration(wait)
+                  + " for "
+                  + busy.size()
+                  + " batches in flight to finish...");
+      err().flush();
+      busy = gate.awaitQuiet(wait) ? List.of() : gate.inFlight();
+    }
+    if (json) {
+      try (JsonGenerator g = Render.json(out())) {
+        g.writeStartObject();
+        g.writeStringField("window", window.toString());
+        g.writeBooleanField("quiet", busy.isEmpty());
+        g.writeArrayFieldStart("inFlight");
+        for (BatchInfo b : busy) {
+          Render.writeBatch(g, b);
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+      }
+      out().println();
+    } else if (busy.isEmpty()) {
+      out()
+          .println(
+              "Quiet: no batch marked within the last "
+                  + Render.duration(window)
+                  + " is incomplete. Maintenance may start.");
+    } else {
+      out()
+          .println(
+              busy.size()
+                  + (busy.size() == 1 ? " batch is" : " batches are")
+                  + " in flight (marked within the last "
+                  + Render.duration(window)
+                  + ", not complete). Do not start maintenance.");
+      Render.batchTable(out(), busy);
+    }
+    return busy.isEmpty() ? Exit.OK : Exit.IN_FLIGHT;
+  }
+}

@@ -1,0 +1,262 @@
+package io.recordtracker.cli;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.recordtracker.Reconciliation;
+import io.recordtracker.RecordTracker;
+import io.recordtracker.monitor.CompletenessMonitor;
+import io.recordtracker.monitor.DiscrepancyEvent;
+import io.recordtracker.monitor.DiscrepancyListener;
+import io.recordtracker.monitor.Finding;
+import io.recordtracker.monitor.Slf4jDiscrepancyListener;
+import io.recordtracker.monitor.WebhookDiscrepancyListener;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "monitor",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Finds batches with missing records and alerts: a WARN log line on stderr each and, with"
+          + " --webhook-url-env, a Slack-compatible message.",
+      "A batch is overdue when it was last sent longer than --grace ago and records are still"
+          + " missing; stalled when it has been open longer than --deadline with nothing sent.",
+      "With --once: one round, then exit 0 (nothing found), 2 (findings) or 75 (an alert was not"
+          + " delivered). Each --once run reports every open finding, so schedule it at the pace"
+          + " you want reminders. Without --once it runs a round every --period until stopped,"
+          + " reporting a finding when it appears, grows, every --renotify-after, and when it is"
+          + " resolved."
+    })
+final class MonitorCommand extends TrackerCommand {
+
+  @Option(names = "--once", description = "Run one round and exit.")
+  boolean once;
+
+  @Option(
+      names = "--period",
+      paramLabel = "DURATION",
+      defaultValue = "1m",
+      description = "Time between rounds without --once (default: ${DEFAULT-VALUE}).")
+  Duration period;
+
+  @Option(
+      names = "--grace",
+      paramLabel = "DURATION",
+      defaultValue = "15m",
+      description = "How long after the last send records may still be missing (default: 15m).")
+  Duration grace;
+
+  @Option(
+      names = "--deadline",
+      paramLabel = "DURATION",
+      defaultValue = "1h",
+      description = "How long a batch may stay open with nothing sent (default: 1h).")
+  Duration deadline;
+
+  @Option(
+      names = "--renotify-after",
+      paramLabel = "DURATION",
+      defaultValue = "4h",
+      description = "How often an unchanged finding is reported again (default: 4h).")
+  Duration renotifyAfter;
+
+  @Option(
+      names = "--webhook-url-env",
+      paramLabel = "VAR",
+      description =
+          "Post alerts to the webhook URL in this environment variable (the URL holds a secret,"
+              + " so it is never an argument).")
+  String webhookUrlEnv;
+
+  @Override
+  int run(RecordTracker tracker) throws Exception {
+    List<DiscrepancyListener> listeners = new ArrayList<>();
+    listeners.add(new Slf4jDiscrepancyListener());
+    DeliveryTracking webhook = null;
+    if (webhookUrlEnv != null) {
+      String url = cli.env.get(webhookUrlEnv);
+      if (url == null || url.isBlank()) {
+        throw new CliException(
+            Exit.CONFIG,
+            "the environment variable " + webhookUrlEnv + " named by --webhook-url-env is not set");
+      }
+      URI uri;
+      try {
+        uri = URI.create(url.strip());
+      } catch (IllegalArgumentException e) {
+        throw new CliException(
+            Exit.CONFIG, "the variable " + webhookUrlEnv + " does not hold a valid URL");
+      }
+      webhook = new DeliveryTracking(WebhookDiscrepancyListener.builder(uri).build());
+      listeners.add(webhook);
+    }
+    CompletenessMonitor.Builder b =
+        CompletenessMonitor.builder(tracker)
+            .grace(grace)
+            .deadline(deadline)
+            .renotifyAfter(renotifyAfter);
+    listeners.forEach(b::listener);
+    CompletenessMonitor monitor = b.build();
+    if (!once) {
+      return runUntilStopped(monitor);
+    }
+    List<Finding> findings = monitor.runOnce();
+    Instant now = tracker.clock().instant();
+    if (json) {
+      writeJson(monitor, findings, now);
+    } else {
+      writeText(monitor, findings, now);
+    }
+    if (webhook != null && webhook.failed.get()) {
+      err().println("record-tracker: the webhook did not take every alert: " + webhook.failure);
+      return Exit.ALERT_FAILED;
+    }
+    return findings.isEmpty() ? Exit.OK : Exit.DISCREPANCIES;
+  }
+
+  private int runUntilStopped(CompletenessMonitor monitor) throws InterruptedException {
+    ScheduledExecutorService scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "record-tracker-monitor");
+              t.setDaemon(true);
+              return t;
+            });
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook = new Thread(stopped::countDown, "record-tracker-monitor-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    err()
+        .println(
+            "Monitoring every "
+                + Render.duration(period)
+                + " (grace "
+                + Render.duration(grace)
+                + ", deadline "
+                + Render.duration(deadline)
+                + "); stop with Ctrl-C or SIGTERM.");
+    err().flush();
+    ScheduledFuture<?> rounds = monitor.start(scheduler, period);
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      rounds.cancel(false);
+      scheduler.shutdown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the JVM is exiting: the hook is running
+      }
+    }
+    return Exit.OK;
+  }
+
+  private void writeText(CompletenessMonitor monitor, List<Finding> findings, Instant now) {
+    if (findings.isEmpty()) {
+      out()
+          .println(
+              "No overdue or stalled batches among "
+                  + monitor.lastIncompleteBatches()
+                  + " incomplete ones (grace "
+                  + Render.duration(grace)
+                  + ", deadline "
+                  + Render.duration(deadline)
+                  + ").");
+      return;
+    }
+    List<List<String>> rows = new ArrayList<>();
+    for (Finding f : findings) {
+      Reconciliation r = f.reconciliation();
+      rows.add(
+          List.of(
+              f.batchId().value(),
+              f.kind().name().toLowerCase(Locale.ROOT),
+              f.upstream() + "->" + f.downstream(),
+              Long.toString(r.missingCount()),
+              Long.toString(r.absentUpstreamCount()),
+              Render.duration(f.overdueFor(now)),
+              Render.ranges(r.missing().isEmpty() ? r.absentUpstream() : r.missing(), 5)));
+    }
+    out()
+        .println(
+            findings.size()
+                + (findings.size() == 1 ? " batch needs" : " batches need")
+                + " attention (of "
+                + monitor.lastIncompleteBatches()
+                + " incomplete):");
+    Render.table(
+        out(),
+        List.of("BATCH", "KIND", "STAGES", "MISSING", "NEVER SENT", "OVERDUE BY", "FIRST RANGES"),
+        rows,
+        3,
+        4);
+  }
+
+  private void writeJson(CompletenessMonitor monitor, List<Finding> findings, Instant now)
+      throws java.io.IOException {
+    try (JsonGenerator g = Render.json(out())) {
+      g.writeStartObject();
+      g.writeStringField("at", now.toString());
+      g.writeNumberField("incompleteBatches", monitor.lastIncompleteBatches());
+      g.writeArrayFieldStart("findings");
+      for (Finding f : findings) {
+        Reconciliation r = f.reconciliation();
+        g.writeStartObject();
+        g.writeStringField("kind", f.kind().name().toLowerCase(Locale.ROOT));
+        g.writeStringField("upstream", f.upstream().name());
+        g.writeStringField("downstream", f.downstream().name());
+        g.writeStringField("overdueSince", f.overdueSince().toString());
+        g.writeNumberField("overdueSeconds", f.overdueFor(now).getSeconds());
+        g.writeNumberField("missing", r.missingCount());
+        g.writeNumberField("absentUpstream", r.absentUpstreamCount());
+        g.writeNumberField("unexpected", r.unexpectedCount());
+        Render.writeRanges(g, "missingRanges", r.missing());
+        Render.writeRanges(g, "absentUpstreamRanges", r.absentUpstream());
+        g.writeFieldName("batch");
+        Render.writeBatch(g, f.batch());
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    }
+    out().println();
+  }
+
+  /** Passes events to the webhook and remembers whether any was not delivered. */
+  private static final class DeliveryTracking implements DiscrepancyListener {
+    final WebhookDiscrepancyListener webhook;
+    final AtomicBoolean failed = new AtomicBoolean();
+    volatile String failure;
+
+    DeliveryTracking(WebhookDiscrepancyListener webhook) {
+      this.webhook = webhook;
+    }
+
+    @Override
+    public void onEvent(DiscrepancyEvent event) {
+      try {
+        webhook.onEvent(event);
+      } catch (RuntimeException e) {
+        failure = e.getMessage();
+        failed.set(true);
+        throw e;
+      }
+    }
+
+    @Override
+    public String toString() {
+      return webhook.toString();
+    }
+  }
+}

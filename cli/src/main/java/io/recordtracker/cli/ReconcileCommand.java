@@ -1,0 +1,139 @@
+package io.recordtracker.cli;
+
+import io.recordtracker.BatchId;
+import io.recordtracker.BatchInfo;
+import io.recordtracker.Reconciliation;
+import io.recordtracker.RecordTracker;
+import io.recordtracker.Stage;
+import io.recordtracker.UnknownBatchException;
+import java.io.PrintWriter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "reconcile",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Reconciles a batch: the ranges of records to resend.",
+      "Lists the records that reached the upstream stage but not the downstream one (missing:"
+          + " resend them), those that never reached upstream, and those that reached downstream"
+          + " only.",
+      "Exit 0 when the batch is complete, 2 when records are missing, 66 when the batch is"
+          + " unknown. When sent -> processed is complete, its completion is recorded, which"
+          + " makes the batch eligible for purge."
+    })
+final class ReconcileCommand extends TrackerCommand {
+
+  @Option(names = "--batch", required = true, paramLabel = "ID", description = "The batch id.")
+  String batch;
+
+  @Option(
+      names = "--upstream",
+      paramLabel = "STAGE",
+      defaultValue = "sent",
+      description = "The stage records reach first (default: ${DEFAULT-VALUE}).")
+  String upstream;
+
+  @Option(
+      names = "--downstream",
+      paramLabel = "STAGE",
+      defaultValue = "processed",
+      description = "The stage records reach next (default: ${DEFAULT-VALUE}).")
+  String downstream;
+
+  @Option(
+      names = "--ranges",
+      paramLabel = "N",
+      defaultValue = "20",
+      description =
+          "How many ranges of each kind the text output lists (default: ${DEFAULT-VALUE});"
+              + " JSON lists all.")
+  int ranges;
+
+  private BatchId id;
+  private Stage up;
+  private Stage down;
+
+  @Override
+  void validate() {
+    id = BatchId.of(batch);
+    up = Stage.of(upstream);
+    down = Stage.of(downstream);
+    if (up.equals(down)) {
+      throw new CliException(Exit.USAGE, "--upstream and --downstream must differ: " + up);
+    }
+    if (ranges < 1) {
+      throw new CliException(Exit.USAGE, "--ranges must be at least 1: " + ranges);
+    }
+  }
+
+  @Override
+  int run(RecordTracker tracker) throws Exception {
+    BatchInfo info = tracker.batch(id).orElseThrow(() -> new UnknownBatchException(id));
+    Reconciliation r = tracker.reconcile(id, up, down);
+    if (json) {
+      r.writeJson(out());
+      out().println();
+    } else {
+      print(out(), info, r);
+    }
+    return r.isComplete() ? Exit.OK : Exit.DISCREPANCIES;
+  }
+
+  private void print(PrintWriter out, BatchInfo info, Reconciliation r) {
+    out.println(
+        "Batch "
+            + r.batch()
+            + "  "
+            + r.upstream()
+            + " -> "
+            + r.downstream()
+            + "  ("
+            + r.expectedRecords()
+            + " records expected, opened "
+            + Render.time(info.openedAt())
+            + " UTC)");
+    if (!info.attributes().isEmpty()) {
+      out.println("  attributes:        " + Render.attributes(info.attributes()));
+    }
+    if (r.isComplete()) {
+      out.println(
+          "  COMPLETE: all "
+              + r.expectedRecords()
+              + " records reached "
+              + r.upstream()
+              + " and "
+              + r.downstream());
+      return;
+    }
+    out.println(
+        "  INCOMPLETE: "
+            + r.missingCount()
+            + " missing, "
+            + r.absentUpstreamCount()
+            + " never "
+            + r.upstream()
+            + ", "
+            + r.unexpectedCount()
+            + " unexpected");
+    if (r.missingCount() > 0) {
+      out.println("  missing (resend):  " + Render.ranges(r.missing(), ranges));
+    }
+    if (r.absentUpstreamCount() > 0) {
+      out.println(
+          "  never "
+              + r.upstream()
+              + ":"
+              + pad(r.upstream())
+              + Render.ranges(r.absentUpstream(), ranges));
+    }
+    if (r.unexpectedCount() > 0) {
+      out.println("  unexpected:        " + Render.ranges(r.unexpected(), ranges));
+    }
+  }
+
+  private static String pad(Stage stage) {
+    int used = "  never ".length() + stage.name().length() + 1;
+    return " ".repeat(Math.max(1, "  missing (resend):  ".length() - used));
+  }
+}

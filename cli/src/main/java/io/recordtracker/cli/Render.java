@@ -1,0 +1,179 @@
+package io.recordtracker.cli;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.recordtracker.BatchInfo;
+import io.recordtracker.RecordRange;
+import io.recordtracker.Stage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** How the commands print: aligned tables for people, JSON for jobs. */
+final class Render {
+
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
+  private static final JsonFactory JSON = new JsonFactory();
+
+  private Render() {}
+
+  /** An instant as "2020-08-23 11:00:00" (UTC), or "-". */
+  static String time(Instant instant) {
+    return instant == null ? "-" : TIME.format(instant);
+  }
+
+  /** A duration as people write it: 2d, 3h, 10m, 1h30m, 45s. */
+  static String duration(Duration d) {
+    long s = d.getSeconds();
+    if (s == 0) {
+      return d.toMillis() + "ms";
+    }
+    StringBuilder out = new StringBuilder();
+    long[] units = {86_400, 3_600, 60, 1};
+    String[] names = {"d", "h", "m", "s"};
+    for (int i = 0; i < units.length; i++) {
+      if (s >= units[i]) {
+        out.append(s / units[i]).append(names[i]);
+        s %= units[i];
+      }
+    }
+    return out.toString();
+  }
+
+  /** The first {@code max} ranges, with "(+N more)". */
+  static String ranges(List<RecordRange> ranges, int max) {
+    if (ranges.isEmpty()) {
+      return "-";
+    }
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < Math.min(max, ranges.size()); i++) {
+      s.append(i == 0 ? "" : ", ").append(ranges.get(i));
+    }
+    if (ranges.size() > max) {
+      s.append(" (+").append(ranges.size() - max).append(" more)");
+    }
+    return s.toString();
+  }
+
+  static String attributes(Map<String, String> attributes) {
+    if (attributes.isEmpty()) {
+      return "-";
+    }
+    List<String> parts = new ArrayList<>();
+    attributes.forEach((k, v) -> parts.add(k + "=" + v));
+    return String.join(" ", parts);
+  }
+
+  /** Prints rows under headers, columns padded to their widest cell; numbers right-aligned. */
+  static void table(PrintWriter out, List<String> headers, List<List<String>> rows, int... right) {
+    int[] width = new int[headers.size()];
+    for (int c = 0; c < width.length; c++) {
+      width[c] = headers.get(c).length();
+      for (List<String> row : rows) {
+        width[c] = Math.max(width[c], row.get(c).length());
+      }
+    }
+    printRow(out, headers, width, right);
+    for (List<String> row : rows) {
+      printRow(out, row, width, right);
+    }
+  }
+
+  private static void printRow(PrintWriter out, List<String> cells, int[] width, int[] right) {
+    StringBuilder line = new StringBuilder();
+    for (int c = 0; c < cells.size(); c++) {
+      String cell = cells.get(c);
+      boolean last = c == cells.size() - 1;
+      boolean alignRight = false;
+      for (int r : right) {
+        alignRight |= r == c;
+      }
+      String pad = " ".repeat(width[c] - cell.length());
+      line.append(alignRight ? pad + cell : last ? cell : cell + pad);
+      if (!last) {
+        line.append("  ");
+      }
+    }
+    out.println(line.toString().stripTrailing());
+  }
+
+  /** The batch table of the batches and in-flight commands. */
+  static void batchTable(PrintWriter out, List<BatchInfo> batches) {
+    List<List<String>> rows = new ArrayList<>();
+    for (BatchInfo b : batches) {
+      rows.add(
+          List.of(
+              b.id().value(),
+              time(b.openedAt()),
+              Integer.toString(b.expectedRecords()),
+              b.isComplete() ? "complete" : "incomplete",
+              time(b.lastMarkedAt(Stage.SENT).orElse(null)),
+              time(b.lastMarkedAt(Stage.PROCESSED).orElse(null)),
+              attributes(b.attributes())));
+    }
+    table(
+        out,
+        List.of(
+            "BATCH",
+            "OPENED (UTC)",
+            "EXPECTED",
+            "STATUS",
+            "LAST SENT",
+            "LAST PROCESSED",
+            "ATTRIBUTES"),
+        rows,
+        2);
+  }
+
+  /** A pretty-printing JSON generator on {@code out}, which it flushes but never closes. */
+  static JsonGenerator json(PrintWriter out) {
+    try {
+      JsonGenerator g = JSON.createGenerator(out);
+      g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+      g.useDefaultPrettyPrinter();
+      return g;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static void writeBatch(JsonGenerator g, BatchInfo b) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("id", b.id().value());
+    g.writeNumberField("expectedRecords", b.expectedRecords());
+    g.writeStringField("openedAt", b.openedAt().toString());
+    g.writeBooleanField("complete", b.isComplete());
+    g.writeStringField("completedAt", b.completedAt().map(Instant::toString).orElse(null));
+    g.writeObjectFieldStart("lastMarkedAt");
+    for (Map.Entry<Stage, Instant> e : b.lastMarkedAt().entrySet()) {
+      g.writeStringField(e.getKey().name(), e.getValue().toString());
+    }
+    g.writeEndObject();
+    g.writeObjectFieldStart("attributes");
+    for (Map.Entry<String, String> e : b.attributes().entrySet()) {
+      g.writeStringField(e.getKey(), e.getValue());
+    }
+    g.writeEndObject();
+    g.writeEndObject();
+  }
+
+  static void writeRanges(JsonGenerator g, String name, List<RecordRange> ranges)
+      throws IOException {
+    g.writeArrayFieldStart(name);
+    for (RecordRange r : ranges) {
+      g.writeStartArray();
+      g.writeNumber(r.first());
+      g.writeNumber(r.last());
+      g.writeEndArray();
+    }
+    g.writeEndArray();
+  }
+}

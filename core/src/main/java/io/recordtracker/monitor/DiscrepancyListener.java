@@ -1,0 +1,20 @@
+package io.recordtracker.monitor;
+
+/**
+ * Receives a {@link CompletenessMonitor}'s events, on the thread that runs the monitor round, one
+ * at a time. An implementation that fails throws; the monitor logs it and gives the same event to
+ * this listener again in the next round, without holding back the other listeners.
+ *
+ * <p>Implementations shipped: {@link Slf4jDiscrepancyListener} (the default) and {@link
+ * WebhookDiscrepancyListener} (Slack and compatible chats).
+ */
+@FunctionalInterface
+public interface DiscrepancyListener {
+
+  /**
+   * Handles one event. Should return within a bounded time: the monitor round waits for it.
+   *
+   * @throws RuntimeException if the event could not be handled; it is offered again next round
+   */
+  void onEvent(DiscrepancyEvent event);
+}

@@ -1,0 +1,69 @@
+package io.recordtracker.monitor;
+
+import io.recordtracker.Reconciliation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Logs each event as one line to the logger {@code io.recordtracker.monitor.Discrepancies}: a WARN
+ * line per new, grown or reminded finding, with the batch id, its attributes, the stage pair, the
+ * counts and the first ranges; an INFO line when a finding is resolved. The default listener of a
+ * {@link CompletenessMonitor}.
+ */
+public final class Slf4jDiscrepancyListener implements DiscrepancyListener {
+
+  /** The name of the logger events go to. */
+  public static final String LOGGER_NAME = "io.recordtracker.monitor.Discrepancies";
+
+  private static final int RANGES_SHOWN = 5;
+
+  private final Logger log;
+
+  /** A listener logging to {@value #LOGGER_NAME}. */
+  public Slf4jDiscrepancyListener() {
+    this(LoggerFactory.getLogger(LOGGER_NAME));
+  }
+
+  Slf4jDiscrepancyListener(Logger log) {
+    this.log = log;
+  }
+
+  @Override
+  public void onEvent(DiscrepancyEvent event) {
+    Finding f = event.finding();
+    Reconciliation r = f.reconciliation();
+    if (event.kind() == DiscrepancyEvent.Kind.RESOLVED) {
+      log.info(
+          "Resolved: batch {} {}->{} is complete ({} records; {} were missing when last reported)"
+              + " attributes={}",
+          f.batchId(),
+          f.upstream(),
+          f.downstream(),
+          r.expectedRecords(),
+          r.missingCount(),
+          f.batch().attributes());
+      return;
+    }
+    log.warn(
+        "{} {}: batch {} {}->{} overdue by {}: missing={} absentUpstream={} unexpected={} of {}"
+            + " expected; missing ranges: {}; absent upstream: {}; attributes={}",
+        event.kind(),
+        f.kind(),
+        f.batchId(),
+        f.upstream(),
+        f.downstream(),
+        AlertText.duration(f.overdueFor(event.at())),
+        r.missingCount(),
+        r.absentUpstreamCount(),
+        r.unexpectedCount(),
+        r.expectedRecords(),
+        AlertText.firstRanges(r.missing(), RANGES_SHOWN),
+        AlertText.firstRanges(r.absentUpstream(), RANGES_SHOWN),
+        f.batch().attributes());
+  }
+
+  @Override
+  public String toString() {
+    return "Slf4jDiscrepancyListener{" + log.getName() + "}";
+  }
+}

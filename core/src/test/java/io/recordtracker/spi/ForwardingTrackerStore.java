@@ -1,0 +1,71 @@
+package io.recordtracker.spi;
+
+import io.recordtracker.BatchId;
+import io.recordtracker.BatchInfo;
+import io.recordtracker.BatchQuery;
+import io.recordtracker.Stage;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import org.roaringbitmap.RoaringBitmap;
+
+/**
+ * For tests (shipped in core's test-jar): a store that forwards every call to another, so a test
+ * overrides only the calls it wants to fail, count or record. {@link #close()} is not forwarded, so
+ * several trackers can share the target.
+ */
+public class ForwardingTrackerStore implements TrackerStore {
+
+  private final TrackerStore target;
+
+  /** Forwards to {@code target}. */
+  public ForwardingTrackerStore(TrackerStore target) {
+    this.target = target;
+  }
+
+  /** Forwards to a new in-memory store. */
+  public ForwardingTrackerStore() {
+    this(TrackerStore.inMemory());
+  }
+
+  /** The store calls are forwarded to. */
+  public TrackerStore target() {
+    return target;
+  }
+
+  @Override
+  public BatchInfo openBatch(BatchInfo batch) {
+    return target.openBatch(batch);
+  }
+
+  @Override
+  public Optional<BatchInfo> findBatch(BatchId id) {
+    return target.findBatch(id);
+  }
+
+  @Override
+  public void merge(List<MarkDelta> deltas) {
+    target.merge(deltas);
+  }
+
+  @Override
+  public RoaringBitmap load(BatchId batch, Stage stage) {
+    return target.load(batch, stage);
+  }
+
+  @Override
+  public List<BatchInfo> batches(BatchQuery query) {
+    return target.batches(query);
+  }
+
+  @Override
+  public void recordCompletion(BatchId batch, Instant at) {
+    target.recordCompletion(batch, at);
+  }
+
+  @Override
+  public int delete(Collection<BatchId> batches) {
+    return target.delete(batches);
+  }
+}

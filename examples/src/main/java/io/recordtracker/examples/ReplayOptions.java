@@ -1,0 +1,116 @@
+package io.recordtracker.examples;
+
+import java.nio.file.Path;
+import java.util.Locale;
+
+/** The replay's command line. Every option is checked at once, naming the bad value. */
+final class ReplayOptions {
+  static final String USAGE =
+      String.join(
+          "\n",
+          "Usage: java -jar examples/target/incident-replay.jar [options]",
+          "",
+          "Replays the incident: EDI sends a batch, a patch silently drops records in CIS,",
+          "reconciliation finds exactly them, EDI resends only those, the batch completes.",
+          "",
+          "  --records N          records in the batch (default 486000, up to tens of millions)",
+          "  --workers N          CIS worker threads (default 4)",
+          "  --dir DIR            where files and the default H2 database go",
+          "                       (default <java.io.tmpdir>/record-tracker-replay)",
+          "  --jdbc-url URL       run on this database instead of the embedded H2 file,",
+          "                       e.g. jdbc:postgresql://127.0.0.1:5432/test",
+          "  --user USER          database user (default none)",
+          "  --password PASSWORD  database password (default none)",
+          "  --table-prefix P     prefix of the tracker's tables (default replay_)",
+          "  --role ROLE          replay (default): everything in one JVM; or one side as its own",
+          "                       JVM: sender, processor, reconcile, resend",
+          "  --file FILE          processor: the file to process (default the newest in --dir)",
+          "  --batch ID           reconcile, resend: the batch (default the newest opened)",
+          "  --no-patch           process without the patch (nothing is lost)",
+          "  --no-customer-rows   CIS saves no customer rows, it only marks records processed",
+          "                       after a simulated 2 ms commit (faster for tens of millions)",
+          "  --defer-every N      about 1 record in N times out on its first attempt in CIS and",
+          "                       waits in memory for a retry (default 5000)",
+          "  --help               this text");
+
+  enum Role {
+    REPLAY,
+    SENDER,
+    PROCESSOR,
+    RECONCILE,
+    RESEND
+  }
+
+  int records = 486_000;
+  int workers = 4;
+  Path dir = Path.of(System.getProperty("java.io.tmpdir"), "record-tracker-replay");
+  String jdbcUrl;
+  String user;
+  String password;
+  String tablePrefix = "replay_";
+  Role role = Role.REPLAY;
+  Path file;
+  String batch;
+  boolean patch = true;
+  int deferEvery = 5_000;
+  boolean customerRows = true;
+  boolean help;
+
+  /**
+   * Parses {@code args}.
+   *
+   * @throws IllegalArgumentException naming the option and the bad value
+   */
+  static ReplayOptions parse(String... args) {
+    ReplayOptions o = new ReplayOptions();
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      switch (arg) {
+        case "--help", "-h" -> o.help = true;
+        case "--no-patch" -> o.patch = false;
+        case "--no-customer-rows" -> o.customerRows = false;
+        case "--records" -> o.records = positive(arg, value(args, ++i, arg));
+        case "--workers" -> o.workers = positive(arg, value(args, ++i, arg));
+        case "--defer-every" -> o.deferEvery = positive(arg, value(args, ++i, arg));
+        case "--dir" -> o.dir = Path.of(value(args, ++i, arg));
+        case "--jdbc-url" -> o.jdbcUrl = value(args, ++i, arg);
+        case "--user" -> o.user = value(args, ++i, arg);
+        case "--password" -> o.password = value(args, ++i, arg);
+        case "--table-prefix" -> o.tablePrefix = value(args, ++i, arg);
+        case "--file" -> o.file = Path.of(value(args, ++i, arg));
+        case "--batch" -> o.batch = value(args, ++i, arg);
+        case "--role" -> o.role = role(value(args, ++i, arg));
+        default -> throw new IllegalArgumentException("unknown option: " + arg);
+      }
+    }
+    return o;
+  }
+
+  private static String value(String[] args, int i, String option) {
+    if (i >= args.length || args[i].startsWith("--")) {
+      throw new IllegalArgumentException(option + " needs a value");
+    }
+    return args[i];
+  }
+
+  private static int positive(String option, String text) {
+    try {
+      int n = Integer.parseInt(text.replace("_", "").replace(",", ""));
+      if (n > 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(option + " must be a positive whole number: " + text);
+  }
+
+  private static Role role(String text) {
+    try {
+      return Role.valueOf(text.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--role must be replay, sender, processor, reconcile or resend: " + text, e);
+    }
+  }
+}

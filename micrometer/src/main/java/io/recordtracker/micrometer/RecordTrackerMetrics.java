@@ -1,0 +1,202 @@
+package io.recordtracker.micrometer;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.recordtracker.RecordTracker;
+import io.recordtracker.Stage;
+import io.recordtracker.TrackerStats;
+import io.recordtracker.monitor.CompletenessMonitor;
+import io.recordtracker.monitor.Finding;
+import java.util.LinkedHashSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Binds a {@link RecordTracker}'s counters, and optionally a {@link CompletenessMonitor}'s last
+ * findings, to a Micrometer {@link MeterRegistry}. Every meter reads the tracker when the registry
+ * asks (no thread, no cost between scrapes).
+ *
+ * <pre>{@code
+ * new RecordTrackerMetrics(tracker, monitor, Tags.of("app", "cis")).bindTo(registry);
+ * }</pre>
+ *
+ * <table>
+ *   <caption>Meters</caption>
+ *   <tr><th>Name</th><th>Type</th><th>What</th></tr>
+ *   <tr><td>{@code recordtracker.records.flushed}</td><td>function counter, tag {@code stage}</td>
+ *       <td>records flushed to the store per stage (one per sent and processed stage at least,
+ *       plus each stage flushed before binding or named in {@link #stages})</td></tr>
+ *   <tr><td>{@code recordtracker.flushes}</td><td>function counter</td>
+ *       <td>successful flushes</td></tr>
+ *   <tr><td>{@code recordtracker.flush.failures}</td><td>function counter</td>
+ *       <td>failed flush attempts (each retried)</td></tr>
+ *   <tr><td>{@code recordtracker.flush}</td><td>function timer</td>
+ *       <td>successful flushes and their time</td></tr>
+ *   <tr><td>{@code recordtracker.reconcile}</td><td>function timer</td>
+ *       <td>reconciliations and their time</td></tr>
+ *   <tr><td>{@code recordtracker.records.buffered}</td><td>gauge</td>
+ *       <td>marked records not yet durable</td></tr>
+ *   <tr><td>{@code recordtracker.store.healthy}</td><td>gauge</td>
+ *       <td>1 while flushes succeed, 0 while the store fails</td></tr>
+ *   <tr><td>{@code recordtracker.batches.open}</td><td>gauge (with a monitor)</td>
+ *       <td>incomplete batches in the monitor's last round</td></tr>
+ *   <tr><td>{@code recordtracker.batches.overdue}</td><td>gauge (with a monitor), tag
+ *       {@code kind}</td><td>findings of the last round: {@code overdue} and {@code stalled}</td></tr>
+ *   <tr><td>{@code recordtracker.records.missing}</td><td>gauge (with a monitor)</td>
+ *       <td>records missing downstream over the last round's findings</td></tr>
+ * </table>
+ *
+ * An alert rule on {@code recordtracker.batches.overdue > 0} pages someone; one on {@code
+ * recordtracker.store.healthy == 0} says marks are piling up.
+ */
+public final class RecordTrackerMetrics implements MeterBinder {
+
+  private final RecordTracker tracker;
+  private final CompletenessMonitor monitor;
+  private final Tags tags;
+  private final Set<Stage> stages = new LinkedHashSet<>();
+
+  /**
+   * Meters of {@code tracker} alone.
+   *
+   * @param tracker the tracker whose stats the meters read
+   * @throws NullPointerException if {@code tracker} is null
+   */
+  public RecordTrackerMetrics(RecordTracker tracker) {
+    this(tracker, null, Tags.empty());
+  }
+
+  /**
+   * Meters of {@code tracker} and, when {@code monitor} is not null, of its last findings; every
+   * meter carries {@code tags}.
+   *
+   * @param tracker the tracker whose stats the meters read
+   * @param monitor the monitor whose last round the gauges show, or null for none
+   * @param tags tags every meter carries
+   * @throws NullPointerException if {@code tracker} or {@code tags} is null
+   */
+  public RecordTrackerMetrics(
+      RecordTracker tracker, CompletenessMonitor monitor, Iterable<Tag> tags) {
+    this.tracker = Objects.requireNonNull(tracker, "tracker must not be null");
+    this.monitor = monitor;
+    this.tags = Tags.of(Objects.requireNonNull(tags, "tags must not be null"));
+    stages.add(Stage.SENT);
+    stages.add(Stage.PROCESSED);
+  }
+
+  /**
+   * Also counts flushed records of these custom stages. A stage's counter exists from binding on,
+   * so name here the custom stages first marked after {@link #bindTo}.
+   *
+   * @param custom the stages to count
+   * @return this
+   */
+  public RecordTrackerMetrics stages(Stage... custom) {
+    for (Stage s : custom) {
+      stages.add(Objects.requireNonNull(s, "stage must not be null"));
+    }
+    return this;
+  }
+
+  @Override
+  public void bindTo(MeterRegistry registry) {
+    Set<Stage> all = new LinkedHashSet<>(stages);
+    all.addAll(tracker.stats().flushedRecords().keySet());
+    for (Stage stage : all) {
+      FunctionCounter.builder(
+              "recordtracker.records.flushed",
+              tracker,
+              t -> t.stats().flushedRecords().getOrDefault(stage, 0L))
+          .description("Records flushed to the store")
+          .baseUnit("records")
+          .tags(tags)
+          .tag("stage", stage.name())
+          .register(registry);
+    }
+    FunctionCounter.builder("recordtracker.flushes", tracker, t -> t.stats().flushes())
+        .description("Successful flushes of buffered marks")
+        .tags(tags)
+        .register(registry);
+    FunctionCounter.builder("recordtracker.flush.failures", tracker, t -> t.stats().flushFailures())
+        .description("Failed flush attempts; the marks are kept and retried")
+        .tags(tags)
+        .register(registry);
+    FunctionTimer.builder(
+            "recordtracker.flush",
+            tracker,
+            t -> t.stats().flushes(),
+            t -> t.stats().flushTime().toNanos(),
+            TimeUnit.NANOSECONDS)
+        .description("Successful flushes and the time they took")
+        .tags(tags)
+        .register(registry);
+    FunctionTimer.builder(
+            "recordtracker.reconcile",
+            tracker,
+            t -> t.stats().reconciles(),
+            t -> t.stats().reconcileTime().toNanos(),
+            TimeUnit.NANOSECONDS)
+        .description("Reconciliations and the time they took")
+        .tags(tags)
+        .register(registry);
+    Gauge.builder("recordtracker.records.buffered", tracker, t -> t.stats().bufferedRecords())
+        .description("Marked records not yet durable in the store")
+        .baseUnit("records")
+        .tags(tags)
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder("recordtracker.store.healthy", tracker, t -> healthy(t.stats()))
+        .description("1 while flushes succeed, 0 while the store fails")
+        .tags(tags)
+        .strongReference(true)
+        .register(registry);
+    if (monitor != null) {
+      bindMonitor(registry);
+    }
+  }
+
+  private void bindMonitor(MeterRegistry registry) {
+    Gauge.builder("recordtracker.batches.open", monitor, CompletenessMonitor::lastIncompleteBatches)
+        .description("Incomplete batches in the completeness monitor's last round")
+        .baseUnit("batches")
+        .tags(tags)
+        .strongReference(true)
+        .register(registry);
+    for (Finding.Kind kind : Finding.Kind.values()) {
+      Gauge.builder(
+              "recordtracker.batches.overdue",
+              monitor,
+              m -> m.lastFindings().stream().filter(f -> f.kind() == kind).count())
+          .description("Batches found overdue or stalled in the monitor's last round")
+          .baseUnit("batches")
+          .tags(tags)
+          .tag("kind", kind.name().toLowerCase(java.util.Locale.ROOT))
+          .strongReference(true)
+          .register(registry);
+    }
+    Gauge.builder(
+            "recordtracker.records.missing",
+            monitor,
+            m -> m.lastFindings().stream().mapToLong(f -> f.reconciliation().missingCount()).sum())
+        .description("Records missing downstream in the monitor's last findings")
+        .baseUnit("records")
+        .tags(tags)
+        .strongReference(true)
+        .register(registry);
+  }
+
+  private static double healthy(TrackerStats stats) {
+    return stats.storeHealthy() ? 1 : 0;
+  }
+
+  @Override
+  public String toString() {
+    return "RecordTrackerMetrics{tags=" + tags + ", monitor=" + (monitor != null) + "}";
+  }
+}

@@ -1,0 +1,160 @@
+package io.recordtracker.micrometer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.FunctionTimer;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.recordtracker.BatchId;
+import io.recordtracker.RecordRange;
+import io.recordtracker.RecordTracker;
+import io.recordtracker.SettableClock;
+import io.recordtracker.Stage;
+import io.recordtracker.TrackerStoreException;
+import io.recordtracker.monitor.CompletenessMonitor;
+import io.recordtracker.spi.ForwardingTrackerStore;
+import io.recordtracker.spi.MarkDelta;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class RecordTrackerMetricsTest {
+
+  private final SettableClock clock = new SettableClock(Instant.parse("2026-11-25T08:00:00Z"));
+  private final SwitchableStore store = new SwitchableStore();
+  private final RecordTracker tracker =
+      RecordTracker.builder().store(store).clock(clock).flushInterval(Duration.ofHours(1)).build();
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+  @AfterEach
+  void close() {
+    store.failing.set(false);
+    tracker.close();
+  }
+
+  private double counter(String name, String... tags) {
+    return registry.get(name).tags(tags).functionCounter().count();
+  }
+
+  private double gauge(String name, String... tags) {
+    return registry.get(name).tags(tags).gauge().value();
+  }
+
+  @Test
+  void counters_and_timers_follow_the_trackers_stats() {
+    new RecordTrackerMetrics(tracker, null, Tags.of("app", "cis")).bindTo(registry);
+    BatchId id = BatchId.of("B-1");
+    tracker.openBatch(id, 100);
+    tracker.markSent(id, RecordRange.of(0, 99));
+    tracker.markProcessed(id, RecordRange.of(0, 89));
+    tracker.flush();
+    tracker.reconcile(id);
+    tracker.reconcile(id);
+    tracker.markProcessed(id, RecordRange.of(90, 94));
+
+    assertThat(counter("recordtracker.records.flushed", "stage", "sent", "app", "cis"))
+        .isEqualTo(100);
+    assertThat(counter("recordtracker.records.flushed", "stage", "processed")).isEqualTo(90);
+    assertThat(counter("recordtracker.flushes")).isEqualTo(1);
+    assertThat(counter("recordtracker.flush.failures")).isZero();
+    assertThat(gauge("recordtracker.records.buffered")).isEqualTo(5);
+    assertThat(gauge("recordtracker.store.healthy")).isEqualTo(1);
+    FunctionTimer flush = registry.get("recordtracker.flush").functionTimer();
+    assertThat(flush.count()).isEqualTo(1);
+    assertThat(flush.totalTime(TimeUnit.NANOSECONDS))
+        .isEqualTo(tracker.stats().flushTime().toNanos());
+    FunctionTimer reconcile = registry.get("recordtracker.reconcile").functionTimer();
+    assertThat(reconcile.count()).isEqualTo(2);
+    assertThat(reconcile.totalTime(TimeUnit.NANOSECONDS))
+        .isEqualTo(tracker.stats().reconcileTime().toNanos());
+    assertThat(registry.find("recordtracker.batches.open").gauge()).isNull(); // no monitor
+  }
+
+  @Test
+  void failing_store_shows_as_flush_failures_and_unhealthy() {
+    new RecordTrackerMetrics(tracker).bindTo(registry);
+    BatchId id = BatchId.of("B-2");
+    tracker.openBatch(id, 10);
+    tracker.markSent(id, RecordRange.of(0, 9));
+    store.failing.set(true);
+
+    assertThatThrownBy(tracker::flush).isInstanceOf(TrackerStoreException.class);
+
+    assertThat(counter("recordtracker.flush.failures")).isEqualTo(1);
+    assertThat(gauge("recordtracker.store.healthy")).isZero();
+    assertThat(gauge("recordtracker.records.buffered")).isEqualTo(10);
+
+    store.failing.set(false);
+    tracker.flush();
+    assertThat(gauge("recordtracker.store.healthy")).isEqualTo(1);
+    assertThat(gauge("recordtracker.records.buffered")).isZero();
+    assertThat(counter("recordtracker.records.flushed", "stage", "sent")).isEqualTo(10);
+  }
+
+  @Test
+  void monitor_gauges_show_the_last_rounds_open_overdue_and_missing() {
+    CompletenessMonitor monitor =
+        CompletenessMonitor.builder(tracker)
+            .listener(e -> {})
+            .deadline(Duration.ofHours(1))
+            .build();
+    new RecordTrackerMetrics(tracker, monitor, Tags.empty()).bindTo(registry);
+    BatchId lossy = BatchId.of("LOSSY");
+    tracker.openBatch(lossy, 1_000);
+    tracker.markSent(lossy, RecordRange.of(0, 999));
+    tracker.markProcessed(lossy, RecordRange.of(0, 899));
+    tracker.openBatch(BatchId.of("NOTHING-SENT"), 50);
+    BatchId fine = BatchId.of("FINE");
+    tracker.openBatch(fine, 10);
+    tracker.markSent(fine, RecordRange.of(0, 9));
+    tracker.markProcessed(fine, RecordRange.of(0, 9));
+    tracker.flush();
+    assertThat(gauge("recordtracker.batches.open")).isZero(); // before the first round
+
+    clock.advance(Duration.ofMinutes(61));
+    monitor.runOnce();
+
+    assertThat(gauge("recordtracker.batches.open")).isEqualTo(3);
+    assertThat(gauge("recordtracker.batches.overdue", "kind", "overdue")).isEqualTo(1);
+    assertThat(gauge("recordtracker.batches.overdue", "kind", "stalled")).isEqualTo(1);
+    assertThat(gauge("recordtracker.records.missing")).isEqualTo(100);
+
+    tracker.markProcessed(lossy, RecordRange.of(900, 999));
+    tracker.flush();
+    monitor.runOnce();
+    assertThat(gauge("recordtracker.batches.open")).isEqualTo(2); // FINE was recorded complete
+    assertThat(gauge("recordtracker.batches.overdue", "kind", "overdue")).isZero();
+    assertThat(gauge("recordtracker.records.missing")).isZero();
+  }
+
+  @Test
+  void custom_stages_named_before_binding_get_their_counter() {
+    Stage received = Stage.of("received");
+    new RecordTrackerMetrics(tracker).stages(received).bindTo(registry);
+    BatchId id = BatchId.of("B-3");
+    tracker.openBatch(id, 10);
+    tracker.mark(id, received, RecordRange.of(0, 6));
+    tracker.flush();
+
+    assertThat(counter("recordtracker.records.flushed", "stage", "received")).isEqualTo(7);
+    assertThat(counter("recordtracker.records.flushed", "stage", "sent")).isZero();
+  }
+
+  /** An in-memory store whose merge fails while {@code failing} is set. */
+  static final class SwitchableStore extends ForwardingTrackerStore {
+    final AtomicBoolean failing = new AtomicBoolean();
+
+    @Override
+    public void merge(List<MarkDelta> deltas) {
+      if (failing.get()) {
+        throw new TrackerStoreException("database unreachable (simulated)");
+      }
+      super.merge(deltas);
+    }
+  }
+}
