@@ -50,9 +50,10 @@ import org.postgresql.copy.CopyManager;
  *       is durable when the row design's would be committed; it is printed beside, with its ratio.
  * </ul>
  *
- * Before any ratio is printed, both designs' missing ranges are compared with each other and with
- * the holes the pattern made; if they differ in any way the program prints the first difference and
- * exits with status 1.
+ * Reconcile times are the median of {@code --runs} runs, after {@value #WARMUP_RUNS} unmeasured
+ * runs, for both designs. Before any ratio is printed, both designs' missing ranges are compared
+ * with each other and with the holes the pattern made; if they differ in any way the program prints
+ * the first difference and exits with status 1.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.recordtracker.benchmarks.RowPerRecordComparison \
@@ -68,6 +69,12 @@ public final class RowPerRecordComparison {
   static final String ROW_TABLE = ROW_PREFIX + "record";
   static final String TRACKER_PREFIX = "rtcmp_tracker_";
   static final String CHUNK_FLUSH_PREFIX = "rtcmp_chunkflush_";
+
+  /**
+   * Unmeasured reconciles of the measured batch before the measured ones, for both designs alike:
+   * the database's caches and the JVM's compiled code reach their steady state.
+   */
+  static final int WARMUP_RUNS = 3;
 
   private RowPerRecordComparison() {}
 
@@ -353,7 +360,7 @@ public final class RowPerRecordComparison {
               + " GROUP BY island ORDER BY 1";
       long[] nanos = new long[config.runs];
       List<RecordRange> missing = null;
-      for (int run = 0; run < config.runs; run++) {
+      for (int run = -WARMUP_RUNS; run < config.runs; run++) {
         long s = System.nanoTime();
         List<RecordRange> found = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(islands)) {
@@ -366,7 +373,9 @@ public final class RowPerRecordComparison {
           }
         }
         c.commit();
-        nanos[run] = System.nanoTime() - s;
+        if (run >= 0) {
+          nanos[run] = System.nanoTime() - s;
+        }
         missing = found;
       }
       c.setAutoCommit(true);
@@ -436,10 +445,12 @@ public final class RowPerRecordComparison {
         RecordTracker.builder()
             .store(JdbcTrackerStore.builder(db.dataSource()).tablePrefix(prefix).build())
             .build()) {
-      for (int run = 0; run < config.runs; run++) {
+      for (int run = -WARMUP_RUNS; run < config.runs; run++) {
         long s = System.nanoTime();
         missing = reader.reconcile(id).missing();
-        nanos[run] = System.nanoTime() - s;
+        if (run >= 0) {
+          nanos[run] = System.nanoTime() - s;
+        }
       }
     }
     return new Side(
@@ -558,7 +569,7 @@ public final class RowPerRecordComparison {
         "%.3f");
     row(
         out,
-        "reconcile, median of " + r.config().runs + " (ms)",
+        "reconcile, median of " + r.config().runs + " after " + WARMUP_RUNS + " unmeasured (ms)",
         rows.reconcileMillisMedian(),
         t.reconcileMillisMedian(),
         ">= 80x",
