@@ -3,7 +3,7 @@
 # (JMH JSON and text, the size table, the comparison, and `uptime` before and after each
 # part) to benchmarks/results/, or to $RESULTS_DIR if set.
 # Build first: mvn -B -pl benchmarks -am package -DskipTests
-# Takes about 30 minutes on 2 cores. Extra JMH arguments (e.g. -p batchSize=100000000) are
+# Takes about 25 minutes on 2 cores. Extra JMH arguments (e.g. -p batchSize=100000000) are
 # passed to every JMH part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
