@@ -171,8 +171,8 @@ final class MarkBuffers {
   Drained drain(Instant now) {
     long thisPass = ++pass;
     Drained drained = new Drained();
+    StageBuffer buffer = null;
     try {
-      StageBuffer buffer;
       while ((buffer = queue.poll()) != null) {
         RoaringBitmap marks = buffer.drain(thisPass);
         if (marks == StageBuffer.ALREADY_DRAINED) {
@@ -186,6 +186,9 @@ final class MarkBuffers {
       }
     } catch (RuntimeException | Error e) {
       failed(drained); // put back what was drained before the failure
+      if (buffer != null) {
+        buffer.requeue(this); // the buffer that failed keeps its marks; flush it next time
+      }
       throw e;
     }
     return drained;

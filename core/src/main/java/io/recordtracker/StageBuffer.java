@@ -105,6 +105,11 @@ final class StageBuffer {
 
   static final RoaringBitmap ALREADY_DRAINED = new RoaringBitmap();
 
+  /** Queues this buffer again after a drain failed part-way through it. */
+  synchronized void requeue(MarkBuffers owner) {
+    enqueue(owner);
+  }
+
   /** The store took the inflight marks: forget them. Returns how many records they were. */
   synchronized long committed() {
     long n = inflight.getLongCardinality();
