@@ -30,6 +30,7 @@ public final class BatchInfo {
   private final Map<String, String> attributes;
   private final Map<Stage, Instant> lastMarkedAt;
   private final Instant completedAt;
+  private final long incarnation;
 
   private BatchInfo(
       BatchId id,
@@ -37,13 +38,15 @@ public final class BatchInfo {
       Instant openedAt,
       Map<String, String> attributes,
       Map<Stage, Instant> lastMarkedAt,
-      Instant completedAt) {
+      Instant completedAt,
+      long incarnation) {
     this.id = id;
     this.expectedRecords = expectedRecords;
     this.openedAt = openedAt;
     this.attributes = attributes;
     this.lastMarkedAt = lastMarkedAt;
     this.completedAt = completedAt;
+    this.incarnation = incarnation;
   }
 
   /**
@@ -88,7 +91,23 @@ public final class BatchInfo {
         openedAt,
         copyAttributes(attributes),
         Collections.unmodifiableMap(new TreeMap<>(lastMarkedAt)),
-        completedAt);
+        completedAt,
+        UNKNOWN_INCARNATION);
+  }
+
+  /**
+   * This batch stamped with the incarnation its store gave it when it was opened; for {@link
+   * io.recordtracker.spi.TrackerStore} implementations.
+   *
+   * @param incarnation the store's stamp of this opening of the batch id, or {@link
+   *     #UNKNOWN_INCARNATION}
+   * @return a copy of this batch with that incarnation
+   */
+  public BatchInfo withIncarnation(long incarnation) {
+    return incarnation == this.incarnation
+        ? this
+        : new BatchInfo(
+            id, expectedRecords, openedAt, attributes, lastMarkedAt, completedAt, incarnation);
   }
 
   private static Map<String, String> copyAttributes(Map<String, String> attributes) {
@@ -122,6 +141,12 @@ public final class BatchInfo {
         });
     return Collections.unmodifiableMap(copy);
   }
+
+  /**
+   * The incarnation of a batch whose store does not stamp incarnations, or of a batch opened before
+   * its store did. Writes made for it are not checked against the stored incarnation.
+   */
+  public static final long UNKNOWN_INCARNATION = 0L;
 
   /** The batch's id. */
   public BatchId id() {
@@ -165,6 +190,19 @@ public final class BatchInfo {
     return Optional.ofNullable(completedAt);
   }
 
+  /**
+   * Which opening of this batch id this is: a stamp the store gives a batch when it creates it, so
+   * that a batch purged and opened again under the same id is a different batch. Every write a
+   * tracker makes carries the incarnation it was made for, and the store refuses a write whose
+   * incarnation is not the stored one: marks, deltas and folds of a purged batch never reach its
+   * successor. {@link #UNKNOWN_INCARNATION} when the store does not stamp incarnations.
+   *
+   * @return the incarnation, or {@link #UNKNOWN_INCARNATION}
+   */
+  public long incarnation() {
+    return incarnation;
+  }
+
   /** Whether the batch has been seen complete, as {@code completedAt().isPresent()}. */
   public boolean isComplete() {
     return completedAt != null;
@@ -181,12 +219,14 @@ public final class BatchInfo {
         && openedAt.equals(other.openedAt)
         && attributes.equals(other.attributes)
         && lastMarkedAt.equals(other.lastMarkedAt)
-        && Objects.equals(completedAt, other.completedAt);
+        && Objects.equals(completedAt, other.completedAt)
+        && incarnation == other.incarnation;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(id, expectedRecords, openedAt, attributes, lastMarkedAt, completedAt);
+    return Objects.hash(
+        id, expectedRecords, openedAt, attributes, lastMarkedAt, completedAt, incarnation);
   }
 
   @Override
@@ -202,6 +242,7 @@ public final class BatchInfo {
         + ", lastMarkedAt="
         + lastMarkedAt
         + (completedAt == null ? "" : ", completedAt=" + completedAt)
+        + (incarnation == UNKNOWN_INCARNATION ? "" : ", incarnation=" + incarnation)
         + "}";
   }
 }

@@ -61,13 +61,39 @@ final class MarkBuffers {
    * state (retired at once if the buffers are closed meanwhile).
    */
   BatchState cache(BatchInfo info) {
+    BatchState[] replaced = new BatchState[1];
     BatchState state =
         batches.compute(
-            info.id(), (id, old) -> old == null || old.retired ? new BatchState(info) : old);
+            info.id(),
+            (id, old) -> {
+              if (old == null || old.retired) {
+                return new BatchState(info);
+              }
+              if (old.info.incarnation() != info.incarnation()) {
+                replaced[0] = old; // purged and opened again: the old state is another batch's
+                return new BatchState(info);
+              }
+              return old;
+            });
+    if (replaced[0] != null) {
+      // Its queued marks still get flushed, and the store rejects them: they were made for the
+      // batch that was purged.
+      replaced[0].retire();
+    }
     if (closed) {
       state.retire();
     }
     return state;
+  }
+
+  /**
+   * Retires {@code state} and drops it from the cache, whatever it holds (the store no longer has
+   * its batch): the next use of the id loads the batch again. Marks it still holds are flushed and
+   * rejected by the store.
+   */
+  void drop(BatchState state) {
+    state.retire();
+    batches.remove(state.info.id(), state);
   }
 
   /** Forgets {@code id} if it holds no marks (after a purge). */
@@ -181,7 +207,9 @@ final class MarkBuffers {
         }
         if (marks != null) {
           drained.buffers.add(buffer);
-          drained.deltas.add(new MarkDelta(buffer.batch.info.id(), buffer.stage, marks, now));
+          BatchInfo info = buffer.batch.info;
+          drained.deltas.add(
+              new MarkDelta(info.id(), buffer.stage, marks, now, info.incarnation()));
         }
       }
     } catch (RuntimeException | Error e) {
@@ -192,6 +220,22 @@ final class MarkBuffers {
       throw e;
     }
     return drained;
+  }
+
+  /**
+   * Takes the buffers whose deltas {@code rejected} picks out of {@code drained}: their marks are
+   * forgotten and no longer count against the bound. Returns what is left to merge.
+   */
+  Drained reject(Drained drained, java.util.function.Predicate<MarkDelta> rejected) {
+    Drained rest = new Drained();
+    Drained gone = new Drained();
+    for (int i = 0; i < drained.deltas.size(); i++) {
+      Drained to = rejected.test(drained.deltas.get(i)) ? gone : rest;
+      to.buffers.add(drained.buffers.get(i));
+      to.deltas.add(drained.deltas.get(i));
+    }
+    committed(gone);
+    return rest;
   }
 
   /** The store took the drained marks. */

@@ -67,6 +67,10 @@ public final class RecordTracker implements AutoCloseable {
   private static final long MIN_RETRY_BACKOFF_MILLIS = 50;
   private static final int DEFAULT_MAX_CACHED_BATCHES = 10_000;
   private static final int PURGE_PAGE = 500;
+
+  /** Rejected batches remembered for the next flush() to report; the ERROR log has them all. */
+  private static final int MAX_UNREPORTED_BATCHES = 1_000;
+
   private static final Logger log = LoggerFactory.getLogger(RecordTracker.class);
   private static final AtomicInteger TRACKERS = new AtomicInteger();
 
@@ -86,6 +90,8 @@ public final class RecordTracker implements AutoCloseable {
 
   // Stats and outage state; failing and failingSince are guarded by flushLock.
   private final ConcurrentHashMap<Stage, LongAdder> flushedRecords = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Stage, LongAdder> rejectedRecords = new ConcurrentHashMap<>();
+  private final Map<BatchId, Long> unreportedRejections = new LinkedHashMap<>();
   private final AtomicLong flushes = new AtomicLong();
   private final AtomicLong flushFailures = new AtomicLong();
   private final AtomicLong flushNanos = new AtomicLong();
@@ -438,12 +444,34 @@ public final class RecordTracker implements AutoCloseable {
   /**
    * Returns once every mark made before the call is durable in the store.
    *
+   * <p>A mark counts as durable only once the store has stored it in the batch it was made for.
+   * Marks of a batch the store no longer has (purged, restored from an older backup, tables
+   * recreated, purged and opened again) are set aside instead: not stored, not retried, logged at
+   * ERROR and counted in {@link TrackerStats#rejectedRecords()}; the next call of this method
+   * reports them by throwing {@link MarksRejectedException}, after the other marks are durable.
+   *
    * @throws TrackerStoreException if the store cannot take them; they are kept for the next try
+   * @throws MarksRejectedException if marks were set aside since the last call reported them
    * @throws IllegalStateException if the tracker is closed
    */
   public void flush() {
     ensureOpen();
     flushNow();
+    reportRejected();
+  }
+
+  /** Throws, once, for marks set aside since the last report. */
+  private void reportRejected() {
+    Map<BatchId, Long> report;
+    synchronized (unreportedRejections) {
+      if (unreportedRejections.isEmpty()) {
+        return;
+      }
+      report = new LinkedHashMap<>(unreportedRejections);
+      unreportedRejections.clear();
+    }
+    throw new MarksRejectedException(
+        report, "they were set aside and logged at ERROR; every other mark is durable");
   }
 
   private void flushNow() {
@@ -463,7 +491,18 @@ public final class RecordTracker implements AutoCloseable {
     }
     long start = System.nanoTime();
     try {
-      store.merge(drained.deltas);
+      for (int attempt = 1; ; attempt++) {
+        try {
+          store.merge(drained.deltas);
+          break;
+        } catch (MarksRejectedException e) {
+          drained = setAside(drained, e, attempt);
+          if (drained.isEmpty()) {
+            noteSuccess();
+            return;
+          }
+        }
+      }
     } catch (RuntimeException | Error e) {
       buffers.failed(drained);
       flushFailures.incrementAndGet();
@@ -484,6 +523,77 @@ public final class RecordTracker implements AutoCloseable {
     buffers.committed(drained);
     noteSuccess();
     buffers.evictIdle();
+  }
+
+  /**
+   * Sets aside the drained marks the store rejected and returns the rest, to merge again. The store
+   * names the batches; the marks set aside are those made for an incarnation of them the store no
+   * longer has (a re-read tells which, since one drain may hold marks of an old and a new
+   * incarnation of one id). The rejected batches leave the cache, so their next use reads them
+   * again.
+   */
+  private MarkBuffers.Drained setAside(
+      MarkBuffers.Drained drained, MarksRejectedException rejection, int attempt) {
+    Map<BatchId, Optional<BatchInfo>> stored = new LinkedHashMap<>();
+    for (BatchId id : rejection.batches()) {
+      stored.put(id, storeCall("find batch " + id, () -> store.findBatch(id)));
+    }
+    java.util.function.Predicate<io.recordtracker.spi.MarkDelta> gone =
+        d -> {
+          Optional<BatchInfo> now = stored.get(d.batch());
+          // A batch the store named is gone for the deltas not made for what it holds now; once
+          // the re-read leaves nothing to tell (a store without incarnations), all its deltas.
+          return now != null && (now.isEmpty() || !d.madeFor(now.get()) || attempt > 1);
+        };
+    Map<BatchId, Map<Stage, Long>> counts = new LinkedHashMap<>();
+    for (var delta : drained.deltas) {
+      if (gone.test(delta)) {
+        counts
+            .computeIfAbsent(delta.batch(), b -> new java.util.TreeMap<>())
+            .merge(delta.stage(), delta.marks().getLongCardinality(), Long::sum);
+      }
+    }
+    if (counts.isEmpty()) {
+      // The store named batches none of whose deltas the re-read condemns: it changed between
+      // the merge and the re-read. Merging again decides; the next attempt sets them aside.
+      return drained;
+    }
+    for (int i = 0; i < drained.deltas.size(); i++) {
+      var delta = drained.deltas.get(i);
+      if (gone.test(delta)) {
+        buffers.drop(drained.buffers.get(i).batch);
+      }
+    }
+    MarkBuffers.Drained rest = buffers.reject(drained, gone);
+    counts.forEach(
+        (batch, byStage) -> {
+          long n = 0;
+          for (var e : byStage.entrySet()) {
+            rejectedRecords.computeIfAbsent(e.getKey(), k -> new LongAdder()).add(e.getValue());
+            n += e.getValue();
+          }
+          Optional<BatchInfo> now = stored.get(batch);
+          log.error(
+              "Set aside {} marked records of batch {} ({}): the store {} no longer has the batch"
+                  + " they were made for ({}). They are not stored and will not be retried; open"
+                  + " the batch again and re-mark them if they still matter.",
+              n,
+              batch,
+              byStage,
+              store,
+              now == null || now.isEmpty()
+                  ? "no such batch: purged, restored from an older backup, or tables recreated"
+                  : "it was purged and opened again as a new batch (incarnation "
+                      + now.get().incarnation()
+                      + ")");
+          synchronized (unreportedRejections) {
+            if (unreportedRejections.size() < MAX_UNREPORTED_BATCHES
+                || unreportedRejections.containsKey(batch)) {
+              unreportedRejections.merge(batch, n, Long::sum);
+            }
+          }
+        });
+    return rest;
   }
 
   private void noteFailure(Throwable e) {
@@ -590,15 +700,47 @@ public final class RecordTracker implements AutoCloseable {
     Objects.requireNonNull(downstream, "downstream must not be null");
     long start = System.nanoTime();
     BatchState state = state(batch);
-    // Local marks first, then the store: a mark moves only from buffer to store, so it is seen in
-    // one place or the other.
-    RoaringBitmap up = state.buffer(upstream).snapshot();
-    RoaringBitmap down = state.buffer(downstream).snapshot();
-    boolean allDurable = up.isEmpty() && down.isEmpty();
-    up.or(storeCall("load " + upstream + " marks of " + batch, () -> store.load(batch, upstream)));
-    down.or(
-        storeCall(
-            "load " + downstream + " marks of " + batch, () -> store.load(batch, downstream)));
+    RoaringBitmap up;
+    RoaringBitmap down;
+    boolean allDurable;
+    for (int attempt = 1; ; attempt++) {
+      // Local marks first, then the store: a mark moves only from buffer to store, so it is seen
+      // in one place or the other.
+      up = state.buffer(upstream).snapshot();
+      down = state.buffer(downstream).snapshot();
+      allDurable = up.isEmpty() && down.isEmpty();
+      up.or(
+          storeCall("load " + upstream + " marks of " + batch, () -> store.load(batch, upstream)));
+      down.or(
+          storeCall(
+              "load " + downstream + " marks of " + batch, () -> store.load(batch, downstream)));
+      // The batch as stored after the loads: if it is the incarnation cached before them, the
+      // loads read that batch and nothing else (an incarnation never comes back once purged).
+      // Otherwise the cache is stale (purged, perhaps opened again with another size): never
+      // answer from it.
+      Optional<BatchInfo> stored = storeCall("find batch " + batch, () -> store.findBatch(batch));
+      if (stored.isEmpty()) {
+        buffers.drop(state);
+        throw new UnknownBatchException(batch);
+      }
+      if (stored.get().incarnation() == state.info.incarnation()) {
+        break;
+      }
+      if (attempt >= 3) {
+        throw new TrackerStoreException(
+            "batch "
+                + batch
+                + " was purged and opened again "
+                + attempt
+                + " times while it was being reconciled; try again");
+      }
+      log.info(
+          "Batch {} was purged and opened again (incarnation {} -> {}); reading it afresh",
+          batch,
+          state.info.incarnation(),
+          stored.get().incarnation());
+      state = buffers.cache(stored.get());
+    }
     Reconciliation result =
         Reconciliation.compute(batch, upstream, downstream, state.info.expectedRecords(), up, down);
     if (result.isComplete()
@@ -626,8 +768,11 @@ public final class RecordTracker implements AutoCloseable {
   public TrackerStats stats() {
     Map<Stage, Long> flushed = new java.util.TreeMap<>();
     flushedRecords.forEach((stage, n) -> flushed.put(stage, n.sum()));
+    Map<Stage, Long> rejected = new java.util.TreeMap<>();
+    rejectedRecords.forEach((stage, n) -> rejected.put(stage, n.sum()));
     return new TrackerStats(
         flushed,
+        rejected,
         buffers.bufferedRecords(),
         flushes.get(),
         flushFailures.get(),
@@ -648,6 +793,8 @@ public final class RecordTracker implements AutoCloseable {
    *
    * @throws TrackerStoreException if the final flush fails; the marks it could not write are lost
    *     with this tracker, and the message says how many
+   * @throws MarksRejectedException if marks were set aside (see {@link #flush()}) and no flush
+   *     reported them yet; the store is closed all the same
    */
   @Override
   public void close() {
@@ -668,6 +815,7 @@ public final class RecordTracker implements AutoCloseable {
     }
     try {
       flushNow();
+      reportRejected();
     } catch (TrackerStoreException e) {
       log.error(
           "Closing with {} marked records that the store did not take",

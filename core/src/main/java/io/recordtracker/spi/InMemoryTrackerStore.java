@@ -4,16 +4,20 @@ import io.recordtracker.BatchConflictException;
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;
 import io.recordtracker.BatchQuery;
+import io.recordtracker.MarksRejectedException;
 import io.recordtracker.Stage;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.roaringbitmap.RoaringBitmap;
 
@@ -27,6 +31,9 @@ final class InMemoryTrackerStore implements TrackerStore {
   /** Newest opened first; ties by id, also descending (an ascending SQL index scans backwards). */
   private static final Comparator<BatchInfo> NEWEST_FIRST =
       Comparator.comparing(BatchInfo::openedAt).thenComparing(BatchInfo::id).reversed();
+
+  /** Incarnations are unique within the JVM, so a purged and reopened batch never reuses one. */
+  private static final AtomicLong INCARNATIONS = new AtomicLong();
 
   private final ConcurrentHashMap<BatchId, Entry> batches = new ConcurrentHashMap<>();
 
@@ -49,10 +56,11 @@ final class InMemoryTrackerStore implements TrackerStore {
             id ->
                 new Entry(
                     BatchInfo.of(
-                        batch.id(),
-                        batch.expectedRecords(),
-                        batch.openedAt(),
-                        batch.attributes())));
+                            batch.id(),
+                            batch.expectedRecords(),
+                            batch.openedAt(),
+                            batch.attributes())
+                        .withIncarnation(INCARNATIONS.incrementAndGet())));
     synchronized (entry) {
       if (entry.info.expectedRecords() != batch.expectedRecords()) {
         throw new BatchConflictException(entry.info, batch.expectedRecords());
@@ -74,11 +82,32 @@ final class InMemoryTrackerStore implements TrackerStore {
 
   @Override
   public void merge(List<MarkDelta> deltas) {
+    // Check every delta before storing any: all or nothing, as the contract says. A purge that
+    // races with this merge may still remove an entry between the check and the union below; its
+    // marks then go with it, as the marks of a batch purged just after a merge would.
+    Map<BatchId, Long> rejected = new LinkedHashMap<>();
+    List<Entry> entries = new ArrayList<>(deltas.size());
     for (MarkDelta delta : deltas) {
       Entry entry = batches.get(delta.batch());
-      if (entry == null) {
-        continue; // purged meanwhile
+      boolean madeFor;
+      if (entry != null) {
+        synchronized (entry) {
+          madeFor = delta.madeFor(entry.info);
+        }
+      } else {
+        madeFor = false;
       }
+      if (!madeFor) {
+        rejected.merge(delta.batch(), delta.marks().getLongCardinality(), Long::sum);
+      }
+      entries.add(entry);
+    }
+    if (!rejected.isEmpty()) {
+      throw new MarksRejectedException(rejected, "");
+    }
+    for (int i = 0; i < deltas.size(); i++) {
+      MarkDelta delta = deltas.get(i);
+      Entry entry = entries.get(i);
       synchronized (entry) {
         entry.marks.computeIfAbsent(delta.stage(), s -> new RoaringBitmap()).or(delta.marks());
         Instant last = entry.info.lastMarkedAt().get(delta.stage());
@@ -145,7 +174,13 @@ final class InMemoryTrackerStore implements TrackerStore {
 
   private static BatchInfo with(BatchInfo info, Map<Stage, Instant> times, Instant completedAt) {
     return BatchInfo.of(
-        info.id(), info.expectedRecords(), info.openedAt(), info.attributes(), times, completedAt);
+            info.id(),
+            info.expectedRecords(),
+            info.openedAt(),
+            info.attributes(),
+            times,
+            completedAt)
+        .withIncarnation(info.incarnation());
   }
 
   @Override

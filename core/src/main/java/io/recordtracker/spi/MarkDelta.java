@@ -1,6 +1,7 @@
 package io.recordtracker.spi;
 
 import io.recordtracker.BatchId;
+import io.recordtracker.BatchInfo;
 import io.recordtracker.Stage;
 import java.time.Instant;
 import java.util.Objects;
@@ -8,15 +9,19 @@ import org.roaringbitmap.RoaringBitmap;
 
 /**
  * Records newly marked at one stage of one batch, handed to {@link TrackerStore#merge}: the store
- * unions {@code marks} into what it holds for ({@code batch}, {@code stage}).
+ * unions {@code marks} into what it holds for ({@code batch}, {@code stage}), provided the stored
+ * batch is still the incarnation the marks were made for.
  *
  * @param batch the batch the records belong to
  * @param stage the stage they reached
  * @param marks the record numbers; the store must not modify it
  * @param markedAt when the marks were handed to the store, for {@link
  *     io.recordtracker.BatchInfo#lastMarkedAt()}
+ * @param incarnation the {@link BatchInfo#incarnation()} of the batch the marks were made for, or
+ *     {@link BatchInfo#UNKNOWN_INCARNATION} to skip that check
  */
-public record MarkDelta(BatchId batch, Stage stage, RoaringBitmap marks, Instant markedAt) {
+public record MarkDelta(
+    BatchId batch, Stage stage, RoaringBitmap marks, Instant markedAt, long incarnation) {
 
   /** Checks that no component is null. */
   public MarkDelta {
@@ -24,5 +29,31 @@ public record MarkDelta(BatchId batch, Stage stage, RoaringBitmap marks, Instant
     Objects.requireNonNull(stage, "stage must not be null");
     Objects.requireNonNull(marks, "marks must not be null");
     Objects.requireNonNull(markedAt, "markedAt must not be null");
+  }
+
+  /**
+   * A delta for whatever incarnation of {@code batch} is stored when it is merged ({@link
+   * BatchInfo#UNKNOWN_INCARNATION}).
+   *
+   * @param batch the batch the records belong to
+   * @param stage the stage they reached
+   * @param marks the record numbers; the store must not modify it
+   * @param markedAt when the marks were handed to the store
+   */
+  public MarkDelta(BatchId batch, Stage stage, RoaringBitmap marks, Instant markedAt) {
+    this(batch, stage, marks, markedAt, BatchInfo.UNKNOWN_INCARNATION);
+  }
+
+  /**
+   * Whether this delta was made for the batch {@code stored}: true unless both carry a known
+   * incarnation and they differ (the batch was purged and opened again since the marks were made).
+   *
+   * @param stored the batch as the store holds it now, with the same id
+   * @return whether the store may merge this delta into it
+   */
+  public boolean madeFor(BatchInfo stored) {
+    return incarnation == BatchInfo.UNKNOWN_INCARNATION
+        || stored.incarnation() == BatchInfo.UNKNOWN_INCARNATION
+        || incarnation == stored.incarnation();
   }
 }

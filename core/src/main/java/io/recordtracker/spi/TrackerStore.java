@@ -31,6 +31,12 @@ public interface TrackerStore extends AutoCloseable {
    * same expected record count, the stored batch is returned unchanged (its attributes and
    * opened-at stay as first written).
    *
+   * <p>A store that tells incarnations apart stamps a batch it creates with a new {@link
+   * BatchInfo#incarnation()}, one this id never had before (a random non-zero long will do), and
+   * returns it with every read of the batch; otherwise incarnations are {@link
+   * BatchInfo#UNKNOWN_INCARNATION} and a batch purged and opened again cannot be told from the old
+   * one.
+   *
    * @throws BatchConflictException if it exists with a different expected record count
    */
   BatchInfo openBatch(BatchInfo batch);
@@ -40,8 +46,15 @@ public interface TrackerStore extends AutoCloseable {
 
   /**
    * Unions each delta into the stored marks of its (batch, stage) and advances the stage's
-   * last-marked time to the delta's {@code markedAt} if later. Deltas of batches that no longer
-   * exist (purged meanwhile) are ignored. When this returns, the marks are durable.
+   * last-marked time to the delta's {@code markedAt} if later. When this returns, the marks are
+   * durable. All or nothing: if any delta's batch is no longer stored, or is stored as another
+   * incarnation than the delta was made for ({@link MarkDelta#madeFor}), none of the deltas is
+   * stored and this throws, naming those batches, so that the caller can set their marks aside and
+   * merge the others again. A store checks this with what it writes, in the same transaction (the
+   * row counts of its inserts), never with a separate read beforehand.
+   *
+   * @throws io.recordtracker.MarksRejectedException if a delta's batch is not stored (in its
+   *     incarnation); nothing was stored
    */
   void merge(List<MarkDelta> deltas);
 

@@ -7,6 +7,7 @@ import io.recordtracker.BatchConflictException;
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;
 import io.recordtracker.BatchQuery;
+import io.recordtracker.MarksRejectedException;
 import io.recordtracker.Stage;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -66,6 +67,12 @@ public abstract class TrackerStoreContractTest {
     return new MarkDelta(id, stage, marks, at);
   }
 
+  /** A delta made for one incarnation of the batch. */
+  protected static MarkDelta delta(
+      BatchId id, Stage stage, RoaringBitmap marks, Instant at, long incarnation) {
+    return new MarkDelta(id, stage, marks, at, incarnation);
+  }
+
   @Test
   void open_creates_batch_and_find_returns_it() {
     BatchId id = newBatchId();
@@ -121,11 +128,74 @@ public abstract class TrackerStoreContractTest {
   }
 
   @Test
-  void merge_into_unknown_batch_is_ignored() {
+  void merge_into_unknown_batch_is_rejected_and_stores_nothing() {
+    BatchId known = newBatchId();
     BatchId unknown = newBatchId();
-    store.merge(List.of(delta(unknown, Stage.SENT, bitmap(1, 2, 3), T0)));
+    BatchInfo batch = store.openBatch(BatchInfo.of(known, 100, T0, Map.of()));
+
+    assertThatThrownBy(
+            () ->
+                store.merge(
+                    List.of(
+                        delta(known, Stage.SENT, bitmap(7), T0, batch.incarnation()),
+                        delta(unknown, Stage.SENT, bitmap(1, 2, 3), T0))))
+        .isInstanceOfSatisfying(
+            MarksRejectedException.class,
+            e -> assertThat(e.rejectedRecords()).isEqualTo(Map.of(unknown, 3L)));
+
     assertThat(store.findBatch(unknown)).isEmpty();
     assertThat(store.load(unknown, Stage.SENT).isEmpty()).isTrue();
+    // All or nothing: the known batch's delta of the same merge was not stored either.
+    assertThat(store.load(known, Stage.SENT).isEmpty()).isTrue();
+    assertThat(store.findBatch(known).orElseThrow().lastMarkedAt()).isEmpty();
+  }
+
+  @Test
+  void each_opening_of_an_id_is_a_new_incarnation() {
+    BatchId id = newBatchId();
+    BatchInfo first = store.openBatch(BatchInfo.of(id, 100, T0, Map.of()));
+    assertThat(first.incarnation()).isNotEqualTo(BatchInfo.UNKNOWN_INCARNATION);
+    assertThat(store.openBatch(BatchInfo.of(id, 100, T0, Map.of())).incarnation())
+        .isEqualTo(first.incarnation());
+    assertThat(store.findBatch(id).orElseThrow().incarnation()).isEqualTo(first.incarnation());
+
+    store.delete(List.of(id));
+    BatchInfo second = store.openBatch(BatchInfo.of(id, 100, T0, Map.of()));
+
+    assertThat(second.incarnation())
+        .isNotEqualTo(BatchInfo.UNKNOWN_INCARNATION)
+        .isNotEqualTo(first.incarnation());
+    assertThat(store.batches(BatchQuery.builder().build()))
+        .filteredOn(b -> b.id().equals(id))
+        .extracting(BatchInfo::incarnation)
+        .containsExactly(second.incarnation());
+  }
+
+  @Test
+  void marks_made_for_a_purged_incarnation_never_reach_the_reopened_batch() {
+    BatchId id = newBatchId();
+    BatchInfo old = store.openBatch(BatchInfo.of(id, 1_000, T0, Map.of()));
+    store.merge(List.of(delta(id, Stage.SENT, bitmap(1), T0, old.incarnation())));
+    store.delete(List.of(id));
+    BatchInfo reopened = store.openBatch(BatchInfo.of(id, 10, T0, Map.of()));
+
+    assertThatThrownBy(
+            () ->
+                store.merge(
+                    List.of(
+                        delta(id, Stage.SENT, bitmap(2, 3, 500), T0, old.incarnation()),
+                        delta(id, Stage.PROCESSED, bitmap(4), T0, reopened.incarnation()))))
+        .isInstanceOfSatisfying(
+            MarksRejectedException.class,
+            e -> assertThat(e.rejectedRecords()).isEqualTo(Map.of(id, 3L)));
+    assertThat(store.load(id, Stage.SENT).isEmpty()).isTrue();
+    assertThat(store.load(id, Stage.PROCESSED).isEmpty()).isTrue();
+
+    store.merge(List.of(delta(id, Stage.PROCESSED, bitmap(4), T0, reopened.incarnation())));
+    assertThat(store.load(id, Stage.PROCESSED)).isEqualTo(bitmap(4));
+    // A delta that names no incarnation goes to whatever incarnation is stored.
+    store.merge(List.of(delta(id, Stage.PROCESSED, bitmap(5), T0)));
+    assertThat(store.load(id, Stage.PROCESSED)).isEqualTo(bitmap(4, 5));
   }
 
   @Test

@@ -74,17 +74,35 @@ public abstract class JdbcDialect {
 
   abstract boolean matches(String lowerCaseProductName);
 
-  /** Appends delta rows: batch id, stage, marks, then batch id again for the existence check. */
-  abstract String insertMarks(String p);
+  /**
+   * Appends delta rows: batch id, stage, marks, then the parameters of {@code batchExists} (the
+   * batch id, and its incarnation when checked). Inserts nothing unless the batch exists.
+   */
+  abstract String insertMarks(String p, String batchExists);
 
   /**
-   * Advances a stage's last-marked time: batch id, stage, time, then batch id again for the
-   * existence check. Never moves it back.
+   * Advances a stage's last-marked time: batch id, stage, time, then the parameters of {@code
+   * batchExists}. Never moves it back.
    */
-  abstract String upsertStage(String p);
+  abstract String upsertStage(String p, String batchExists);
 
-  /** Inserts a batch row unless one exists: batch id, expected records, opened at, attributes. */
+  /**
+   * Inserts a batch row unless one exists: batch id, expected records, opened at, attributes,
+   * incarnation.
+   */
   abstract String insertBatchIfAbsent(String p);
+
+  /**
+   * The condition that a batch row exists, with the batch id as its first parameter and, when
+   * {@code incarnation}, the incarnation as its second.
+   */
+  static String batchExists(String p, boolean incarnation) {
+    return "EXISTS (SELECT 1 FROM "
+        + p
+        + "batch WHERE batch_id = ?"
+        + (incarnation ? " AND incarnation = ?" : "")
+        + ")";
+  }
 
   /**
    * Whether the driver can run the INSERT ... SELECT statements as one JDBC batch (MariaDB's bulk
@@ -114,22 +132,20 @@ public abstract class JdbcDialect {
     }
 
     @Override
-    String insertMarks(String p) {
+    String insertMarks(String p, String batchExists) {
       return "INSERT INTO "
           + p
-          + "marks (batch_id, stage, marks) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM "
-          + p
-          + "batch WHERE batch_id = ?)";
+          + "marks (batch_id, stage, marks) SELECT ?, ?, ? WHERE "
+          + batchExists;
     }
 
     @Override
-    String upsertStage(String p) {
+    String upsertStage(String p, String batchExists) {
       return "INSERT INTO "
           + p
-          + "stage (batch_id, stage, last_marked_at) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM "
-          + p
-          + "batch WHERE batch_id = ?) ON CONFLICT (batch_id, stage) DO UPDATE SET last_marked_at"
-          + " = GREATEST("
+          + "stage (batch_id, stage, last_marked_at) SELECT ?, ?, ? WHERE "
+          + batchExists
+          + " ON CONFLICT (batch_id, stage) DO UPDATE SET last_marked_at = GREATEST("
           + p
           + "stage.last_marked_at, EXCLUDED.last_marked_at)";
     }
@@ -138,8 +154,8 @@ public abstract class JdbcDialect {
     String insertBatchIfAbsent(String p) {
       return "INSERT INTO "
           + p
-          + "batch (batch_id, expected_records, opened_at, attributes) VALUES (?, ?, ?, ?)"
-          + " ON CONFLICT (batch_id) DO NOTHING";
+          + "batch (batch_id, expected_records, opened_at, attributes, incarnation)"
+          + " VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING";
     }
 
     @Override
@@ -170,22 +186,20 @@ public abstract class JdbcDialect {
     }
 
     @Override
-    String insertMarks(String p) {
+    String insertMarks(String p, String batchExists) {
       return "INSERT INTO "
           + p
-          + "marks (batch_id, stage, marks) SELECT ?, ?, ? FROM DUAL WHERE EXISTS (SELECT 1 FROM "
-          + p
-          + "batch WHERE batch_id = ?)";
+          + "marks (batch_id, stage, marks) SELECT ?, ?, ? FROM DUAL WHERE "
+          + batchExists;
     }
 
     @Override
-    String upsertStage(String p) {
+    String upsertStage(String p, String batchExists) {
       return "INSERT INTO "
           + p
-          + "stage (batch_id, stage, last_marked_at) SELECT ?, ?, ? FROM DUAL WHERE EXISTS (SELECT"
-          + " 1 FROM "
-          + p
-          + "batch WHERE batch_id = ?) ON DUPLICATE KEY UPDATE last_marked_at ="
+          + "stage (batch_id, stage, last_marked_at) SELECT ?, ?, ? FROM DUAL WHERE "
+          + batchExists
+          + " ON DUPLICATE KEY UPDATE last_marked_at ="
           + " GREATEST(last_marked_at, VALUES(last_marked_at))";
     }
 
@@ -198,7 +212,8 @@ public abstract class JdbcDialect {
     String insertBatchIfAbsent(String p) {
       return "INSERT IGNORE INTO "
           + p
-          + "batch (batch_id, expected_records, opened_at, attributes) VALUES (?, ?, ?, ?)";
+          + "batch (batch_id, expected_records, opened_at, attributes, incarnation)"
+          + " VALUES (?, ?, ?, ?, ?)";
     }
   }
 
@@ -214,24 +229,22 @@ public abstract class JdbcDialect {
     }
 
     @Override
-    String insertMarks(String p) {
+    String insertMarks(String p, String batchExists) {
       return "INSERT INTO "
           + p
           + "marks (batch_id, stage, marks) SELECT CAST(? AS VARCHAR(128)), CAST(? AS"
-          + " VARCHAR(32)), CAST(? AS VARBINARY) FROM DUAL WHERE EXISTS (SELECT 1 FROM "
-          + p
-          + "batch WHERE batch_id = ?)";
+          + " VARCHAR(32)), CAST(? AS VARBINARY) FROM DUAL WHERE "
+          + batchExists;
     }
 
     @Override
-    String upsertStage(String p) {
+    String upsertStage(String p, String batchExists) {
       return "MERGE INTO "
           + p
           + "stage t USING (SELECT CAST(? AS VARCHAR(128)) AS batch_id, CAST(? AS VARCHAR(32)) AS"
-          + " stage, CAST(? AS TIMESTAMP(6)) AS last_marked_at FROM DUAL WHERE EXISTS (SELECT 1"
-          + " FROM "
-          + p
-          + "batch WHERE batch_id = ?)) s ON t.batch_id = s.batch_id AND t.stage = s.stage"
+          + " stage, CAST(? AS TIMESTAMP(6)) AS last_marked_at FROM DUAL WHERE "
+          + batchExists
+          + ") s ON t.batch_id = s.batch_id AND t.stage = s.stage"
           + " WHEN MATCHED THEN UPDATE SET last_marked_at = GREATEST(t.last_marked_at,"
           + " s.last_marked_at) WHEN NOT MATCHED THEN INSERT (batch_id, stage, last_marked_at)"
           + " VALUES (s.batch_id, s.stage, s.last_marked_at)";
@@ -243,7 +256,8 @@ public abstract class JdbcDialect {
       // duplicate key, which the store takes as "already there".
       return "INSERT INTO "
           + p
-          + "batch (batch_id, expected_records, opened_at, attributes) VALUES (?, ?, ?, ?)";
+          + "batch (batch_id, expected_records, opened_at, attributes, incarnation)"
+          + " VALUES (?, ?, ?, ?, ?)";
     }
   }
 }

@@ -4,6 +4,7 @@ import io.recordtracker.BatchConflictException;
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;
 import io.recordtracker.BatchQuery;
+import io.recordtracker.MarksRejectedException;
 import io.recordtracker.RecordRange;
 import io.recordtracker.Stage;
 import io.recordtracker.TrackerStoreException;
@@ -103,7 +104,15 @@ public final class JdbcTrackerStore implements TrackerStore {
   private static final int MAX_FOLDED_ROWS = 10_000;
   private static final int IN_CHUNK = 500;
   private static final String BATCH_COLUMNS =
-      "batch_id, expected_records, opened_at, completed_at, attributes";
+      "batch_id, expected_records, opened_at, completed_at, attributes, incarnation";
+
+  /**
+   * Columns added to tables after their first release, with their definitions: createSchema(true)
+   * adds them to tables created before (each definition is instant in PostgreSQL 11+ and MariaDB
+   * 10.3+: a constant default rewrites no row).
+   */
+  private static final Map<String, Map<String, String>> ADDED_COLUMNS =
+      Map.of("batch", Map.of("incarnation", "BIGINT NOT NULL DEFAULT 0"));
 
   private final DataSource dataSource;
   private final String prefix;
@@ -116,7 +125,9 @@ public final class JdbcTrackerStore implements TrackerStore {
   private final int maxBlobBytes;
 
   private final String insertMarks;
+  private final String insertMarksAnyIncarnation;
   private final String upsertStage;
+  private final String upsertStageAnyIncarnation;
   private final String insertBatch;
   private final String insertAttribute;
   private final String findBatch;
@@ -134,21 +145,24 @@ public final class JdbcTrackerStore implements TrackerStore {
     this.failures = new SqlFailures(prefix, dialect.ddlResource(), queryTimeoutSeconds);
     this.maxBlobBytes = b.maxBlobBytes;
     String p = prefix;
-    this.insertMarks = dialect.insertMarks(p);
-    this.upsertStage = dialect.upsertStage(p);
+    this.insertMarks = dialect.insertMarks(p, JdbcDialect.batchExists(p, true));
+    this.insertMarksAnyIncarnation = dialect.insertMarks(p, JdbcDialect.batchExists(p, false));
+    this.upsertStage = dialect.upsertStage(p, JdbcDialect.batchExists(p, true));
+    this.upsertStageAnyIncarnation = dialect.upsertStage(p, JdbcDialect.batchExists(p, false));
     this.insertBatch = dialect.insertBatchIfAbsent(p);
     this.insertAttribute =
         "INSERT INTO " + p + "batch_attr (batch_id, attr_key, attr_value) VALUES (?, ?, ?)";
     this.findBatch =
         "SELECT b.batch_id, b.expected_records, b.opened_at, b.completed_at, b.attributes,"
-            + " s.stage, s.last_marked_at FROM "
+            + " s.stage, s.last_marked_at, b.incarnation FROM "
             + p
             + "batch b LEFT JOIN "
             + p
             + "stage s ON s.batch_id = b.batch_id WHERE b.batch_id = ?";
-    this.expectedRecords = "SELECT expected_records FROM " + p + "batch WHERE batch_id = ?";
+    this.expectedRecords =
+        "SELECT expected_records, incarnation FROM " + p + "batch WHERE batch_id = ?";
     this.loadMarks =
-        "SELECT OCTET_LENGTH(m.marks), m.marks, b.expected_records, m.id FROM "
+        "SELECT OCTET_LENGTH(m.marks), m.marks, b.expected_records, m.id, b.incarnation FROM "
             + p
             + "marks m JOIN "
             + p
@@ -198,7 +212,8 @@ public final class JdbcTrackerStore implements TrackerStore {
     Objects.requireNonNull(batch, "batch must not be null");
     BatchInfo fresh =
         BatchInfo.of(
-            batch.id(), batch.expectedRecords(), micros(batch.openedAt()), batch.attributes());
+                batch.id(), batch.expectedRecords(), micros(batch.openedAt()), batch.attributes())
+            .withIncarnation(newIncarnation());
     return inTransaction("open batch " + batch.id(), true, c -> openBatch(c, fresh));
   }
 
@@ -209,6 +224,7 @@ public final class JdbcTrackerStore implements TrackerStore {
       ps.setInt(2, fresh.expectedRecords());
       ps.setObject(3, utc(fresh.openedAt()));
       ps.setString(4, AttributesJson.write(fresh.attributes()));
+      ps.setLong(5, fresh.incarnation());
       inserted = ps.executeUpdate();
     } catch (SQLException e) {
       if (dialect != JdbcDialect.H2 || !SqlFailures.isDuplicateKey(e)) {
@@ -302,8 +318,9 @@ public final class JdbcTrackerStore implements TrackerStore {
     }
     String sql =
         "SELECT p.batch_id, p.expected_records, p.opened_at, p.completed_at, p.attributes,"
-            + " s.stage, s.last_marked_at FROM (SELECT "
-            + "b.batch_id, b.expected_records, b.opened_at, b.completed_at, b.attributes FROM "
+            + " s.stage, s.last_marked_at, p.incarnation FROM (SELECT "
+            + "b.batch_id, b.expected_records, b.opened_at, b.completed_at, b.attributes,"
+            + " b.incarnation FROM "
             + prefix
             + "batch b"
             + where
@@ -326,14 +343,20 @@ public final class JdbcTrackerStore implements TrackerStore {
         });
   }
 
-  /** Batches from rows of (batch columns, stage, last_marked_at), one row per stage. */
+  /**
+   * Batches from rows of (batch columns, stage, last_marked_at, incarnation), one row per stage.
+   */
   private List<BatchInfo> readBatches(ResultSet rs) throws SQLException {
     Map<String, Object[]> rows = new LinkedHashMap<>();
     Map<String, Map<Stage, Instant>> times = new HashMap<>();
     while (rs.next()) {
       String id = rs.getString(1);
       if (!rows.containsKey(id)) {
-        rows.put(id, new Object[] {rs.getInt(2), instant(rs, 3), instant(rs, 4), rs.getString(5)});
+        rows.put(
+            id,
+            new Object[] {
+              rs.getInt(2), instant(rs, 3), instant(rs, 4), rs.getString(5), rs.getLong(8)
+            });
         times.put(id, new HashMap<>());
       }
       String stage = rs.getString(6);
@@ -359,12 +382,13 @@ public final class JdbcTrackerStore implements TrackerStore {
       }
       batches.add(
           BatchInfo.of(
-              BatchId.of(row.getKey()),
-              (Integer) v[0],
-              (Instant) v[1],
-              attributes,
-              times.get(row.getKey()),
-              (Instant) v[2]));
+                  BatchId.of(row.getKey()),
+                  (Integer) v[0],
+                  (Instant) v[1],
+                  attributes,
+                  times.get(row.getKey()),
+                  (Instant) v[2])
+              .withIncarnation((Long) v[4]));
     }
     return batches;
   }
@@ -426,24 +450,26 @@ public final class JdbcTrackerStore implements TrackerStore {
     if (deltas.isEmpty()) {
       return;
     }
-    // One row per (batch, stage), in a fixed order so that concurrent merges lock stage rows in the
-    // same order and cannot deadlock.
-    TreeMap<Compactor.Key, RoaringBitmap> marks = new TreeMap<>();
-    Map<Compactor.Key, Instant> markedAt = new HashMap<>();
+    // One row per (batch, stage, incarnation), in a fixed order so that concurrent merges lock
+    // stage rows in the same order and cannot deadlock. Deltas made for different incarnations of
+    // one id stay apart: one of them is bound to be refused.
+    TreeMap<Target, RoaringBitmap> marks = new TreeMap<>();
+    Map<Target, Instant> markedAt = new HashMap<>();
     for (MarkDelta delta : deltas) {
-      Compactor.Key key = new Compactor.Key(delta.batch(), delta.stage());
-      RoaringBitmap union = marks.get(key);
+      Target target =
+          new Target(new Compactor.Key(delta.batch(), delta.stage()), delta.incarnation());
+      RoaringBitmap union = marks.get(target);
       if (union == null) {
-        marks.put(key, delta.marks().clone()); // never modify the caller's bitmap
+        marks.put(target, delta.marks().clone()); // never modify the caller's bitmap
       } else {
         union.or(delta.marks());
       }
-      markedAt.merge(key, delta.markedAt(), (a, b) -> a.isAfter(b) ? a : b);
+      markedAt.merge(target, delta.markedAt(), (a, b) -> a.isAfter(b) ? a : b);
     }
-    List<Compactor.Key> keys = new ArrayList<>(marks.keySet());
-    List<List<byte[]>> blobs = new ArrayList<>(keys.size());
-    for (Compactor.Key key : keys) {
-      RoaringBitmap bitmap = marks.get(key);
+    List<Target> targets = new ArrayList<>(marks.keySet());
+    List<List<byte[]>> blobs = new ArrayList<>(targets.size());
+    for (Target target : targets) {
+      RoaringBitmap bitmap = marks.get(target);
       bitmap.runOptimize();
       blobs.add(
           bitmap.isEmpty() // an empty delta only advances the time
@@ -454,27 +480,85 @@ public final class JdbcTrackerStore implements TrackerStore {
         "merge of " + deltas.size() + " deltas",
         true,
         c -> {
-          try (PreparedStatement ps = prepare(c, insertMarks)) {
-            for (int i = 0; i < keys.size(); i++) {
-              for (byte[] blob : blobs.get(i)) {
-                bindMarks(ps, keys.get(i), blob);
-                addOrRun(ps);
+          // Every row written is counted: a delta whose batch is gone (purged, restored from an
+          // older backup, tables recreated) or is another incarnation inserts nothing, and then
+          // nothing of this merge may commit.
+          Map<BatchId, Long> rejected = new LinkedHashMap<>();
+          for (boolean checked : new boolean[] {true, false}) {
+            List<Integer> rows = new ArrayList<>();
+            try (PreparedStatement ps =
+                prepare(c, checked ? insertMarks : insertMarksAnyIncarnation)) {
+              for (int i = 0; i < targets.size(); i++) {
+                Target t = targets.get(i);
+                if (t.checked() != checked) {
+                  continue;
+                }
+                for (byte[] blob : blobs.get(i)) {
+                  bindMarks(ps, t.key(), blob, t.incarnation());
+                  rows.add(i);
+                  addOrRun(ps, counts -> noteRejected(counts, rows, targets, marks, rejected));
+                }
               }
+              runBatch(ps, counts -> noteRejected(counts, rows, targets, marks, rejected));
             }
-            runBatch(ps);
           }
-          try (PreparedStatement ps = prepare(c, upsertStage)) {
-            for (Compactor.Key key : keys) {
-              bindStage(ps, key, markedAt.get(key));
-              addOrRun(ps);
+          if (!rejected.isEmpty()) {
+            c.rollback();
+            throw new MarksRejectedException(
+                rejected, "the store " + this + " wrote none of the " + deltas.size() + " deltas");
+          }
+          for (boolean checked : new boolean[] {true, false}) {
+            try (PreparedStatement ps =
+                prepare(c, checked ? upsertStage : upsertStageAnyIncarnation)) {
+              for (Target t : targets) {
+                if (t.checked() == checked) {
+                  bindStage(ps, t.key(), markedAt.get(t), t.incarnation());
+                  addOrRun(ps, counts -> {});
+                }
+              }
+              runBatch(ps, counts -> {});
             }
-            runBatch(ps);
           }
           return null;
         });
-    for (int i = 0; i < keys.size(); i++) {
-      compactor.appended(keys.get(i), blobs.get(i).size());
+    for (int i = 0; i < targets.size(); i++) {
+      compactor.appended(targets.get(i).key(), blobs.get(i).size());
     }
+  }
+
+  /** Where a delta goes: its (batch, stage), and the incarnation it was made for (0: any). */
+  private record Target(Compactor.Key key, long incarnation) implements Comparable<Target> {
+    boolean checked() {
+      return incarnation != BatchInfo.UNKNOWN_INCARNATION;
+    }
+
+    @Override
+    public int compareTo(Target other) {
+      int byKey = key.compareTo(other.key);
+      return byKey != 0 ? byKey : Long.compare(incarnation, other.incarnation);
+    }
+  }
+
+  /**
+   * Notes the targets whose inserts wrote no row; {@code counts} are the update counts of the rows
+   * last executed, which are the last {@code counts.length} of {@code rows}. A driver that does not
+   * say (SUCCESS_NO_INFO) is taken at its word: its inserts are checked by the foreign key.
+   */
+  private static void noteRejected(
+      int[] counts,
+      List<Integer> rows,
+      List<Target> targets,
+      Map<Target, RoaringBitmap> marks,
+      Map<BatchId, Long> rejected) {
+    int first = rows.size() - counts.length;
+    for (int j = 0; j < counts.length; j++) {
+      if (counts[j] == 0) {
+        Target t = targets.get(rows.get(first + j));
+        rejected.putIfAbsent(t.key().batch(), 0L);
+        rejected.merge(t.key().batch(), marks.get(t).getLongCardinality(), Long::sum);
+      }
+    }
+    rows.subList(first, rows.size()).clear();
   }
 
   /** Advances the last-marked times of stages in one short transaction of the store's own. */
@@ -483,12 +567,12 @@ public final class JdbcTrackerStore implements TrackerStore {
         "advancing the last-marked time of " + times.size() + " stages",
         true,
         c -> {
-          try (PreparedStatement ps = prepare(c, upsertStage)) {
+          try (PreparedStatement ps = prepare(c, upsertStageAnyIncarnation)) {
             for (Map.Entry<Compactor.Key, Instant> e : times.entrySet()) {
-              bindStage(ps, e.getKey(), e.getValue());
-              addOrRun(ps);
+              bindStage(ps, e.getKey(), e.getValue(), BatchInfo.UNKNOWN_INCARNATION);
+              addOrRun(ps, counts -> {});
             }
-            runBatch(ps);
+            runBatch(ps, counts -> {});
           }
           return null;
         });
@@ -512,7 +596,8 @@ public final class JdbcTrackerStore implements TrackerStore {
    */
   public void markWithin(Connection connection, BatchId batch, Stage stage, RecordRange range) {
     Objects.requireNonNull(range, "range must not be null");
-    int expected = expectedWithin(connection, batch, stage);
+    long[] found = batchWithin(connection, batch, stage);
+    int expected = (int) found[0];
     if (range.last() >= expected) {
       throw new IllegalArgumentException(
           "range "
@@ -527,7 +612,7 @@ public final class JdbcTrackerStore implements TrackerStore {
     }
     RoaringBitmap marks = new RoaringBitmap();
     marks.add((long) range.first(), (long) range.last() + 1);
-    appendWithin(connection, batch, stage, marks);
+    appendWithin(connection, batch, stage, marks, found[1]);
   }
 
   /**
@@ -546,7 +631,8 @@ public final class JdbcTrackerStore implements TrackerStore {
    */
   public void markWithin(Connection connection, BatchId batch, Stage stage, int[] records) {
     Objects.requireNonNull(records, "records must not be null");
-    int expected = expectedWithin(connection, batch, stage);
+    long[] found = batchWithin(connection, batch, stage);
+    int expected = (int) found[0];
     for (int record : records) {
       if (record < 0 || record >= expected) {
         throw new IllegalArgumentException(
@@ -562,11 +648,12 @@ public final class JdbcTrackerStore implements TrackerStore {
       }
     }
     if (records.length > 0) {
-      appendWithin(connection, batch, stage, RoaringBitmap.bitmapOf(records));
+      appendWithin(connection, batch, stage, RoaringBitmap.bitmapOf(records), found[1]);
     }
   }
 
-  private int expectedWithin(Connection connection, BatchId batch, Stage stage) {
+  /** The batch's expected records and incarnation, as {@code connection} sees them. */
+  private long[] batchWithin(Connection connection, BatchId batch, Stage stage) {
     Objects.requireNonNull(connection, "connection must not be null");
     Objects.requireNonNull(batch, "batch must not be null");
     Objects.requireNonNull(stage, "stage must not be null");
@@ -576,7 +663,7 @@ public final class JdbcTrackerStore implements TrackerStore {
         if (!rs.next()) {
           throw new UnknownBatchException(batch);
         }
-        return rs.getInt(1);
+        return new long[] {rs.getInt(1), rs.getLong(2)};
       }
     } catch (SQLException e) {
       throw failures.translate("mark within the caller's transaction, batch " + batch, e);
@@ -589,16 +676,23 @@ public final class JdbcTrackerStore implements TrackerStore {
    * is advanced by {@link StageTimes} outside the caller's transaction.
    */
   private void appendWithin(
-      Connection connection, BatchId batch, Stage stage, RoaringBitmap marks) {
+      Connection connection, BatchId batch, Stage stage, RoaringBitmap marks, long incarnation) {
     marks.runOptimize();
     Compactor.Key key = new Compactor.Key(batch, stage);
     List<byte[]> blobs = PortableBitmaps.serializeSplit(marks, maxBlobBytes);
     try (PreparedStatement insert = connection.prepareStatement(insertMarks)) {
       for (byte[] blob : blobs) {
-        bindMarks(insert, key, blob);
-        insert.executeUpdate();
+        bindMarks(insert, key, blob, incarnation);
+        // No row: the batch was purged (or purged and opened again) after the caller's
+        // transaction first read it, which a snapshot (MariaDB's REPEATABLE READ) can hide.
+        if (insert.executeUpdate() == 0) {
+          throw new UnknownBatchException(batch);
+        }
       }
     } catch (SQLException e) {
+      if (SqlFailures.isForeignKeyViolation(e)) {
+        throw new UnknownBatchException(batch); // purged between the existence check and the row
+      }
       throw failures.translate("mark within the caller's transaction, batch " + batch, e);
     }
     stageTimes.advance(key, clock.instant());
@@ -610,33 +704,56 @@ public final class JdbcTrackerStore implements TrackerStore {
     stageTimes.writePending();
   }
 
-  private void addOrRun(PreparedStatement ps) throws SQLException {
+  /** What to do with the update counts of statements just run. */
+  @FunctionalInterface
+  private interface Counts {
+    void accept(int[] counts);
+  }
+
+  /** Adds the bound statement to the JDBC batch, or runs it now where batching is not possible. */
+  private void addOrRun(PreparedStatement ps, Counts counts) throws SQLException {
     if (dialect.batchesInsertSelect()) {
       ps.addBatch();
     } else {
-      ps.executeUpdate();
+      counts.accept(new int[] {ps.executeUpdate()});
     }
   }
 
-  private void runBatch(PreparedStatement ps) throws SQLException {
+  private void runBatch(PreparedStatement ps, Counts counts) throws SQLException {
     if (dialect.batchesInsertSelect()) {
-      ps.executeBatch();
+      counts.accept(ps.executeBatch());
     }
   }
 
-  private void bindMarks(PreparedStatement ps, Compactor.Key key, byte[] blob) throws SQLException {
+  private static void bindMarks(
+      PreparedStatement ps, Compactor.Key key, byte[] blob, long incarnation) throws SQLException {
     ps.setString(1, key.batch().value());
     ps.setString(2, key.stage().name());
     ps.setBytes(3, blob);
     ps.setString(4, key.batch().value());
+    if (incarnation != BatchInfo.UNKNOWN_INCARNATION) {
+      ps.setLong(5, incarnation);
+    }
   }
 
-  private static void bindStage(PreparedStatement ps, Compactor.Key key, Instant at)
-      throws SQLException {
+  private static void bindStage(
+      PreparedStatement ps, Compactor.Key key, Instant at, long incarnation) throws SQLException {
     ps.setString(1, key.batch().value());
     ps.setString(2, key.stage().name());
     ps.setObject(3, utc(micros(at)));
     ps.setString(4, key.batch().value());
+    if (incarnation != BatchInfo.UNKNOWN_INCARNATION) {
+      ps.setLong(5, incarnation);
+    }
+  }
+
+  /** A new batch's incarnation: random, so that no two openings of one id share one. */
+  private static long newIncarnation() {
+    long incarnation;
+    do {
+      incarnation = new java.security.SecureRandom().nextLong();
+    } while (incarnation == BatchInfo.UNKNOWN_INCARNATION);
+    return incarnation;
   }
 
   @Override
@@ -661,13 +778,16 @@ public final class JdbcTrackerStore implements TrackerStore {
 
   /**
    * Decodes rows of (blob length, marks, expected_records, id); collects the ids if {@code ids} is
-   * given. The length is checked before the blob is fetched, so a corrupt oversized row is never
-   * allocated.
+   * given, and the batch's incarnation as its first element. The length is checked before the blob
+   * is fetched, so a corrupt oversized row is never allocated.
    */
   private List<RoaringBitmap> readMarks(ResultSet rs, BatchId batch, Stage stage, List<Long> ids)
       throws SQLException {
     List<RoaringBitmap> parts = new ArrayList<>();
     while (rs.next()) {
+      if (ids != null && ids.isEmpty()) {
+        ids.add(rs.getLong(5));
+      }
       long length = rs.getLong(1);
       boolean missing = rs.wasNull();
       long expected = rs.getInt(3);
@@ -745,18 +865,22 @@ public final class JdbcTrackerStore implements TrackerStore {
         "compaction of batch " + batch + ", stage " + stage,
         true,
         c -> {
-          List<Long> ids = new ArrayList<>();
+          List<Long> read = new ArrayList<>();
           List<RoaringBitmap> parts;
           try (PreparedStatement ps = prepare(c, foldRows)) {
             ps.setString(1, batch.value());
             ps.setString(2, stage.name());
             try (ResultSet rs = ps.executeQuery()) {
-              parts = readMarks(rs, batch, stage, ids);
+              parts = readMarks(rs, batch, stage, read);
             }
           }
-          if (ids.size() < 2) {
+          if (read.size() < 3) {
             return 0;
           }
+          // The incarnation the rows were read from: the folded row is written only into that
+          // batch, so a fold delayed while the batch was purged and opened again writes nothing.
+          long incarnation = read.get(0);
+          List<Long> ids = read.subList(1, read.size());
           RoaringBitmap folded = union(parts);
           folded.runOptimize();
           Compactor.Key key = new Compactor.Key(batch, stage);
@@ -768,8 +892,16 @@ public final class JdbcTrackerStore implements TrackerStore {
           }
           try (PreparedStatement ps = prepare(c, insertMarks)) {
             for (byte[] blob : blobs) {
-              bindMarks(ps, key, blob);
-              ps.executeUpdate();
+              bindMarks(ps, key, blob, incarnation);
+              if (ps.executeUpdate() == 0) {
+                c.rollback();
+                log.debug(
+                    "Batch {} was purged (or purged and opened again) during a fold of stage {};"
+                        + " nothing folded",
+                    batch,
+                    stage);
+                return 0;
+              }
             }
           }
           // Delete exactly the rows read above: rows appended since then are kept.
@@ -946,6 +1078,7 @@ public final class JdbcTrackerStore implements TrackerStore {
           if (transactional) {
             c.commit();
           }
+          addMissingColumns();
         } catch (SQLException | RuntimeException e) {
           if (transactional) {
             try {
@@ -973,6 +1106,53 @@ public final class JdbcTrackerStore implements TrackerStore {
         }
         pause(attempt);
       }
+    }
+  }
+
+  /**
+   * Adds the columns of {@link #ADDED_COLUMNS} to tables created by an earlier version, each by one
+   * ALTER TABLE (MySQL 8 has no ADD COLUMN IF NOT EXISTS, so presence is checked first; a process
+   * that loses the race to add one finds it there afterwards).
+   */
+  private void addMissingColumns() throws SQLException {
+    for (Map.Entry<String, Map<String, String>> table : ADDED_COLUMNS.entrySet()) {
+      String name = prefix + table.getKey();
+      for (Map.Entry<String, String> column : table.getValue().entrySet()) {
+        if (hasColumn(name, column.getKey())) {
+          continue;
+        }
+        String sql =
+            "ALTER TABLE " + name + " ADD COLUMN " + column.getKey() + " " + column.getValue();
+        try (Connection c = dataSource.getConnection()) {
+          boolean autoCommit = c.getAutoCommit();
+          c.setAutoCommit(true);
+          try (Statement s = c.createStatement()) {
+            s.setQueryTimeout(queryTimeoutSeconds);
+            s.execute(sql);
+            log.info(
+                "Added column {} to {}, created by an earlier version: {}",
+                column.getKey(),
+                name,
+                sql);
+          } finally {
+            c.setAutoCommit(autoCommit);
+          }
+        } catch (SQLException e) {
+          if (!hasColumn(name, column.getKey())) {
+            throw e;
+          }
+        }
+      }
+    }
+  }
+
+  private boolean hasColumn(String table, String column) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = prepare(c, "SELECT " + column + " FROM " + table + " WHERE 1 = 0");
+        ResultSet rs = ps.executeQuery()) {
+      return true;
+    } catch (SQLException e) {
+      return false;
     }
   }
 

@@ -88,7 +88,18 @@ final class SqlFailures {
 
   static boolean isRetryable(SQLException e) {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
-    return RETRYABLE.contains(state) || e.getErrorCode() == 1213 || e.getErrorCode() == 1205;
+    int code = e.getErrorCode();
+    // MariaDB/MySQL: 1213 deadlock (also Galera's certification failure), 1205 lock wait timeout,
+    // 1467 "failed to read auto-increment value from storage engine" (seen under concurrent
+    // inserts on MariaDB; a fresh attempt succeeds).
+    return RETRYABLE.contains(state) || code == 1213 || code == 1205 || code == 1467;
+  }
+
+  /** A foreign key violation: the referenced batch row is gone. */
+  static boolean isForeignKeyViolation(SQLException e) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    int code = e.getErrorCode();
+    return state.equals("23503") || code == 1452 || code == 23506;
   }
 
   static boolean isDuplicateKey(SQLException e) {

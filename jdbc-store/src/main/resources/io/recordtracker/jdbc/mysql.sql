@@ -8,6 +8,8 @@ CREATE TABLE IF NOT EXISTS ${prefix}batch (
   opened_at        DATETIME(6)  NOT NULL,
   completed_at     DATETIME(6)  NULL,
   attributes       MEDIUMTEXT   NOT NULL,
+  -- A new random stamp each time the id is opened: marks made for a purged batch never reach its successor.
+  incarnation      BIGINT       NOT NULL DEFAULT 0,
   PRIMARY KEY (batch_id),
   -- Ascending: batch queries order by opened_at DESC, batch_id DESC, a backward scan of it.
   KEY ${prefix}batch_opened (opened_at, batch_id),

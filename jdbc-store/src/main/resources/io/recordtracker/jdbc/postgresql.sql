@@ -7,7 +7,9 @@ CREATE TABLE IF NOT EXISTS ${prefix}batch (
   expected_records INTEGER      NOT NULL,
   opened_at        TIMESTAMP(6) NOT NULL,
   completed_at     TIMESTAMP(6) NULL,
-  attributes       TEXT         NOT NULL
+  attributes       TEXT         NOT NULL,
+  -- A new random stamp each time the id is opened: marks made for a purged batch never reach its successor.
+  incarnation      BIGINT       NOT NULL DEFAULT 0
 );
 
 CREATE INDEX IF NOT EXISTS ${prefix}batch_opened ON ${prefix}batch (opened_at DESC, batch_id DESC);

@@ -597,12 +597,15 @@ class JdbcIntegrationTest {
 
   /** How many delta rows (batch, stage) has. */
   static int rows(DataSource ds, BatchId id, Stage stage) throws SQLException {
+    return rows(ds, id, stage, Databases.PREFIX);
+  }
+
+  /** How many delta rows (batch, stage) has in the tables with {@code prefix}. */
+  static int rows(DataSource ds, BatchId id, Stage stage, String prefix) throws SQLException {
     try (Connection c = ds.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
-                "SELECT COUNT(*) FROM "
-                    + Databases.PREFIX
-                    + "marks WHERE batch_id = ? AND stage = ?")) {
+                "SELECT COUNT(*) FROM " + prefix + "marks WHERE batch_id = ? AND stage = ?")) {
       ps.setString(1, id.value());
       ps.setString(2, stage.name());
       try (ResultSet rs = ps.executeQuery()) {

@@ -119,6 +119,19 @@ public final class RecordTrackerMetrics implements MeterBinder {
           .tag("stage", stage.name())
           .register(registry);
     }
+    for (Stage stage : all) {
+      FunctionCounter.builder(
+              "recordtracker.records.rejected",
+              tracker,
+              t -> t.stats().rejectedRecords().getOrDefault(stage, 0L))
+          .description(
+              "Marked records set aside, not stored: the store no longer had the batch they were"
+                  + " made for (purged, restored, tables recreated)")
+          .baseUnit("records")
+          .tags(tags)
+          .tag("stage", stage.name())
+          .register(registry);
+    }
     FunctionCounter.builder("recordtracker.flushes", tracker, t -> t.stats().flushes())
         .description("Successful flushes of buffered marks")
         .tags(tags)
