@@ -1,5 +1,6 @@
 package io.recordtracker;
 
+import io.recordtracker.spi.StoreClock;
 import io.recordtracker.spi.TrackerStore;
 import java.time.Clock;
 import java.time.Duration;
@@ -76,6 +77,10 @@ public final class RecordTracker implements AutoCloseable {
 
   private final TrackerStore store;
   private final Clock clock;
+
+  /** The clock when it follows the store's (no explicit clock set); null otherwise. */
+  private final StoreClock storeClock;
+
   private final Duration flushInterval;
   private final int flushThreshold;
   private final long maxBufferedRecords;
@@ -102,7 +107,11 @@ public final class RecordTracker implements AutoCloseable {
 
   private RecordTracker(Builder b) {
     this.store = b.store != null ? b.store : TrackerStore.inMemory();
-    this.clock = b.clock;
+    this.storeClock =
+        b.clock != null
+            ? null
+            : StoreClock.following(this.store::currentTime, b.hostClock, this.store.toString());
+    this.clock = b.clock != null ? b.clock : storeClock;
     this.flushInterval = b.flushInterval;
     this.flushThreshold = b.flushThreshold;
     this.maxBufferedRecords = b.maxBufferedRecords;
@@ -650,6 +659,9 @@ public final class RecordTracker implements AutoCloseable {
         if (closed) {
           return;
         }
+        if (storeClock != null) {
+          storeClock.resyncIfDue(); // one store call a minute, off the marking threads
+        }
         if (!buffers.hasQueued()) {
           continue;
         }
@@ -782,7 +794,13 @@ public final class RecordTracker implements AutoCloseable {
         !failing);
   }
 
-  /** The clock this tracker stamps batches and marks with. */
+  /**
+   * The clock this tracker stamps batches and marks with, and that the monitor, the gate and the
+   * CLI judge grace periods, deadlines and windows by: the one set with {@link
+   * Builder#clock(Clock)}, else the store's clock ({@link TrackerStore#currentTime()}: the database
+   * server's for a JDBC store), followed through a {@link StoreClock}, so that trackers on hosts
+   * whose clocks disagree still agree.
+   */
   public Clock clock() {
     return clock;
   }
@@ -882,7 +900,8 @@ public final class RecordTracker implements AutoCloseable {
    */
   public static final class Builder {
     private TrackerStore store;
-    private Clock clock = Clock.systemUTC();
+    private Clock clock;
+    private Clock hostClock = Clock.systemUTC();
     private Duration flushInterval = DEFAULT_FLUSH_INTERVAL;
     private int flushThreshold = DEFAULT_FLUSH_THRESHOLD;
     private long maxBufferedRecords = DEFAULT_MAX_BUFFERED_RECORDS;
@@ -912,7 +931,19 @@ public final class RecordTracker implements AutoCloseable {
       return this;
     }
 
-    /** The clock for opened-at and last-marked times; default {@link Clock#systemUTC()}. */
+    /** This host's clock, which a store-following clock corrects; tests skew it. */
+    Builder hostClock(Clock hostClock) {
+      this.hostClock = Objects.requireNonNull(hostClock, "hostClock must not be null");
+      return this;
+    }
+
+    /**
+     * The clock for opened-at, last-marked and completion times, used as given (tests drive a
+     * settable clock with it). Default: the store's clock ({@link TrackerStore#currentTime()}, the
+     * database server's for a JDBC store) as seen through this host's clock corrected by its offset
+     * to it, measured when the tracker is built and every minute after; the host's own clock
+     * ({@link Clock#systemUTC()}) for a store without a clock, such as the in-memory one.
+     */
     public Builder clock(Clock clock) {
       if (clock == null) {
         throw new IllegalArgumentException("clock must not be null");

@@ -83,6 +83,19 @@ public interface TrackerStore extends AutoCloseable {
    */
   int delete(Collection<BatchId> batches);
 
+  /**
+   * The current time by the store's own clock (a database server's), which every host using the
+   * store shares; empty if the store has no clock of its own, as the default. A tracker built
+   * without an explicit {@code Clock} follows it (see {@link StoreClock}), so that hosts whose
+   * clocks disagree still agree on last-marked times, grace periods and deadlines.
+   *
+   * @return the store's time, or empty
+   * @throws io.recordtracker.TrackerStoreException if the store fails
+   */
+  default Optional<Instant> currentTime() {
+    return Optional.empty();
+  }
+
   /** Releases what the store holds; the default does nothing. Never closes a caller's pool. */
   @Override
   default void close() {}

@@ -68,4 +68,9 @@ public class ForwardingTrackerStore implements TrackerStore {
   public int delete(Collection<BatchId> batches) {
     return target.delete(batches);
   }
+
+  @Override
+  public Optional<Instant> currentTime() {
+    return target.currentTime();
+  }
 }

@@ -2,8 +2,13 @@ package io.recordtracker.jdbc;
 
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -112,6 +117,17 @@ public abstract class JdbcDialect {
     return true;
   }
 
+  /**
+   * A query of one row and column: the database server's current time, as a timestamp with time
+   * zone unless {@link #readCurrentTime} says otherwise.
+   */
+  abstract String currentTimeUtc();
+
+  /** Reads the one column of {@link #currentTimeUtc()}. */
+  Instant readCurrentTime(ResultSet rs) throws SQLException {
+    return rs.getObject(1, OffsetDateTime.class).toInstant();
+  }
+
   /** Whether DDL takes part in transactions, so the schema can be created in one. */
   boolean transactionalDdl() {
     return false;
@@ -156,6 +172,12 @@ public abstract class JdbcDialect {
           + p
           + "batch (batch_id, expected_records, opened_at, attributes, incarnation)"
           + " VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING";
+    }
+
+    @Override
+    String currentTimeUtc() {
+      // clock_timestamp(), not now(): now() is the start of the transaction.
+      return "SELECT clock_timestamp()";
     }
 
     @Override
@@ -209,6 +231,16 @@ public abstract class JdbcDialect {
     }
 
     @Override
+    String currentTimeUtc() {
+      return "SELECT UTC_TIMESTAMP(6)"; // no time zone type: a UTC wall-clock value
+    }
+
+    @Override
+    Instant readCurrentTime(ResultSet rs) throws SQLException {
+      return rs.getObject(1, LocalDateTime.class).toInstant(ZoneOffset.UTC);
+    }
+
+    @Override
     String insertBatchIfAbsent(String p) {
       return "INSERT IGNORE INTO "
           + p
@@ -226,6 +258,11 @@ public abstract class JdbcDialect {
     @Override
     boolean matches(String product) {
       return product.equals("h2");
+    }
+
+    @Override
+    String currentTimeUtc() {
+      return "SELECT CURRENT_TIMESTAMP(6)";
     }
 
     @Override

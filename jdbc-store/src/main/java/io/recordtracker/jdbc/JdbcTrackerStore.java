@@ -10,6 +10,7 @@ import io.recordtracker.Stage;
 import io.recordtracker.TrackerStoreException;
 import io.recordtracker.UnknownBatchException;
 import io.recordtracker.spi.MarkDelta;
+import io.recordtracker.spi.StoreClock;
 import io.recordtracker.spi.TrackerStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -120,7 +121,11 @@ public final class JdbcTrackerStore implements TrackerStore {
   private final SqlFailures failures;
   private final Compactor compactor;
   private final StageTimes stageTimes;
-  private final Clock clock;
+  private volatile Clock clock;
+
+  /** The clock of markWithin's stage times when none was set: the database's, followed. */
+  private volatile StoreClock storeClock;
+
   private final int queryTimeoutSeconds;
   private final int maxBlobBytes;
 
@@ -561,8 +566,25 @@ public final class JdbcTrackerStore implements TrackerStore {
     rows.subList(first, rows.size()).clear();
   }
 
+  @Override
+  public Optional<Instant> currentTime() {
+    return withConnection(
+        "read the database's clock",
+        c -> {
+          try (PreparedStatement ps = prepare(c, dialect.currentTimeUtc());
+              ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return Optional.of(dialect.readCurrentTime(rs));
+          }
+        });
+  }
+
   /** Advances the last-marked times of stages in one short transaction of the store's own. */
   private void writeStageTimes(Map<Compactor.Key, Instant> times) {
+    StoreClock following = storeClock;
+    if (following != null) {
+      following.resyncIfDue(); // on the stage-time writer's thread, never the caller's
+    }
     inTransaction(
         "advancing the last-marked time of " + times.size() + " stages",
         true,
@@ -1250,6 +1272,7 @@ public final class JdbcTrackerStore implements TrackerStore {
     private int compactionThreshold = DEFAULT_COMPACTION_THRESHOLD;
     private Duration queryTimeout = DEFAULT_QUERY_TIMEOUT;
     private Clock clock = Clock.systemUTC();
+    private boolean clockSet;
     private int maxBlobBytes = DEFAULT_MAX_BLOB_BYTES;
 
     private Builder(DataSource dataSource) {
@@ -1345,14 +1368,18 @@ public final class JdbcTrackerStore implements TrackerStore {
     }
 
     /**
-     * The clock that times {@code markWithin}'s marks as the stages' last-marked times (default the
-     * system UTC clock); the tracker's own marks carry the tracker's clock.
+     * The clock that times {@code markWithin}'s marks as the stages' last-marked times, used as
+     * given. Default: the database server's clock, followed through a {@link StoreClock} (this
+     * host's clock corrected by its offset to the database's, measured at build and every minute),
+     * so that hosts whose clocks disagree stamp times by one clock; a tracker's own marks carry the
+     * tracker's clock, which follows the same database clock by default.
      *
      * @param clock the clock
      * @return this builder
      */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock must not be null");
+      this.clockSet = true;
       return this;
     }
 
@@ -1388,6 +1415,10 @@ public final class JdbcTrackerStore implements TrackerStore {
           store.createSchema();
         }
         store.verifySchema();
+        if (!clockSet) {
+          store.storeClock = StoreClock.following(store);
+          store.clock = store.storeClock;
+        }
       } catch (RuntimeException e) {
         store.close();
         throw e;

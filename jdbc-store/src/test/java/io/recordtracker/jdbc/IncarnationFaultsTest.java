@@ -246,8 +246,8 @@ class IncarnationFaultsTest {
 
   /**
    * MariaDB's REPEATABLE READ snapshot keeps showing a purged batch to the caller's transaction,
-   * while its INSERT ... SELECT reads the latest rows. (H2's REPEATABLE READ lets the insert and its
-   * foreign key check see the snapshot too, so there the row is written: see docs/jdbc.md.)
+   * while its INSERT ... SELECT reads the latest rows. (H2's REPEATABLE READ lets the insert and
+   * its foreign key check see the snapshot too, so there the row is written: see docs/jdbc.md.)
    */
   @ParameterizedTest
   @ValueSource(strings = {"mariadb"})
