@@ -128,8 +128,8 @@ public final class BatchInfo {
   }
 
   /**
-   * Rejects text with an unpaired UTF-16 surrogate: UTF-8 has no encoding for one, so a store
-   * would silently keep '?' (or fail later, half-way through a write) instead of the caller's text.
+   * Rejects text with an unpaired UTF-16 surrogate: UTF-8 has no encoding for one, so a store would
+   * silently keep '?' (or fail later, half-way through a write) instead of the caller's text.
    */
   static void requireWellFormed(String text, Supplier<String> what) {
     for (int i = 0; i < text.length(); i++) {
