@@ -292,12 +292,17 @@ public final class JdbcTrackerStore implements TrackerStore {
       values.add(utc(micros(query.markedAfter())));
     }
     for (Map.Entry<String, String> e : query.attributes().entrySet()) {
+      // The LENGTH comparisons make trailing spaces count on MySQL/MariaDB tables made before
+      // attr_key and attr_value became VARBINARY, whose utf8mb4_bin '=' ignores them (PAD SPACE).
       where
           .append(" AND EXISTS (SELECT 1 FROM ")
           .append(prefix)
-          .append("batch_attr a WHERE a.batch_id = b.batch_id AND a.attr_key = ?")
-          .append(" AND a.attr_value = ?)");
+          .append("batch_attr a WHERE a.batch_id = b.batch_id")
+          .append(" AND a.attr_key = ? AND LENGTH(a.attr_key) = LENGTH(?)")
+          .append(" AND a.attr_value = ? AND LENGTH(a.attr_value) = LENGTH(?))");
       values.add(e.getKey());
+      values.add(e.getKey());
+      values.add(e.getValue());
       values.add(e.getValue());
     }
     String sql =
