@@ -147,8 +147,12 @@ public final class JdbcTrackerStore implements TrackerStore {
             + p
             + "stage s ON s.batch_id = b.batch_id WHERE b.batch_id = ?";
     this.expectedRecords = "SELECT expected_records FROM " + p + "batch WHERE batch_id = ?";
+    // A blob longer than any bitmap of its batch comes back as NULL beside its length, so the
+    // driver never fetches it (a corrupt row can be hundreds of MB); readMarks reports it.
     this.loadMarks =
-        "SELECT OCTET_LENGTH(m.marks), m.marks, b.expected_records, m.id FROM "
+        "SELECT OCTET_LENGTH(m.marks), CASE WHEN OCTET_LENGTH(m.marks) <= "
+            + PortableBitmaps.maxSerializedBytesSql("b.expected_records")
+            + " THEN m.marks END, b.expected_records, m.id FROM "
             + p
             + "marks m JOIN "
             + p
@@ -665,9 +669,9 @@ public final class JdbcTrackerStore implements TrackerStore {
   }
 
   /**
-   * Decodes rows of (blob length, marks, expected_records, id); collects the ids if {@code ids} is
-   * given. The length is checked before the blob is fetched, so a corrupt oversized row is never
-   * allocated.
+   * Decodes rows of (blob length, marks or NULL if over the limit, expected_records, id); collects
+   * the ids if {@code ids} is given. The query leaves out an oversized blob, so a corrupt one is
+   * never transferred nor allocated; its length is reported here.
    */
   private List<RoaringBitmap> readMarks(ResultSet rs, BatchId batch, Stage stage, List<Long> ids)
       throws SQLException {
