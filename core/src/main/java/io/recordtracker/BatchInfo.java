@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * A batch as the store knows it: its id, the number of records declared before sending, when it was
@@ -55,7 +56,8 @@ public final class BatchInfo {
    * @throws NullPointerException if any argument, or an attribute key or value, is null
    * @throws IllegalArgumentException if {@code expectedRecords} is negative or the attributes break
    *     the limits ({@value #MAX_ATTRIBUTES} entries, keys of 1-{@value #MAX_ATTRIBUTE_KEY_LENGTH}
-   *     characters, values of at most {@value #MAX_ATTRIBUTE_VALUE_LENGTH})
+   *     characters, values of at most {@value #MAX_ATTRIBUTE_VALUE_LENGTH}) or a key or value holds
+   *     an unpaired UTF-16 surrogate, which has no UTF-8 encoding and so cannot be stored
    */
   public static BatchInfo of(
       BatchId id, int expectedRecords, Instant openedAt, Map<String, String> attributes) {
@@ -137,6 +139,8 @@ public final class BatchInfo {
                     + " characters: "
                     + value.length());
           }
+          requireWellFormed(key, () -> "attribute key");
+          requireWellFormed(value, () -> "value of attribute '" + key + "'");
           copy.put(key, value);
         });
     return Collections.unmodifiableMap(copy);
@@ -147,6 +151,47 @@ public final class BatchInfo {
    * its store did. Writes made for it are not checked against the stored incarnation.
    */
   public static final long UNKNOWN_INCARNATION = 0L;
+
+  /**
+   * Rejects text with an unpaired UTF-16 surrogate: UTF-8 has no encoding for one, so a store would
+   * silently keep '?' (or fail later, half-way through a write) instead of the caller's text.
+   */
+  static void requireWellFormed(String text, Supplier<String> what) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new IllegalArgumentException(
+            what.get()
+                + " holds an unpaired UTF-16 surrogate at index "
+                + i
+                + ", which cannot be stored as UTF-8: \""
+                + escape(BatchId.abbreviate(text))
+                + "\"");
+      }
+    }
+  }
+
+  /** The text with each unpaired surrogate written as a Java escape, so a message shows it. */
+  private static String escape(String text) {
+    StringBuilder out = new StringBuilder(text.length());
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        out.append(c).append(text.charAt(++i));
+      } else if (Character.isSurrogate(c)) {
+        out.append(String.format("\\u%04X", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
 
   /** The batch's id. */
   public BatchId id() {

@@ -264,10 +264,17 @@ public final class BatchQuery {
       return this;
     }
 
-    /** Only batches whose attribute {@code key} equals {@code value}; may be called repeatedly. */
+    /**
+     * Only batches whose attribute {@code key} equals {@code value}; may be called repeatedly.
+     *
+     * @throws IllegalArgumentException if {@code key} or {@code value} holds an unpaired UTF-16
+     *     surrogate: no batch can carry one, and a store would compare '?' in its place
+     */
     public Builder attribute(String key, String value) {
       Objects.requireNonNull(key, "attribute key must not be null");
       Objects.requireNonNull(value, "attribute value must not be null");
+      BatchInfo.requireWellFormed(key, () -> "attribute key");
+      BatchInfo.requireWellFormed(value, () -> "value of attribute '" + key + "'");
       attributes.put(key, value);
       return this;
     }

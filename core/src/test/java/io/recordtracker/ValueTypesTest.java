@@ -247,6 +247,41 @@ class ValueTypesTest {
   }
 
   @Test
+  void batch_info_rejects_an_unpaired_surrogate_in_an_attribute_key_or_value() {
+    BatchId id = BatchId.of("b");
+    assertThatThrownBy(() -> BatchInfo.of(id, 1, Instant.EPOCH, Map.of("fi\uD800le", "v")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "attribute key holds an unpaired UTF-16 surrogate at index 2, which cannot be stored"
+                + " as UTF-8: \"fi\\uD800le\"");
+    assertThatThrownBy(() -> BatchInfo.of(id, 1, Instant.EPOCH, Map.of("file", "x\uDC00")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "value of attribute 'file' holds an unpaired UTF-16 surrogate at index 1, which cannot"
+                + " be stored as UTF-8: \"x\\uDC00\"");
+    // A high surrogate followed by another high surrogate is still unpaired.
+    assertThatThrownBy(() -> BatchInfo.of(id, 1, Instant.EPOCH, Map.of("k", "\uD83D\uD83D")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("at index 0");
+    // A proper pair (an emoji) is fine.
+    String emoji = "\uD83D\uDE00";
+    assertThat(BatchInfo.of(id, 1, Instant.EPOCH, Map.of(emoji, "a" + emoji)).attributes())
+        .isEqualTo(Map.of(emoji, "a" + emoji));
+  }
+
+  @Test
+  void batch_query_rejects_an_unpaired_surrogate_in_an_attribute_filter() {
+    assertThatThrownBy(() -> BatchQuery.builder().attribute("\uD800", "x"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "attribute key holds an unpaired UTF-16 surrogate at index 0, which cannot be stored"
+                + " as UTF-8: \"\\uD800\"");
+    assertThatThrownBy(() -> BatchQuery.builder().attribute("file", "\uD800"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("value of attribute 'file' holds an unpaired UTF-16 surrogate");
+  }
+
+  @Test
   void batch_query_validates_eagerly() {
     assertThatThrownBy(() -> BatchQuery.builder().limit(0))
         .isInstanceOf(IllegalArgumentException.class)

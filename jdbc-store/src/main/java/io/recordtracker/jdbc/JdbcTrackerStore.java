@@ -166,8 +166,12 @@ public final class JdbcTrackerStore implements TrackerStore {
             + "stage s ON s.batch_id = b.batch_id WHERE b.batch_id = ?";
     this.expectedRecords =
         "SELECT expected_records, incarnation FROM " + p + "batch WHERE batch_id = ?";
+    // A blob longer than any bitmap of its batch comes back as NULL beside its length, so the
+    // driver never fetches it (a corrupt row can be hundreds of MB); readMarks reports it.
     this.loadMarks =
-        "SELECT OCTET_LENGTH(m.marks), m.marks, b.expected_records, m.id, b.incarnation FROM "
+        "SELECT OCTET_LENGTH(m.marks), CASE WHEN OCTET_LENGTH(m.marks) <= "
+            + PortableBitmaps.maxSerializedBytesSql("b.expected_records")
+            + " THEN m.marks END, b.expected_records, m.id, b.incarnation FROM "
             + p
             + "marks m JOIN "
             + p
@@ -313,12 +317,17 @@ public final class JdbcTrackerStore implements TrackerStore {
       values.add(utc(micros(query.markedAfter())));
     }
     for (Map.Entry<String, String> e : query.attributes().entrySet()) {
+      // The LENGTH comparisons make trailing spaces count on MySQL/MariaDB tables made before
+      // attr_key and attr_value became VARBINARY, whose utf8mb4_bin '=' ignores them (PAD SPACE).
       where
           .append(" AND EXISTS (SELECT 1 FROM ")
           .append(prefix)
-          .append("batch_attr a WHERE a.batch_id = b.batch_id AND a.attr_key = ?")
-          .append(" AND a.attr_value = ?)");
+          .append("batch_attr a WHERE a.batch_id = b.batch_id")
+          .append(" AND a.attr_key = ? AND LENGTH(a.attr_key) = LENGTH(?)")
+          .append(" AND a.attr_value = ? AND LENGTH(a.attr_value) = LENGTH(?))");
       values.add(e.getKey());
+      values.add(e.getKey());
+      values.add(e.getValue());
       values.add(e.getValue());
     }
     String sql =
@@ -799,9 +808,10 @@ public final class JdbcTrackerStore implements TrackerStore {
   }
 
   /**
-   * Decodes rows of (blob length, marks, expected_records, id); collects the ids if {@code ids} is
-   * given, and the batch's incarnation as its first element. The length is checked before the blob
-   * is fetched, so a corrupt oversized row is never allocated.
+   * Decodes rows of (blob length, marks or NULL if over the limit, expected_records, id,
+   * incarnation); collects the ids if {@code ids} is given, with the batch's incarnation as its
+   * first element. The query leaves out an oversized blob, so a corrupt one is never transferred
+   * nor allocated; its length is reported here.
    */
   private List<RoaringBitmap> readMarks(ResultSet rs, BatchId batch, Stage stage, List<Long> ids)
       throws SQLException {

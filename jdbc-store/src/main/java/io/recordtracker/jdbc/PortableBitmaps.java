@@ -59,6 +59,26 @@ final class PortableBitmaps {
   }
 
   /**
+   * {@link #maxSerializedBytes} as an SQL expression over the non-negative INTEGER column {@code
+   * expectedRecords}, equal in PostgreSQL, MySQL/MariaDB and H2: the only division is of a multiple
+   * of 65536, so it is exact whether the database divides integers or decimals, and the decimal
+   * factor keeps the product from overflowing INTEGER.
+   */
+  static String maxSerializedBytesSql(String expectedRecords) {
+    // floor((e - 1) / 65536) + 1 is max(1, ceil(e / 65536)) for every e >= 0: MOD takes the sign
+    // of the dividend in all three, so e = 0 gives 0 + 1.
+    String below = "(" + expectedRecords + " - 1)";
+    String containers = "((" + below + " - MOD(" + below + ", 65536)) / 65536 + 1)";
+    return "("
+        + (HEADER_BYTES + HEADROOM_BYTES)
+        + " + "
+        + (CONTAINER_HEADER_BYTES + MAX_CONTAINER_BYTES)
+        + ".0 * "
+        + containers
+        + ")";
+  }
+
+  /**
    * The bitmap's portable serialization, as one blob or, when that would exceed {@code maxBytes},
    * as several blobs over consecutive container key ranges whose union is the bitmap; each then
    * stays within {@code maxBytes} (one container serializes to at most about 128 KB, so {@code

@@ -1,6 +1,7 @@
 -- record-tracker JDBC store, MySQL 8 and MariaDB 10.6+. ${prefix} is the store's table prefix (default rt_).
--- Every statement is idempotent. Ids and stage names are ASCII compared byte for byte; times are UTC
--- wall-clock values (DATETIME(6)), microsecond precision.
+-- Every statement is idempotent. Ids and stage names are ASCII compared byte for byte (ascii_bin pads
+-- with spaces, but BatchId and Stage allow none); times are UTC wall-clock values (DATETIME(6)),
+-- microsecond precision.
 
 CREATE TABLE IF NOT EXISTS ${prefix}batch (
   batch_id         VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
@@ -16,12 +17,15 @@ CREATE TABLE IF NOT EXISTS ${prefix}batch (
   KEY ${prefix}batch_completed (completed_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- Attribute keys and values are UTF-8 bytes (VARBINARY), so they compare exactly: utf8mb4_bin pads
+-- with spaces, which made the keys 'file' and 'file ' collide and a filter on 'x' match 'x   '.
+-- Sizes are the longest UTF-8 of 64 and 1024 UTF-16 units: 3 bytes each (a pair takes 4 for 2).
 CREATE TABLE IF NOT EXISTS ${prefix}batch_attr (
-  batch_id   VARCHAR(128)  CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-  attr_key   VARCHAR(64)   NOT NULL,
-  attr_value VARCHAR(1024) NOT NULL,
+  batch_id   VARCHAR(128)    CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  attr_key   VARBINARY(192)  NOT NULL,
+  attr_value VARBINARY(3072) NOT NULL,
   PRIMARY KEY (batch_id, attr_key),
-  KEY ${prefix}batch_attr_value (attr_key, attr_value(190)),
+  KEY ${prefix}batch_attr_value (attr_key, attr_value(760)),
   CONSTRAINT ${prefix}batch_attr_batch FOREIGN KEY (batch_id) REFERENCES ${prefix}batch (batch_id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 

