@@ -198,6 +198,102 @@ abstract class CliProcessCases {
   }
 
   @Test
+  void monitor_once_at_trace_level_never_prints_the_webhook_secret_that_the_endpoint_echoes()
+      throws Exception {
+    String secretPath = "/services/T0ACME/B0OPS/pr0cS3cr3tT0k";
+    List<String> answers = new CopyOnWriteArrayList<>();
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        ex -> {
+          ex.getRequestBody().readAllBytes();
+          String path = ex.getRequestURI().getRawPath();
+          String uri = path + "?" + ex.getRequestURI().getRawQuery();
+          String body;
+          int status;
+          // A rate limit, then a Spring error, then a redirect: each echoes the secret.
+          switch (answers.size()) {
+            case 0 -> {
+              status = 429;
+              ex.getResponseHeaders().add("Retry-After", "1");
+              body = "{\"ok\":false,\"error\":\"rate_limited\",\"url\":\"" + uri + "\"}";
+            }
+            case 1 -> {
+              status = 500;
+              body =
+                  "{\"timestamp\":\"2020-08-23T11:20:00.000+00:00\",\"status\":500,\"error\":"
+                      + "\"Internal Server Error\",\"path\":\""
+                      + path
+                      + "\",\"headers\":\""
+                      + new java.util.TreeMap<>(ex.getRequestHeaders())
+                      + "\"}";
+            }
+            default -> {
+              status = 301;
+              ex.getResponseHeaders().add("Location", "https://hooks.example.org" + uri);
+              body = "Moved Permanently to https://hooks.example.org" + uri;
+            }
+          }
+          answers.add(Integer.toString(status));
+          byte[] out = body.getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(status, out.length);
+          ex.getResponseBody().write(out);
+          ex.close();
+        });
+    server.start();
+    String port = Integer.toString(server.getAddress().getPort());
+    String url = "jdbc:h2:file:" + dir.resolve("monitor-secret") + ";AUTO_SERVER=TRUE";
+    try (Seed seed = new Seed(url, "sa", "")) {
+      seed.at(Duration.ofMinutes(30));
+      BatchId id = BatchId.of("EDI-SECRET");
+      seed.tracker.openBatch(id, 1_000);
+      seed.tracker.markSent(id, RecordRange.of(0, 999));
+      seed.tracker.markProcessed(id, RecordRange.of(0, 899));
+      seed.tracker.flush();
+      Map<String, String> env =
+          Map.of(
+              "HOOK",
+              "http://127.0.0.1:" + port + secretPath + "?token=qu3ryS3cr3t",
+              "RECORDTRACKER_JDBC_URL",
+              url,
+              "RECORDTRACKER_USER",
+              "sa",
+              "JAVA_TOOL_OPTIONS",
+              "-Dorg.slf4j.simpleLogger.defaultLogLevel=trace");
+
+      Run r = run(env, "monitor", "--once", "--webhook-url-env", "HOOK");
+
+      assertThat(r.code()).as(r.toString()).isEqualTo(75);
+      assertThat(answers).containsExactly("429", "500", "301");
+      String host = "http://127.0.0.1:" + port + "/…";
+      assertThat(r.err())
+          .contains(
+              "DEBUG io.recordtracker.monitor.WebhookDiscrepancyListener - Webhook "
+                  + host
+                  + " attempt 1 failed (HTTP 429 ({\"ok\":false,\"error\":\"rate_limited\","
+                  + "\"url\":\"/…?…\"})); retrying in PT1S")
+          .contains(
+              " attempt 2 failed (HTTP 500 ({\"timestamp\":\"2020-08-23T11:20:00.000+00:00\","
+                  + "\"status\":500,\"error\":\"Internal Server Error\",\"path\":\"/…\",")
+          .contains(
+              "record-tracker: the webhook did not take every alert: webhook "
+                  + host
+                  + " rejected the message: HTTP 301 to https://hooks.example.org/… (Moved"
+                  + " Permanently to https://hooks.example.org/…?…); not retried");
+      for (String text : List.of(r.out(), r.err())) {
+        assertThat(text)
+            .doesNotContainIgnoringCase("pr0cS3cr3tT0k")
+            .doesNotContainIgnoringCase("qu3ryS3cr3t")
+            .doesNotContainIgnoringCase("T0ACME")
+            .doesNotContainIgnoringCase("B0OPS");
+      }
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
   void help_exits_0_and_bad_arguments_exit_64() throws Exception {
     Run help = run(Map.of(), "--help");
     assertThat(help.code()).isEqualTo(0);

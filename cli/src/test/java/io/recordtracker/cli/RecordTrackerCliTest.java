@@ -403,6 +403,72 @@ class RecordTrackerCliTest {
   }
 
   @Test
+  void monitor_once_never_prints_the_webhook_secret_that_the_endpoint_echoes_back()
+      throws IOException {
+    seed.at(Duration.ofMinutes(20));
+    lossyBatch();
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        ex -> {
+          ex.getRequestBody().readAllBytes();
+          byte[] page =
+              ("<html><h1>404</h1>No webhook at "
+                      + ex.getRequestURI().getRawPath()
+                      + "?"
+                      + ex.getRequestURI().getRawQuery()
+                      + " ("
+                      + ex.getRequestURI().getQuery()
+                      + ") "
+                      + new java.util.TreeMap<>(ex.getRequestHeaders())
+                      + "</html>")
+                  .getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(404, page.length);
+          ex.getResponseBody().write(page);
+          ex.close();
+        });
+    server.start();
+    String port = Integer.toString(server.getAddress().getPort());
+    java.io.PrintStream stderr = System.err;
+    java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+    Cli.Result r;
+    try {
+      env.put(
+          "RT_WEBHOOK",
+          "http://127.0.0.1:" + port + "/services/T0ACME/B0OPS/cl1S3cr3tT0k?token=qu3ryS3cr3t");
+      System.setErr(new java.io.PrintStream(log, true, StandardCharsets.UTF_8));
+      r = cli("monitor", "--once", "--webhook-url-env", "RT_WEBHOOK");
+    } finally {
+      System.setErr(stderr);
+      server.stop(0);
+    }
+
+    assertThat(r.code()).as(r.toString()).isEqualTo(75);
+    assertThat(r.out()).startsWith("1 batch needs attention (of 1 incomplete):\n");
+    assertThat(r.err())
+        .startsWith(
+            "record-tracker: the webhook did not take every alert: webhook http://127.0.0.1:"
+                + port
+                + "/… rejected the message: HTTP 404 (<html><h1>404</h1>No webhook at /…?… (…) {")
+        .endsWith("; not retried\n");
+    String logged = log.toString(StandardCharsets.UTF_8);
+    assertThat(logged)
+        .contains(
+            "WARN io.recordtracker.monitor.CompletenessMonitor - Listener"
+                + " WebhookDiscrepancyListener{http://127.0.0.1:"
+                + port
+                + "/…} failed on NEW of batch EDI-1");
+    for (String text : List.of(r.out(), r.err(), logged)) {
+      assertThat(text)
+          .doesNotContainIgnoringCase("cl1S3cr3tT0k")
+          .doesNotContainIgnoringCase("qu3ryS3cr3t")
+          .doesNotContainIgnoringCase("T0ACME")
+          .doesNotContainIgnoringCase("B0OPS");
+    }
+  }
+
+  @Test
   void monitor_without_once_runs_rounds_until_stopped() throws Exception {
     seed.at(Duration.ofMinutes(20));
     lossyBatch();

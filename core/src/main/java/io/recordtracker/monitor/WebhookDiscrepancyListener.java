@@ -47,8 +47,11 @@ import org.slf4j.LoggerFactory;
  *
  * When delivery fails, {@link #onEvent} throws and the monitor offers the event again next round.
  *
- * <p>The URL's path holds the webhook's secret token: it appears in no log line, exception message
- * or {@link #toString()}, which show {@code scheme://host/…} only. Thread-safe.
+ * <p>The URL's path and query hold the webhook's secret token: they appear in no log line,
+ * exception message (nor its causes') or {@link #toString()}, which show {@code scheme://host/…}
+ * only. Whatever the endpoint answers (a body echoing the path, a {@code Location} header) is
+ * redacted before it is quoted: a failure says the host, the status and a redacted excerpt of the
+ * body. Thread-safe.
  */
 public final class WebhookDiscrepancyListener implements DiscrepancyListener {
 
@@ -69,6 +72,7 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
   private static final int DEFAULT_RANGES_SHOWN = 10;
   private static final String FILE_KEYS = "file, fileName, file_name, filename";
   private static final int MAX_FIELDS = 10; // Slack's limit for a section's fields
+  private static final int MAX_BODY_EXCERPT = 200;
   private static final JsonFactory JSON = new JsonFactory();
   private static final Logger log = LoggerFactory.getLogger(WebhookDiscrepancyListener.class);
 
@@ -78,6 +82,7 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
   }
 
   private final URI url;
+  private final WebhookRedactor redactor;
   private final String redacted;
   private final HttpClient client;
   private final Duration requestTimeout;
@@ -90,7 +95,8 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
 
   private WebhookDiscrepancyListener(Builder b) {
     this.url = b.url;
-    this.redacted = redact(b.url);
+    this.redactor = new WebhookRedactor(b.url);
+    this.redacted = redactor.endpoint();
     this.client =
         HttpClient.newBuilder()
             .connectTimeout(b.connectTimeout)
@@ -138,6 +144,7 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
     byte[] body = message(event);
     long start = System.nanoTime();
     String lastFailure = "no attempt";
+    Throwable lastCause = null;
     for (int attempt = 1; attempt <= maxAttempts; attempt++) {
       Duration remaining = timeoutBudget.minusNanos(System.nanoTime() - start);
       if (remaining.isNegative() || remaining.isZero()) {
@@ -159,7 +166,8 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
           }
           return;
         }
-        lastFailure = "HTTP " + status + abbreviate(response.body());
+        lastFailure = failure(response);
+        lastCause = null;
         if (status != 429 && status < 500) {
           throw new RecordTrackerException(
               "webhook " + redacted + " rejected the message: " + lastFailure + "; not retried");
@@ -167,9 +175,12 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
         wait = retryAfter(response).orElse(backoff(attempt));
       } catch (TimeoutException e) {
         lastFailure = "no answer within " + timeout.toMillis() + " ms";
+        lastCause = null;
         wait = backoff(attempt);
       } catch (IOException e) {
-        lastFailure = sanitize(e.toString());
+        // The JDK's messages may quote the URI; only redacted copies go on.
+        lastFailure = redactor.redact(e.toString());
+        lastCause = redactor.redactedCopy(e);
         wait = backoff(attempt);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -208,19 +219,45 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
             + " attempts and "
             + timeoutBudget.toMillis()
             + " ms: "
-            + lastFailure);
+            + lastFailure,
+        lastCause);
+  }
+
+  /**
+   * What a failed answer says: the status, where a redirect points and an excerpt of the body, all
+   * redacted (an endpoint may echo the path, the query or our headers in any of them).
+   */
+  private String failure(HttpResponse<String> response) {
+    int status = response.statusCode();
+    StringBuilder s = new StringBuilder("HTTP ").append(status);
+    if (status >= 300 && status < 400) {
+      s.append(" to ")
+          .append(redactor.location(response.headers().firstValue("Location").orElse(null)));
+    }
+    String body = redactor.excerpt(response.body(), MAX_BODY_EXCERPT);
+    if (!body.isEmpty()) {
+      s.append(" (").append(body).append(')');
+    }
+    return s.toString();
   }
 
   private HttpResponse<String> post(byte[] body, Duration timeout)
       throws IOException, InterruptedException, TimeoutException {
-    HttpRequest request =
-        HttpRequest.newBuilder(url)
-            .timeout(timeout)
-            .header("Content-Type", "application/json; charset=utf-8")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-            .build();
-    CompletableFuture<HttpResponse<String>> future =
-        client.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+    CompletableFuture<HttpResponse<String>> future;
+    try {
+      HttpRequest request =
+          HttpRequest.newBuilder(url)
+              .timeout(timeout)
+              .header("Content-Type", "application/json; charset=utf-8")
+              .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+              .build();
+      future = client.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+    } catch (RuntimeException e) {
+      // The JDK names the URI in what it rejects: no retry helps, and the message needs redacting.
+      throw new RecordTrackerException(
+          "webhook " + redacted + " could not send: " + redactor.redact(e.toString()),
+          redactor.redactedCopy(e));
+    }
     try {
       // The request timeout covers waiting for headers; this also bounds connect and body.
       return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -235,7 +272,7 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
       if (cause instanceof IOException) {
         throw (IOException) cause;
       }
-      throw new IOException(sanitize(String.valueOf(cause)));
+      throw new IOException(String.valueOf(cause), cause);
     }
   }
 
@@ -446,36 +483,6 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
 
   private static String abbreviate(String text, int max) {
     return text.length() <= max ? text : text.substring(0, max - 1) + "…";
-  }
-
-  private static String abbreviate(String body) {
-    if (body == null || body.isBlank()) {
-      return "";
-    }
-    return " (" + abbreviate(body.strip().replaceAll("\\s+", " "), 200) + ")";
-  }
-
-  /** Removes the URL's secret parts from a text that may quote it. */
-  private String sanitize(String text) {
-    if (text == null) {
-      return "";
-    }
-    String s = text.replace(url.toString(), redacted);
-    if (url.getRawPath() != null && url.getRawPath().length() > 1) {
-      s = s.replace(url.getRawPath(), "/…");
-    }
-    if (url.getRawQuery() != null) {
-      s = s.replace(url.getRawQuery(), "…");
-    }
-    return s;
-  }
-
-  static String redact(URI url) {
-    return url.getScheme()
-        + "://"
-        + url.getHost()
-        + (url.getPort() >= 0 ? ":" + url.getPort() : "")
-        + "/…";
   }
 
   /** Shows the endpoint as {@code scheme://host/…}: the path holds the secret. */

@@ -1,5 +1,6 @@
 package io.recordtracker.monitor;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.recordtracker.Json;
 import java.io.IOException;
@@ -9,15 +10,20 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 
 /**
  * A webhook endpoint on 127.0.0.1 that records every request and answers with scripted responses
- * (then 200 "ok", as Slack does).
+ * (then 200 "ok", as Slack does). A scripted body or header may echo the request, as error pages
+ * do: {@code {path}} (raw), {@code {PATH}} (upper case), {@code {jsonPath}} ("/" escaped as JSON
+ * may), {@code {query}} (raw), {@code {decodedQuery}} and {@code {headers}} (all request headers).
  */
 final class RecordingWebhook implements AutoCloseable {
 
@@ -47,8 +53,9 @@ final class RecordingWebhook implements AutoCloseable {
           if (r == null) {
             r = new Response(200, Map.of(), "ok");
           }
-          r.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
-          byte[] out = r.body().getBytes(StandardCharsets.UTF_8);
+          Map<String, String> echo = echo(exchange);
+          r.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, fill(v, echo)));
+          byte[] out = fill(r.body(), echo).getBytes(StandardCharsets.UTF_8);
           exchange.sendResponseHeaders(r.status(), out.length == 0 ? -1 : out.length);
           if (out.length > 0) {
             exchange.getResponseBody().write(out);
@@ -57,6 +64,26 @@ final class RecordingWebhook implements AutoCloseable {
         });
     server.setExecutor(Executors.newFixedThreadPool(2));
     server.start();
+  }
+
+  private static Map<String, String> echo(HttpExchange exchange) {
+    URI uri = exchange.getRequestURI();
+    Map<String, String> echo = new LinkedHashMap<>();
+    echo.put("{path}", uri.getRawPath());
+    echo.put("{PATH}", uri.getRawPath().toUpperCase(Locale.ROOT));
+    echo.put("{jsonPath}", uri.getRawPath().replace("/", "\\/"));
+    echo.put("{query}", String.valueOf(uri.getRawQuery()));
+    echo.put("{decodedQuery}", String.valueOf(uri.getQuery()));
+    echo.put("{headers}", new TreeMap<>(exchange.getRequestHeaders()).toString());
+    return echo;
+  }
+
+  private static String fill(String template, Map<String, String> echo) {
+    String s = template;
+    for (Map.Entry<String, String> e : echo.entrySet()) {
+      s = s.replace(e.getKey(), e.getValue());
+    }
+    return s;
   }
 
   URI url() {

@@ -284,6 +284,221 @@ class WebhookDiscrepancyListenerTest {
     }
   }
 
+  /** The query's secret, percent-encoded as it is in the URL; decoded it reads "qu3ryS3cr3t/ab". */
+  private static final String QUERY_SECRET = "qu3ryS3cr3t%2Fab";
+
+  /** Every piece of the URL that must not show: the token, the ids, the query value. */
+  private static final List<String> SECRETS =
+      List.of(SECRET, "T0ACME", "B0OPS", "qu3ryS3cr3t", RecordingWebhook.SECRET_PATH);
+
+  private URI secretUrl() {
+    return URI.create(server.url() + "?token=" + QUERY_SECRET);
+  }
+
+  private String host() {
+    return "http://127.0.0.1:" + server.url().getPort() + "/…";
+  }
+
+  /** Every text a failure leaves: log lines, the exception's message, causes, stack trace. */
+  private static String everything(String log, Throwable thrown, Object listener) {
+    StringBuilder all = new StringBuilder(log).append('\n').append(listener);
+    for (Throwable t = thrown; t != null; t = t.getCause()) {
+      all.append('\n').append(t.getMessage()).append('\n').append(t);
+    }
+    if (thrown != null) {
+      java.io.StringWriter trace = new java.io.StringWriter();
+      thrown.printStackTrace(new java.io.PrintWriter(trace));
+      all.append('\n').append(trace);
+    }
+    return all.toString();
+  }
+
+  private static void assertNoSecret(String text) {
+    for (String secret : SECRETS) {
+      assertThat(text).doesNotContainIgnoringCase(secret);
+    }
+  }
+
+  private static RuntimeException thrownBy(Runnable action) {
+    try {
+      action.run();
+    } catch (RuntimeException e) {
+      return e;
+    }
+    throw new AssertionError("nothing thrown");
+  }
+
+  @Test
+  void spring_server_error_echoing_the_url_is_reported_with_host_and_status_but_no_secret() {
+    DiscrepancyEvent event = overdueEvent();
+    String spring =
+        "{\"timestamp\":\"2020-08-23T11:20:00.000+00:00\",\"status\":500,"
+            + "\"error\":\"Internal Server Error\",\"message\":\"No handler for POST"
+            + " {path}?{query}\",\"path\":\"{path}\"}";
+    for (int i = 0; i < 4; i++) {
+      server.thenRespond(500, Map.of(), spring);
+    }
+    WebhookDiscrepancyListener listener = webhook(secretUrl()).maxAttempts(2).build();
+
+    RuntimeException[] thrown = new RuntimeException[1];
+    String log =
+        Slf4jDiscrepancyListenerTest.captureStderr(
+            () -> thrown[0] = thrownBy(() -> listener.onEvent(event)));
+
+    String redactedSpring =
+        "{\"timestamp\":\"2020-08-23T11:20:00.000+00:00\",\"status\":500,"
+            + "\"error\":\"Internal Server Error\",\"message\":\"No handler for POST /…?…\","
+            + "\"path\":\"/…\"}";
+    assertThat(thrown[0])
+        .isInstanceOf(RecordTrackerException.class)
+        .hasMessage(
+            "webhook "
+                + host()
+                + " did not take NEW of batch EDI-20200823-0001 within 2 attempts and 30000 ms:"
+                + " HTTP 500 ("
+                + redactedSpring
+                + ")")
+        .hasNoCause();
+    assertThat(log)
+        .contains(
+            "DEBUG io.recordtracker.monitor.WebhookDiscrepancyListener - Webhook "
+                + host()
+                + " attempt 1 failed (HTTP 500 ("
+                + redactedSpring
+                + ")); retrying in PT0.2S");
+    assertNoSecret(everything(log, thrown[0], listener));
+    assertThat(server.requests()).hasSize(2);
+    assertThat(server.requests().get(0).path()).isEqualTo(RecordingWebhook.SECRET_PATH);
+
+    // The monitor's WARN line quotes the listener and its exception.
+    CompletenessMonitor monitor = CompletenessMonitor.builder(tracker).listener(listener).build();
+    String warn = Slf4jDiscrepancyListenerTest.captureStderr(monitor::runOnce);
+    assertThat(warn)
+        .contains(
+            "WARN io.recordtracker.monitor.CompletenessMonitor - Listener"
+                + " WebhookDiscrepancyListener{"
+                + host()
+                + "} failed on NEW of batch EDI-20200823-0001")
+        .contains("within 2 attempts and 30000 ms: HTTP 500 (" + redactedSpring + ")");
+    assertNoSecret(warn);
+  }
+
+  @Test
+  void not_found_page_echoing_path_query_and_headers_fails_at_once_without_the_secret() {
+    DiscrepancyEvent event = overdueEvent();
+    server.thenRespond(
+        404,
+        Map.of("Content-Type", "text/html"),
+        "<html><body><h1>404 Not Found</h1><p>No webhook at {PATH} for token {decodedQuery}"
+            + " ({query})</p><pre>{headers}</pre></body></html>");
+    WebhookDiscrepancyListener listener = webhook(secretUrl()).build();
+
+    RuntimeException[] thrown = new RuntimeException[1];
+    String log =
+        Slf4jDiscrepancyListenerTest.captureStderr(
+            () -> thrown[0] = thrownBy(() -> listener.onEvent(event)));
+
+    assertThat(thrown[0])
+        .isInstanceOf(RecordTrackerException.class)
+        .hasMessageStartingWith(
+            "webhook "
+                + host()
+                + " rejected the message: HTTP 404 (<html><body><h1>404 Not Found</h1><p>No"
+                + " webhook at /… for token … (…)</p><pre>{")
+        .hasMessageEndingWith("; not retried")
+        .hasNoCause();
+    assertNoSecret(everything(log, thrown[0], listener));
+    assertThat(server.requests()).hasSize(1);
+    assertThat(waits).isEmpty();
+  }
+
+  @Test
+  void rate_limit_echoing_the_url_waits_as_retry_after_says_and_logs_no_secret() {
+    DiscrepancyEvent event = overdueEvent();
+    server.thenRespond(
+        429,
+        Map.of("Retry-After", "1"),
+        "{\"ok\":false,\"error\":\"rate_limited\",\"url\":\"{jsonPath}?{decodedQuery}\"}");
+    WebhookDiscrepancyListener listener = webhook(secretUrl()).build();
+
+    String log = Slf4jDiscrepancyListenerTest.captureStderr(() -> listener.onEvent(event));
+
+    assertThat(waits).containsExactly(Duration.ofSeconds(1));
+    assertThat(server.requests()).hasSize(2);
+    assertThat(log)
+        .contains(
+            "DEBUG io.recordtracker.monitor.WebhookDiscrepancyListener - Webhook "
+                + host()
+                + " attempt 1 failed (HTTP 429 ({\"ok\":false,\"error\":\"rate_limited\","
+                + "\"url\":\"…?…\"})); retrying in PT1S")
+        .contains(
+            "INFO io.recordtracker.monitor.WebhookDiscrepancyListener - Webhook "
+                + host()
+                + " took NEW of batch EDI-20200823-0001 on attempt 2");
+    assertNoSecret(everything(log, null, listener));
+  }
+
+  @Test
+  void redirect_whose_location_echoes_the_secret_names_only_the_new_host() {
+    DiscrepancyEvent event = overdueEvent();
+    server.thenRespond(
+        301,
+        Map.of("Location", "https://hooks.example.org{path}?{query}"),
+        "Moved Permanently: https://hooks.example.org{path}?{query}");
+    WebhookDiscrepancyListener listener = webhook(secretUrl()).build();
+
+    RuntimeException[] thrown = new RuntimeException[1];
+    String log =
+        Slf4jDiscrepancyListenerTest.captureStderr(
+            () -> thrown[0] = thrownBy(() -> listener.onEvent(event)));
+
+    assertThat(thrown[0])
+        .isInstanceOf(RecordTrackerException.class)
+        .hasMessage(
+            "webhook "
+                + host()
+                + " rejected the message: HTTP 301 to https://hooks.example.org/… (Moved"
+                + " Permanently: https://hooks.example.org/…?…); not retried")
+        .hasNoCause();
+    assertNoSecret(everything(log, thrown[0], listener));
+    assertThat(server.requests()).hasSize(1);
+  }
+
+  @Test
+  void refused_connection_is_chained_as_a_redacted_copy_of_the_jdk_exception() throws IOException {
+    DiscrepancyEvent event = overdueEvent();
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = s.getLocalPort();
+    }
+    URI url =
+        URI.create(
+            "http://127.0.0.1:"
+                + closedPort
+                + RecordingWebhook.SECRET_PATH
+                + "?token="
+                + QUERY_SECRET);
+    WebhookDiscrepancyListener listener = webhook(url).maxAttempts(2).build();
+
+    RuntimeException[] thrown = new RuntimeException[1];
+    String log =
+        Slf4jDiscrepancyListenerTest.captureStderr(
+            () -> thrown[0] = thrownBy(() -> listener.onEvent(event)));
+
+    assertThat(thrown[0])
+        .isInstanceOf(RecordTrackerException.class)
+        .hasMessageStartingWith(
+            "webhook http://127.0.0.1:"
+                + closedPort
+                + "/… did not take NEW of batch EDI-20200823-0001 within 2 attempts and 30000 ms:"
+                + " java.net.ConnectException")
+        .cause()
+        .isInstanceOf(WebhookRedactor.Redacted.class)
+        .hasMessageStartingWith("java.net.ConnectException");
+    assertThat(thrown[0].getCause().getStackTrace()).isNotEmpty();
+    assertNoSecret(everything(log, thrown[0], listener));
+  }
+
   @Test
   void stalled_batch_message_says_nothing_was_sent() {
     tracker.openBatch(BatchId.of("B-STALL"), 1_000, Map.of("file", "a<b>&c.edi"));
