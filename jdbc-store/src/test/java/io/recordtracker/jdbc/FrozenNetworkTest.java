@@ -65,6 +65,15 @@ class FrozenNetworkTest {
 
         proxy.freeze();
         tracker.markProcessed(id, RecordRange.of(100, 199));
+        // The background flusher alone must find out: its store call fails instead of blocking.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DEADLINE_SECONDS);
+        while (tracker.stats().storeHealthy() && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+        assertThat(tracker.stats().storeHealthy())
+            .as("storeHealthy() after the flusher's store call on a frozen network")
+            .isFalse();
+        // flush() waits for the flusher's store call in progress, if any, then fails its own.
         Future<?> flush = caller.submit(tracker::flush);
         frozenFlush = catchThrowable(() -> flush.get(DEADLINE_SECONDS, TimeUnit.SECONDS));
         healthyWhileFrozen = tracker.stats().storeHealthy();
