@@ -86,7 +86,10 @@ public final class RecordTracker implements AutoCloseable {
   private final long maxBufferedRecords;
   private final MarkBuffers buffers;
 
-  private final ReentrantLock flushLock = new ReentrantLock();
+  // Fair, so that a flush() caller queued behind the flusher's store call goes next: the flusher,
+  // woken by a mark at the buffer bound, would otherwise barge in again and again while the store
+  // is failing, and the caller's wait would have no bound.
+  private final ReentrantLock flushLock = new ReentrantLock(true);
   private final ReentrantLock wakeLock = new ReentrantLock();
   private final Condition wake = wakeLock.newCondition();
   private final Thread flusher;
@@ -453,11 +456,22 @@ public final class RecordTracker implements AutoCloseable {
   /**
    * Returns once every mark made before the call is durable in the store.
    *
+   * <p><<<<<<< HEAD
+   *
    * <p>A mark counts as durable only once the store has stored it in the batch it was made for.
    * Marks of a batch the store no longer has (purged, restored from an older backup, tables
    * recreated, purged and opened again) are set aside instead: not stored, not retried, logged at
    * ERROR and counted in {@link TrackerStats#rejectedRecords()}; the next call of this method
    * reports them by throwing {@link MarksRejectedException}, after the other marks are durable.
+   * =======
+   *
+   * <p>How long it can block: one flush runs at a time, so the caller first waits for the store
+   * call the background flusher has in progress, if any, then makes its own; it waits for no more
+   * than these two store calls (and, with several threads calling {@code flush()} at once, for
+   * those queued before it). It does not retry: a failed store call fails this flush. How long a
+   * store call can take is up to the store: {@code JdbcTrackerStore} fails a call on a frozen or
+   * unreachable database within about its {@code queryTimeout} plus 5 s (plus the DataSource's own
+   * wait for a connection), so this returns or throws within about twice that. >>>>>>> fix-netto
    *
    * @throws TrackerStoreException if the store cannot take them; they are kept for the next try
    * @throws MarksRejectedException if marks were set aside since the last call reported them

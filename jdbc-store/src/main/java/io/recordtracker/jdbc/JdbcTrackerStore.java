@@ -127,6 +127,7 @@ public final class JdbcTrackerStore implements TrackerStore {
   private volatile StoreClock storeClock;
 
   private final int queryTimeoutSeconds;
+  private final NetworkTimeout networkTimeout;
   private final int maxBlobBytes;
 
   private final String insertMarks;
@@ -147,6 +148,7 @@ public final class JdbcTrackerStore implements TrackerStore {
     this.dialect = dialect;
     this.clock = b.clock;
     this.queryTimeoutSeconds = (int) b.queryTimeout.toSeconds();
+    this.networkTimeout = new NetworkTimeout(queryTimeoutSeconds);
     this.failures = new SqlFailures(prefix, dialect.ddlResource(), queryTimeoutSeconds);
     this.maxBlobBytes = b.maxBlobBytes;
     String p = prefix;
@@ -1009,10 +1011,26 @@ public final class JdbcTrackerStore implements TrackerStore {
   }
 
   private <T> T withConnection(String what, SqlWork<T> work) {
-    try (Connection c = dataSource.getConnection()) {
-      return work.run(c);
+    try {
+      return borrowed(dataSource, networkTimeout, work);
     } catch (SQLException e) {
       throw failures.translate(what, e);
+    }
+  }
+
+  /**
+   * Runs {@code work} on a connection borrowed from {@code dataSource}, its every blocking read
+   * bounded by {@code timeout} (see {@link NetworkTimeout}) until it goes back to the pool.
+   */
+  private static <T> T borrowed(DataSource dataSource, NetworkTimeout timeout, SqlWork<T> work)
+      throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      int previous = timeout.apply(c);
+      try {
+        return work.run(c);
+      } finally {
+        timeout.restore(c, previous);
+      }
     }
   }
 
@@ -1035,32 +1053,35 @@ public final class JdbcTrackerStore implements TrackerStore {
   }
 
   private <T> T transactionOnce(SqlWork<T> work) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      boolean autoCommit = c.getAutoCommit();
-      if (autoCommit) {
-        c.setAutoCommit(false);
-      }
-      try {
-        T result = work.run(c);
-        c.commit();
-        return result;
-      } catch (SQLException | RuntimeException | Error e) {
-        try {
-          c.rollback();
-        } catch (SQLException suppressed) {
-          e.addSuppressed(suppressed);
-        }
-        throw e;
-      } finally {
-        if (autoCommit) {
-          try {
-            c.setAutoCommit(true);
-          } catch (SQLException ignored) {
-            // the connection is broken; closing it is all that is left
+    return borrowed(
+        dataSource,
+        networkTimeout,
+        c -> {
+          boolean autoCommit = c.getAutoCommit();
+          if (autoCommit) {
+            c.setAutoCommit(false);
           }
-        }
-      }
-    }
+          try {
+            T result = work.run(c);
+            c.commit();
+            return result;
+          } catch (SQLException | RuntimeException | Error e) {
+            try {
+              c.rollback();
+            } catch (SQLException suppressed) {
+              e.addSuppressed(suppressed);
+            }
+            throw e;
+          } finally {
+            if (autoCommit) {
+              try {
+                c.setAutoCommit(true);
+              } catch (SQLException ignored) {
+                // the connection is broken; closing it is all that is left
+              }
+            }
+          }
+        });
   }
 
   private static void pause(int attempt) {
@@ -1095,38 +1116,9 @@ public final class JdbcTrackerStore implements TrackerStore {
   private void createSchema() {
     List<String> statements = ddl(dialect, prefix);
     for (int attempt = 1; ; attempt++) {
-      try (Connection c = dataSource.getConnection()) {
-        boolean autoCommit = c.getAutoCommit();
-        boolean transactional = dialect.transactionalDdl();
-        c.setAutoCommit(!transactional);
-        try (Statement s = c.createStatement()) {
-          s.setQueryTimeout(queryTimeoutSeconds);
-          if (transactional) {
-            dialect.lockSchema(c, prefix, queryTimeoutSeconds);
-          }
-          for (String sql : statements) {
-            s.execute(sql);
-          }
-          if (transactional) {
-            c.commit();
-          }
-          addMissingColumns();
-        } catch (SQLException | RuntimeException e) {
-          if (transactional) {
-            try {
-              c.rollback();
-            } catch (SQLException suppressed) {
-              e.addSuppressed(suppressed);
-            }
-          }
-          throw e;
-        } finally {
-          try {
-            c.setAutoCommit(autoCommit);
-          } catch (SQLException ignored) {
-            // the connection is broken; closing it is all that is left
-          }
-        }
+      try {
+        borrowed(dataSource, networkTimeout, c -> createSchema(c, statements));
+        addMissingColumns();
         return;
       } catch (SQLException e) {
         // Another process creating the same tables at the same moment can make DDL fail (H2:
@@ -1155,20 +1147,26 @@ public final class JdbcTrackerStore implements TrackerStore {
         }
         String sql =
             "ALTER TABLE " + name + " ADD COLUMN " + column.getKey() + " " + column.getValue();
-        try (Connection c = dataSource.getConnection()) {
-          boolean autoCommit = c.getAutoCommit();
-          c.setAutoCommit(true);
-          try (Statement s = c.createStatement()) {
-            s.setQueryTimeout(queryTimeoutSeconds);
-            s.execute(sql);
-            log.info(
-                "Added column {} to {}, created by an earlier version: {}",
-                column.getKey(),
-                name,
-                sql);
-          } finally {
-            c.setAutoCommit(autoCommit);
-          }
+        try {
+          borrowed(
+              dataSource,
+              networkTimeout,
+              c -> {
+                boolean autoCommit = c.getAutoCommit();
+                c.setAutoCommit(true);
+                try (Statement s = c.createStatement()) {
+                  s.setQueryTimeout(queryTimeoutSeconds);
+                  s.execute(sql);
+                } finally {
+                  c.setAutoCommit(autoCommit);
+                }
+                return null;
+              });
+          log.info(
+              "Added column {} to {}, created by an earlier version: {}",
+              column.getKey(),
+              name,
+              sql);
         } catch (SQLException e) {
           if (!hasColumn(name, column.getKey())) {
             throw e;
@@ -1179,13 +1177,54 @@ public final class JdbcTrackerStore implements TrackerStore {
   }
 
   private boolean hasColumn(String table, String column) {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = prepare(c, "SELECT " + column + " FROM " + table + " WHERE 1 = 0");
-        ResultSet rs = ps.executeQuery()) {
-      return true;
+    try {
+      return borrowed(
+          dataSource,
+          networkTimeout,
+          c -> {
+            try (PreparedStatement ps =
+                    prepare(c, "SELECT " + column + " FROM " + table + " WHERE 1 = 0");
+                ResultSet rs = ps.executeQuery()) {
+              return true;
+            }
+          });
     } catch (SQLException e) {
       return false;
     }
+  }
+
+  private Void createSchema(Connection c, List<String> statements) throws SQLException {
+    boolean autoCommit = c.getAutoCommit();
+    boolean transactional = dialect.transactionalDdl();
+    c.setAutoCommit(!transactional);
+    try (Statement s = c.createStatement()) {
+      s.setQueryTimeout(queryTimeoutSeconds);
+      if (transactional) {
+        dialect.lockSchema(c, prefix, queryTimeoutSeconds);
+      }
+      for (String sql : statements) {
+        s.execute(sql);
+      }
+      if (transactional) {
+        c.commit();
+      }
+    } catch (SQLException | RuntimeException e) {
+      if (transactional) {
+        try {
+          c.rollback();
+        } catch (SQLException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    } finally {
+      try {
+        c.setAutoCommit(autoCommit);
+      } catch (SQLException ignored) {
+        // the connection is broken; closing it is all that is left
+      }
+    }
+    return null;
   }
 
   /** The dialect's DDL statements with the prefix filled in. */
@@ -1231,33 +1270,43 @@ public final class JdbcTrackerStore implements TrackerStore {
     columns.put("batch_attr", "batch_id, attr_key, attr_value");
     columns.put("stage", "batch_id, stage, last_marked_at");
     columns.put("marks", "batch_id, stage, id, marks");
-    try (Connection c = dataSource.getConnection()) {
-      for (Map.Entry<String, String> table : columns.entrySet()) {
-        String name = prefix + table.getKey();
-        try (PreparedStatement ps =
-                prepare(c, "SELECT " + table.getValue() + " FROM " + name + " WHERE 1 = 0");
-            ResultSet rs = ps.executeQuery()) {
-          rs.next();
-        } catch (SQLException e) {
-          throw failures.translate(
-              "checking table " + name + " (columns " + table.getValue() + ")", e);
-        }
-      }
-    } catch (SQLException e) {
-      throw failures.translate("checking the tables", e);
-    }
+    withConnection(
+        "checking the tables",
+        c -> {
+          for (Map.Entry<String, String> table : columns.entrySet()) {
+            String name = prefix + table.getKey();
+            try (PreparedStatement ps =
+                    prepare(c, "SELECT " + table.getValue() + " FROM " + name + " WHERE 1 = 0");
+                ResultSet rs = ps.executeQuery()) {
+              rs.next();
+            } catch (SQLException e) {
+              throw failures.translate(
+                  "checking table " + name + " (columns " + table.getValue() + ")", e);
+            }
+          }
+          return null;
+        });
   }
 
-  private static JdbcDialect detect(DataSource dataSource, String prefix) {
-    String product;
-    String version;
-    try (Connection c = dataSource.getConnection()) {
-      product = c.getMetaData().getDatabaseProductName();
-      version = c.getMetaData().getDatabaseProductVersion();
+  private static JdbcDialect detect(DataSource dataSource, String prefix, Duration queryTimeout) {
+    NetworkTimeout timeout = new NetworkTimeout((int) queryTimeout.toSeconds());
+    String[] productAndVersion;
+    try {
+      productAndVersion =
+          borrowed(
+              dataSource,
+              timeout,
+              c ->
+                  new String[] {
+                    c.getMetaData().getDatabaseProductName(),
+                    c.getMetaData().getDatabaseProductVersion()
+                  });
     } catch (SQLException e) {
       throw new SqlFailures(prefix, "the DDL file of its dialect")
           .translate("connecting to detect the database", e);
     }
+    String product = productAndVersion[0];
+    String version = productAndVersion[1];
     return JdbcDialect.forProduct(product)
         .orElseThrow(
             () ->
@@ -1410,7 +1459,8 @@ public final class JdbcTrackerStore implements TrackerStore {
      *     supported, or lacks a table or column (the message says which and what to do)
      */
     public JdbcTrackerStore build() {
-      JdbcDialect chosen = dialect != null ? dialect : detect(dataSource, tablePrefix);
+      JdbcDialect chosen =
+          dialect != null ? dialect : detect(dataSource, tablePrefix, queryTimeout);
       String how = dialect != null ? " (set explicitly)" : "";
       if (ANNOUNCED.add(chosen.name() + " " + tablePrefix + how)) {
         log.info("Using {} dialect for {} tables{}", chosen.name(), tablePrefix, how);

@@ -49,6 +49,27 @@ final class Databases {
     return EmbeddedPg.INSTANCE.getJdbcUrl("postgres", "postgres");
   }
 
+  /**
+   * The embedded PostgreSQL reached at 127.0.0.1:{@code port} (a proxy in front of it), session
+   * time zone America/Los_Angeles. Opening a connection gives up after {@code loginTimeoutSeconds},
+   * as a pool's connection timeout would; no socket timeout is set, so nothing but the store bounds
+   * a read on an open connection.
+   */
+  static TestDataSource embeddedPostgresAt(int port, int loginTimeoutSeconds) {
+    PGSimpleDataSource ds = new PGSimpleDataSource();
+    ds.setServerNames(new String[] {"127.0.0.1"});
+    ds.setPortNumbers(new int[] {port});
+    ds.setDatabaseName("postgres");
+    ds.setUser("postgres");
+    ds.setLoginTimeout(loginTimeoutSeconds);
+    return new TestDataSource(ds, List.of("SET TIME ZONE 'America/Los_Angeles'"));
+  }
+
+  /** The port the embedded PostgreSQL listens on (127.0.0.1). */
+  static int embeddedPostgresPort() {
+    return EmbeddedPg.INSTANCE.getPort();
+  }
+
   /** The PostgreSQL server at $RECORDTRACKER_PG_URL; skips the test if it is not set. */
   static TestDataSource postgresServer() {
     String url = System.getenv(PG_URL);
