@@ -54,12 +54,12 @@ import org.slf4j.LoggerFactory;
  * checking the other batches. A finding reported before the batch became unreadable stays open,
  * neither reminded nor resolved, until it can be read again.
  *
- * <p>Failures never stop the monitor: when the store fails (the listing of batches, or the batch
- * itself cannot be found), the round ends and the next round starts over; when a listener throws,
- * the monitor logs it, stops giving that listener events for the rest of the round (so a dead
- * endpoint costs one timeout per round, not one per batch) and offers the same events again next
- * round. What was reported is kept in memory: a new monitor (a restart) reports open findings again
- * as new.
+ * <p>Failures never stop the monitor: when the store fails (the listing of batches fails, or it
+ * does not answer for a batch whose marks failed either), the round ends and the next round starts
+ * over; when a listener throws, the monitor logs it, stops giving that listener events for the rest
+ * of the round (so a dead endpoint costs one timeout per round, not one per batch) and offers the
+ * same events again next round. What was reported is kept in memory: a new monitor (a restart)
+ * reports open findings again as new.
  *
  * <p>Thread-safe; rounds never overlap.
  *
