@@ -13,14 +13,19 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * MaintenanceGate gate = MaintenanceGate.builder(tracker).window(Duration.ofMinutes(10)).build();
  * if (!gate.awaitQuiet(Duration.ofMinutes(30))) {
- *   throw new IllegalStateException("still processing: " + gate.inFlight());
+ *   throw new IllegalStateException("still processing: " + gate.status());
  * }
  * applyPatch();
  * }</pre>
  *
  * <p>The gate only reports: it does not stop new batches from starting after it opened. Pause the
  * senders first when that matters. Marks that a tracker has buffered but not flushed yet are not
- * seen, so a window of several flush intervals is wise. Thread-safe.
+ * seen, so a window of several flush intervals is wise.
+ *
+ * <p>The gate fails safe: when the store fails it throws rather than open, and a batch whose marks
+ * cannot be read (corrupt or inconsistent stored marks) counts as in flight, so the gate stays
+ * closed and {@link #status()} names the batch and why ("batch X unreadable: ..."). A batch purged
+ * meanwhile is not in flight. Thread-safe.
  */
 public final class MaintenanceGate {
 
@@ -71,12 +76,33 @@ public final class MaintenanceGate {
   }
 
   /**
+   * The batches in flight now and which of them are unreadable, with why, as {@code
+   * tracker.inFlightReport(window)}.
+   *
+   * @throws TrackerStoreException if the store fails
+   */
+  public InFlightReport inFlightReport() {
+    return tracker.inFlightReport(window);
+  }
+
+  /**
+   * Asks the store now and says what keeps the gate closed: "nothing in flight", or the batches in
+   * flight with, for each unreadable one, "batch X unreadable: why".
+   *
+   * @throws TrackerStoreException if the store fails
+   */
+  public String status() {
+    return inFlightReport().describe();
+  }
+
+  /**
    * Waits until no batch is in flight, asking the store every {@code pollInterval}; time is read
    * from the tracker's clock. Returns at once if none is in flight now.
    *
    * @param timeout how long to wait at most; zero asks once
    * @return true when nothing is in flight; false if something still was when {@code timeout} ran
-   *     out (never throws for a timeout: the caller decides what a busy system means)
+   *     out (never throws for a timeout: the caller decides what a busy system means). A batch that
+   *     cannot be read keeps it false until it is repaired or purged; {@link #status()} says which
    * @throws IllegalArgumentException if {@code timeout} is null or negative
    * @throws InterruptedException if the thread is interrupted while waiting
    * @throws TrackerStoreException if the store fails: the gate cannot tell, so it does not open
@@ -88,7 +114,8 @@ public final class MaintenanceGate {
     Instant deadline = tracker.clock().instant().plus(timeout);
     boolean logged = false;
     while (true) {
-      List<BatchInfo> busy = inFlight();
+      InFlightReport report = inFlightReport();
+      List<BatchInfo> busy = report.batches();
       if (busy.isEmpty()) {
         if (logged) {
           log.info("No batch in flight any more: maintenance may start");
@@ -97,24 +124,15 @@ public final class MaintenanceGate {
       }
       Duration left = Duration.between(tracker.clock().instant(), deadline);
       if (left.isNegative() || left.isZero()) {
-        log.warn(
-            "{} batches still in flight after waiting {}: {}", busy.size(), timeout, ids(busy));
+        log.warn("Still in flight after waiting {}: {}", timeout, report.describe());
         return false;
       }
       if (!logged) {
-        log.info("Waiting up to {} for {} batches in flight: {}", timeout, busy.size(), ids(busy));
+        log.info("Waiting up to {} for {}", timeout, report.describe());
         logged = true;
       }
       sleeper.sleep(left.compareTo(pollInterval) < 0 ? left : pollInterval);
     }
-  }
-
-  private static String ids(List<BatchInfo> batches) {
-    StringBuilder s = new StringBuilder();
-    for (int i = 0; i < Math.min(10, batches.size()); i++) {
-      s.append(i == 0 ? "" : ", ").append(batches.get(i).id());
-    }
-    return batches.size() > 10 ? s + " (+" + (batches.size() - 10) + " more)" : s.toString();
   }
 
   @Override

@@ -104,6 +104,33 @@ public final class Reconciliation {
         batch, upstream, downstream, expectedRecords, missing, absent, unexpected);
   }
 
+  /**
+   * A reconciliation that found nothing: every list empty, every count zero. A placeholder where
+   * none could be made, such as a monitor finding about a batch whose marks cannot be read; it says
+   * nothing about the batch's records.
+   *
+   * @throws NullPointerException if {@code batch}, {@code upstream} or {@code downstream} is null
+   * @throws IllegalArgumentException if {@code expectedRecords} is negative
+   */
+  public static Reconciliation empty(
+      BatchId batch, Stage upstream, Stage downstream, int expectedRecords) {
+    Objects.requireNonNull(batch, "batch must not be null");
+    Objects.requireNonNull(upstream, "upstream must not be null");
+    Objects.requireNonNull(downstream, "downstream must not be null");
+    if (expectedRecords < 0) {
+      throw new IllegalArgumentException(
+          "expectedRecords must not be negative: " + expectedRecords);
+    }
+    return new Reconciliation(
+        batch,
+        upstream,
+        downstream,
+        expectedRecords,
+        new RoaringBitmap(),
+        new RoaringBitmap(),
+        new RoaringBitmap());
+  }
+
   /** The batch reconciled. */
   public BatchId batch() {
     return batch;

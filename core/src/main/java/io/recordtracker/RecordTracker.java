@@ -246,12 +246,26 @@ public final class RecordTracker implements AutoCloseable {
    * the store), or they were opened within it, or this tracker holds unflushed marks of them. A
    * patch script or deploy pipeline waits until this is empty; see {@link MaintenanceGate}. Other
    * trackers' unflushed marks are not seen: keep the window several flush intervals long, and do
-   * not trust a quiet answer while the store is failing.
+   * not trust a quiet answer while the store is failing. A candidate whose marks cannot be read is
+   * counted in flight, since whether it is complete cannot be told; {@link
+   * #inFlightReport(Duration)} says which and why.
    *
    * @throws IllegalArgumentException if {@code window} is not positive
    * @throws TrackerStoreException if the store fails
    */
   public List<BatchInfo> inFlight(Duration window) {
+    return inFlightReport(window).batches();
+  }
+
+  /**
+   * The batches in flight, as {@link #inFlight(Duration)}, and which of them are counted in flight
+   * because their marks cannot be read (the store throws for that batch while it still answers for
+   * the batch itself), with why. One unreadable batch never hides the others.
+   *
+   * @throws IllegalArgumentException if {@code window} is not positive
+   * @throws TrackerStoreException if the store fails
+   */
+  public InFlightReport inFlightReport(Duration window) {
     ensureOpen();
     requirePositive(window, "window");
     Instant since = clock.instant().minus(window);
@@ -265,6 +279,7 @@ public final class RecordTracker implements AutoCloseable {
       candidates.putIfAbsent(local.id(), local);
     }
     List<BatchInfo> inFlight = new ArrayList<>();
+    Map<BatchId, String> unreadable = new LinkedHashMap<>();
     for (BatchInfo batch : candidates.values()) {
       if (batch.isComplete()) {
         continue; // marks only grow: complete stays complete
@@ -275,9 +290,29 @@ public final class RecordTracker implements AutoCloseable {
         }
       } catch (UnknownBatchException purgedMeanwhile) {
         // purged between the listing and the reconciliation: not in flight
+      } catch (TrackerStoreException | IllegalStateException e) {
+        if (stillThere(batch.id(), e)) {
+          // Fail safe: what cannot be read may be in flight.
+          inFlight.add(batch);
+          unreadable.put(batch.id(), e.getMessage() == null ? e.toString() : e.getMessage());
+        }
       }
     }
-    return inFlight;
+    return new InFlightReport(inFlight, unreadable);
+  }
+
+  /**
+   * Whether {@code batch}, whose reconciliation failed with {@code failure}, is still in the store:
+   * then the batch is unreadable. Throws {@code failure} when the store does not answer at all:
+   * that is the store failing, not one batch.
+   */
+  private boolean stillThere(BatchId batch, RuntimeException failure) {
+    try {
+      return batch(batch).isPresent();
+    } catch (RuntimeException storeDown) {
+      failure.addSuppressed(storeDown);
+      throw failure;
+    }
   }
 
   private void collect(BatchQuery.Builder query, Map<BatchId, BatchInfo> into) {

@@ -3,13 +3,19 @@ package io.recordtracker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.recordtracker.spi.ForwardingTrackerStore;
 import io.recordtracker.spi.TrackerStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.roaringbitmap.RoaringBitmap;
 
 class MaintenanceGateTest {
 
@@ -201,6 +207,135 @@ class MaintenanceGateTest {
       assertThatThrownBy(() -> gate.awaitQuiet(Duration.ofSeconds(1)))
           .isInstanceOf(TrackerStoreException.class)
           .hasMessageContaining("connection refused");
+    }
+  }
+
+  /**
+   * Forwards to an in-memory store; the marks of {@link #unreadable} batches fail to load as a
+   * corrupt row does, {@link #purgedWhileRead} ones are purged as they are read, and while {@link
+   * #down} is set every call but the listing fails.
+   */
+  private static final class DamagedStore extends ForwardingTrackerStore {
+    final Set<BatchId> unreadable = ConcurrentHashMap.newKeySet();
+    final Set<BatchId> purgedWhileRead = ConcurrentHashMap.newKeySet();
+    volatile boolean down;
+
+    @Override
+    public Optional<BatchInfo> findBatch(BatchId id) {
+      if (down) {
+        throw new TrackerStoreException("database went away (test)");
+      }
+      return super.findBatch(id);
+    }
+
+    @Override
+    public RoaringBitmap load(BatchId batch, Stage stage) {
+      if (down) {
+        throw new TrackerStoreException("database went away (test)");
+      }
+      if (purgedWhileRead.contains(batch)) {
+        target().delete(List.of(batch));
+      }
+      if (unreadable.contains(batch) || purgedWhileRead.contains(batch)) {
+        throw new TrackerStoreException(
+            "stored marks of batch " + batch + ", stage " + stage + " are corrupt (test)");
+      }
+      return super.load(batch, stage);
+    }
+  }
+
+  private static BatchId batch(RecordTracker t, String name, int sent, int processed) {
+    BatchId id = BatchId.of(name);
+    t.openBatch(id, 100);
+    t.markSent(id, RecordRange.of(0, sent - 1));
+    t.markProcessed(id, RecordRange.of(0, processed - 1));
+    t.flush();
+    return id;
+  }
+
+  @Test
+  void unreadable_batch_keeps_the_gate_closed_and_the_gate_says_which_and_why() throws Exception {
+    DamagedStore store = new DamagedStore();
+    try (RecordTracker t =
+        RecordTracker.builder()
+            .store(store)
+            .clock(clock)
+            .flushInterval(Duration.ofHours(1))
+            .build()) {
+      batch(t, "DONE", 100, 100);
+      clock.advance(Duration.ofSeconds(1));
+      BatchId live = batch(t, "LIVE", 100, 50);
+      clock.advance(Duration.ofSeconds(1));
+      BatchId bad = batch(t, "BAD", 100, 100); // complete, if it could be read
+      store.unreadable.add(bad);
+      MaintenanceGate gate =
+          MaintenanceGate.builder(t).window(Duration.ofMinutes(10)).sleeper(clock::advance).build();
+
+      assertThat(gate.inFlight()).extracting(BatchInfo::id).containsExactly(bad, live);
+      InFlightReport report = gate.inFlightReport();
+      assertThat(report.batches()).extracting(BatchInfo::id).containsExactly(bad, live);
+      assertThat(report.unreadable())
+          .containsExactly(
+              Map.entry(bad, "stored marks of batch BAD, stage sent are corrupt (test)"));
+      assertThat(gate.status())
+          .isEqualTo(
+              "2 batches in flight: BAD, LIVE; batch BAD unreadable: stored marks of batch BAD,"
+                  + " stage sent are corrupt (test)");
+
+      t.markProcessed(live, RecordRange.of(50, 99));
+      t.flush();
+      assertThat(gate.awaitQuiet(Duration.ofSeconds(12))).isFalse(); // fails safe
+      assertThat(gate.status())
+          .isEqualTo(
+              "1 batch in flight: BAD; batch BAD unreadable: stored marks of batch BAD, stage sent"
+                  + " are corrupt (test)");
+
+      store.unreadable.clear(); // the row was restored from a backup
+      assertThat(gate.awaitQuiet(Duration.ZERO)).isTrue();
+      assertThat(gate.status()).isEqualTo("nothing in flight");
+      assertThat(gate.inFlightReport().unreadable()).isEmpty();
+    }
+  }
+
+  @Test
+  void batch_purged_while_its_marks_are_read_is_not_in_flight_nor_unreadable() {
+    DamagedStore store = new DamagedStore();
+    try (RecordTracker t =
+        RecordTracker.builder()
+            .store(store)
+            .clock(clock)
+            .flushInterval(Duration.ofHours(1))
+            .build()) {
+      BatchId gone = batch(t, "GONE", 100, 50);
+      store.purgedWhileRead.add(gone);
+
+      InFlightReport report = t.inFlightReport(Duration.ofMinutes(10));
+
+      assertThat(report.batches()).isEmpty();
+      assertThat(report.unreadable()).isEmpty();
+      assertThat(report.isEmpty()).isTrue();
+    }
+  }
+
+  @Test
+  void store_going_away_after_the_listing_throws_rather_than_call_the_batches_unreadable() {
+    DamagedStore store = new DamagedStore();
+    try (RecordTracker t =
+        RecordTracker.builder()
+            .store(store)
+            .clock(clock)
+            .flushInterval(Duration.ofHours(1))
+            .build()) {
+      batch(t, "LIVE", 100, 50);
+      store.down = true;
+      MaintenanceGate gate = MaintenanceGate.builder(t).build();
+
+      assertThatThrownBy(gate::inFlightReport)
+          .isInstanceOf(TrackerStoreException.class)
+          .hasMessageContaining("database went away (test)");
+      assertThatThrownBy(() -> gate.awaitQuiet(Duration.ZERO))
+          .isInstanceOf(TrackerStoreException.class)
+          .hasMessageContaining("database went away (test)");
     }
   }
 

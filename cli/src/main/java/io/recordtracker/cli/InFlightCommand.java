@@ -1,11 +1,14 @@
 package io.recordtracker.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;
+import io.recordtracker.InFlightReport;
 import io.recordtracker.MaintenanceGate;
 import io.recordtracker.RecordTracker;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -14,8 +17,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Exits 0 when no records are being processed, 3 when some are.",
-      "A batch is in flight when it was marked within --window and is not complete. A patch"
-          + " script runs:",
+      "A batch is in flight when it was marked within --window and is not complete, or when its"
+          + " stored marks cannot be read (then the output names it and why). A patch script"
+          + " runs:",
       "  record-tracker in-flight && apply-patch",
       "With --wait it waits until quiet (exit 0) or the wait runs out (exit 3)."
     })
@@ -45,18 +49,20 @@ final class InFlightCommand extends TrackerCommand {
   int run(RecordTracker tracker) throws Exception {
     MaintenanceGate gate =
         MaintenanceGate.builder(tracker).window(window).pollInterval(poll).build();
-    List<BatchInfo> busy = gate.inFlight();
-    if (!busy.isEmpty() && wait != null) {
+    InFlightReport report = gate.inFlightReport();
+    if (!report.isEmpty() && wait != null) {
       err()
           .println(
               "Waiting up to "
                   + Render.duration(wait)
                   + " for "
-                  + busy.size()
+                  + report.batches().size()
                   + " batches in flight to finish...");
       err().flush();
-      busy = gate.awaitQuiet(wait) ? List.of() : gate.inFlight();
+      report =
+          gate.awaitQuiet(wait) ? new InFlightReport(List.of(), Map.of()) : gate.inFlightReport();
     }
+    List<BatchInfo> busy = report.batches();
     if (json) {
       try (JsonGenerator g = Render.json(out())) {
         g.writeStartObject();
@@ -65,6 +71,14 @@ final class InFlightCommand extends TrackerCommand {
         g.writeArrayFieldStart("inFlight");
         for (BatchInfo b : busy) {
           Render.writeBatch(g, b);
+        }
+        g.writeEndArray();
+        g.writeArrayFieldStart("unreadable");
+        for (Map.Entry<BatchId, String> e : report.unreadable().entrySet()) {
+          g.writeStartObject();
+          g.writeStringField("id", e.getKey().value());
+          g.writeStringField("cause", e.getValue());
+          g.writeEndObject();
         }
         g.writeEndArray();
         g.writeEndObject();
@@ -85,6 +99,13 @@ final class InFlightCommand extends TrackerCommand {
                   + Render.duration(window)
                   + ", not complete). Do not start maintenance.");
       Render.batchTable(out(), busy);
+      report
+          .unreadable()
+          .forEach(
+              (id, cause) ->
+                  out()
+                      .println(
+                          "Batch " + id + " cannot be read, so it counts as in flight: " + cause));
     }
     return busy.isEmpty() ? Exit.OK : Exit.IN_FLIGHT;
   }

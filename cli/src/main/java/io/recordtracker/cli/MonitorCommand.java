@@ -30,7 +30,9 @@ import picocli.CommandLine.Option;
       "Finds batches with missing records and alerts: a WARN log line on stderr each and, with"
           + " --webhook-url-env, a Slack-compatible message.",
       "A batch is overdue when it was last sent longer than --grace ago and records are still"
-          + " missing; stalled when it has been open longer than --deadline with nothing sent.",
+          + " missing; stalled when it has been open longer than --deadline with nothing sent;"
+          + " unreadable when its stored marks cannot be read (an ERROR line naming the cause; the"
+          + " other batches are still checked).",
       "With --once: one round, then exit 0 (nothing found), 2 (findings) or 75 (an alert was not"
           + " delivered). Each --once run reports every open finding, so schedule it at the pace"
           + " you want reminders. Without --once it runs a round every --period until stopped,"
@@ -176,17 +178,31 @@ final class MonitorCommand extends TrackerCommand {
       return;
     }
     List<List<String>> rows = new ArrayList<>();
+    List<String> unreadable = new ArrayList<>();
     for (Finding f : findings) {
       Reconciliation r = f.reconciliation();
+      boolean known = f.kind() != Finding.Kind.UNREADABLE;
       rows.add(
           List.of(
               f.batchId().value(),
               f.kind().name().toLowerCase(Locale.ROOT),
               f.upstream() + "->" + f.downstream(),
-              Long.toString(r.missingCount()),
-              Long.toString(r.absentUpstreamCount()),
+              known ? Long.toString(r.missingCount()) : "?",
+              known ? Long.toString(r.absentUpstreamCount()) : "?",
               Render.duration(f.overdueFor(now)),
               Render.ranges(r.missing().isEmpty() ? r.absentUpstream() : r.missing(), 5)));
+      f.cause()
+          .ifPresent(
+              cause ->
+                  unreadable.add(
+                      "Batch "
+                          + f.batchId()
+                          + " "
+                          + f.upstream()
+                          + "->"
+                          + f.downstream()
+                          + " cannot be read: "
+                          + cause));
     }
     out()
         .println(
@@ -201,6 +217,7 @@ final class MonitorCommand extends TrackerCommand {
         rows,
         3,
         4);
+    unreadable.forEach(out()::println);
   }
 
   private void writeJson(CompletenessMonitor monitor, List<Finding> findings, Instant now)
@@ -218,9 +235,17 @@ final class MonitorCommand extends TrackerCommand {
         g.writeStringField("downstream", f.downstream().name());
         g.writeStringField("overdueSince", f.overdueSince().toString());
         g.writeNumberField("overdueSeconds", f.overdueFor(now).getSeconds());
-        g.writeNumberField("missing", r.missingCount());
-        g.writeNumberField("absentUpstream", r.absentUpstreamCount());
-        g.writeNumberField("unexpected", r.unexpectedCount());
+        if (f.kind() == Finding.Kind.UNREADABLE) {
+          // Unknown, not zero: the marks could not be read.
+          g.writeNullField("missing");
+          g.writeNullField("absentUpstream");
+          g.writeNullField("unexpected");
+          g.writeStringField("cause", f.cause().orElse(null));
+        } else {
+          g.writeNumberField("missing", r.missingCount());
+          g.writeNumberField("absentUpstream", r.absentUpstreamCount());
+          g.writeNumberField("unexpected", r.unexpectedCount());
+        }
         Render.writeRanges(g, "missingRanges", r.missing());
         Render.writeRanges(g, "absentUpstreamRanges", r.absentUpstream());
         g.writeFieldName("batch");

@@ -14,6 +14,10 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -514,6 +518,98 @@ class RecordTrackerCliTest {
     assertThat(result.get().code()).as(result.get().toString()).isEqualTo(0);
     assertThat(result.get().err()).startsWith("Monitoring every 50ms (grace 15m, deadline 1h)");
     assertThat(posts).isEmpty(); // nothing after the resolution
+  }
+
+  /**
+   * A batch of 10 records, all sent and processed, whose stored marks rows are then overwritten
+   * with bytes that are no bitmap, as a bad disk or a stray UPDATE would leave them.
+   */
+  private BatchId corruptBatch(String name) throws SQLException {
+    BatchId id = BatchId.of(name);
+    seed.tracker.openBatch(id, 10, Map.of("file", "corrupt.edi"));
+    seed.tracker.markSent(id, RecordRange.of(0, 9));
+    seed.tracker.markProcessed(id, RecordRange.of(0, 9));
+    seed.tracker.flush();
+    try (Connection c = DriverManager.getConnection(url, "sa", "pw");
+        PreparedStatement ps =
+            c.prepareStatement("UPDATE rt_marks SET marks = ? WHERE batch_id = ?")) {
+      ps.setBytes(1, new byte[] {1, 2, 3, 4, 5});
+      ps.setString(2, id.value());
+      assertThat(ps.executeUpdate()).isEqualTo(2);
+    }
+    return id;
+  }
+
+  @Test
+  void monitor_once_reports_an_unreadable_batch_next_to_the_overdue_one_and_exits_2()
+      throws SQLException {
+    seed.at(Duration.ofMinutes(20));
+    lossyBatch();
+    seed.at(Duration.ofMinutes(19));
+    corruptBatch("BAD-1");
+
+    Cli.Result r = cli("monitor", "--once");
+
+    assertThat(r.code()).as(r.toString()).isEqualTo(2);
+    List<String> lines = r.out().lines().toList();
+    assertThat(lines).hasSize(5);
+    assertThat(lines.get(0)).isEqualTo("2 batches need attention (of 2 incomplete):");
+    assertThat(lines.get(1))
+        .matches("BATCH +KIND +STAGES +MISSING +NEVER SENT +OVERDUE BY +FIRST RANGES");
+    assertThat(lines.get(2)).matches("BAD-1 +unreadable +sent->processed +\\? +\\? +4m\\S* +-");
+    assertThat(lines.get(3))
+        .matches("EDI-1 +overdue +sent->processed +101 +0 +5m\\S* +100-199, 500-500");
+    assertThat(lines.get(4))
+        .startsWith(
+            "Batch BAD-1 sent->processed cannot be read: stored marks of batch BAD-1, stage sent"
+                + " are corrupt (row id ")
+        .endsWith(". Restore the row from a backup or delete it and re-mark those records.");
+
+    Map<String, Object> json = Json.parseObject(cli("monitor", "--once", "--json").out());
+    assertThat(at(json, "findings", 0, "kind")).isEqualTo("unreadable");
+    assertThat(at(json, "findings", 0, "batch", "id")).isEqualTo("BAD-1");
+    assertThat(at(json, "findings", 0, "missing")).isNull();
+    assertThat(at(json, "findings", 0, "cause").toString())
+        .startsWith("stored marks of batch BAD-1, stage sent are corrupt (row id ");
+    assertThat(at(json, "findings", 1, "kind")).isEqualTo("overdue");
+    assertThat(at(json, "findings", 1, "batch", "id")).isEqualTo("EDI-1");
+    assertThat(at(json, "findings", 1, "missingRanges"))
+        .isEqualTo(List.of(List.of(100L, 199L), List.of(500L, 500L)));
+    assertThat(((List<?>) json.get("findings"))).hasSize(2);
+  }
+
+  @Test
+  void in_flight_exits_3_naming_an_unreadable_batch_and_other_commands_still_work()
+      throws SQLException {
+    completeBatch("DONE-1");
+    corruptBatch("BAD-1");
+
+    Cli.Result busy = cli("in-flight", "--window", "10m");
+
+    assertThat(busy.code()).as(busy.toString()).isEqualTo(3);
+    assertThat(busy.out())
+        .startsWith(
+            "1 batch is in flight (marked within the last 10m, not complete). Do not start"
+                + " maintenance.\n");
+    assertThat(busy.out().lines().filter(l -> l.startsWith("BAD-1 ")).count()).isEqualTo(1);
+    assertThat(busy.out().lines().toList().get(busy.out().lines().toList().size() - 1))
+        .startsWith(
+            "Batch BAD-1 cannot be read, so it counts as in flight: stored marks of batch BAD-1,"
+                + " stage sent are corrupt (row id ");
+    Map<String, Object> json = Json.parseObject(cli("in-flight", "--json").out());
+    assertThat(json.get("quiet")).isEqualTo(false);
+    assertThat(at(json, "inFlight", 0, "id")).isEqualTo("BAD-1");
+    assertThat(((List<?>) json.get("inFlight"))).hasSize(1);
+    assertThat(at(json, "unreadable", 0, "id")).isEqualTo("BAD-1");
+    assertThat(at(json, "unreadable", 0, "cause").toString())
+        .startsWith("stored marks of batch BAD-1, stage sent are corrupt (row id ");
+
+    Cli.Result batches = cli("batches");
+    assertThat(batches.code()).as(batches.toString()).isEqualTo(0);
+    assertThat(batches.out()).contains("BAD-1").contains("DONE-1");
+    Cli.Result other = cli("reconcile", "--batch", "DONE-1");
+    assertThat(other.code()).as(other.toString()).isEqualTo(0);
+    assertThat(other.out()).contains("  COMPLETE: all 10 records reached sent and processed\n");
   }
 
   @Test

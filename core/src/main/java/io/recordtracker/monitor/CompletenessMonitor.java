@@ -47,11 +47,19 @@ import org.slf4j.LoggerFactory;
  * more records are missing ({@code GROWN}) or has not been reported for {@code renotifyAfter}
  * ({@code REMINDER}), and once when the batch becomes complete ({@code RESOLVED}).
  *
- * <p>Failures never stop the monitor: when the store fails, the round ends and the next round
- * starts over; when a listener throws, the monitor logs it, stops giving that listener events for
- * the rest of the round (so a dead endpoint costs one timeout per round, not one per batch) and
- * offers the same events again next round. What was reported is kept in memory: a new monitor (a
- * restart) reports open findings again as new.
+ * <p>A batch due to be checked whose marks cannot be read (the store throws for that batch, corrupt
+ * or inconsistent marks, while it still answers for the batch itself) is an {@linkplain
+ * Finding.Kind#UNREADABLE unreadable} finding of its own, reported like the others (new, reminder,
+ * and resolved once the batch can be read again or is purged), and never keeps the round from
+ * checking the other batches. A finding reported before the batch became unreadable stays open,
+ * neither reminded nor resolved, until it can be read again.
+ *
+ * <p>Failures never stop the monitor: when the store fails (the listing of batches fails, or it
+ * does not answer for a batch whose marks failed either), the round ends and the next round starts
+ * over; when a listener throws, the monitor logs it, stops giving that listener events for the rest
+ * of the round (so a dead endpoint costs one timeout per round, not one per batch) and offers the
+ * same events again next round. What was reported is kept in memory: a new monitor (a restart)
+ * reports open findings again as new.
  *
  * <p>Thread-safe; rounds never overlap.
  *
@@ -124,7 +132,8 @@ public final class CompletenessMonitor {
    *
    * @return every current finding, newest opened batch first
    * @throws TrackerStoreException if the store fails; nothing is reported this round, and the next
-   *     round starts over
+   *     round starts over. A single batch that cannot be read does not throw: it is an {@link
+   *     Finding.Kind#UNREADABLE} finding, and the other batches are checked as usual
    */
   public List<Finding> runOnce() {
     synchronized (roundLock) {
@@ -140,10 +149,11 @@ public final class CompletenessMonitor {
       for (Key key : reported) {
         if (!outcomes.containsKey(key)) {
           Optional<BatchInfo> batch = tracker.batch(key.batch);
-          Outcome outcome = batch.isEmpty() ? Outcome.GONE : evaluate(batch.get(), key, now, true);
-          outcomes.put(key, outcome);
-          if (outcome.finding != null) {
-            findings.put(key, outcome.finding);
+          if (batch.isEmpty()) {
+            outcomes.put(key.forMarks(), Outcome.GONE);
+            outcomes.put(key.forReading(), Outcome.GONE);
+          } else {
+            classify(batch.get(), key.forMarks(), now, reported, outcomes, findings);
           }
         }
       }
@@ -176,12 +186,8 @@ public final class CompletenessMonitor {
       for (BatchInfo batch : page) {
         seen++;
         for (StagePair pair : pairs) {
-          Key key = new Key(batch.id(), pair.upstream, pair.downstream);
-          Outcome outcome = evaluate(batch, key, now, reported.contains(key));
-          outcomes.put(key, outcome);
-          if (outcome.finding != null) {
-            findings.put(key, outcome.finding);
-          }
+          Key key = new Key(batch.id(), pair.upstream, pair.downstream, false);
+          classify(batch, key, now, reported, outcomes, findings);
         }
       }
       if (page.size() < PAGE_SIZE) {
@@ -189,6 +195,34 @@ public final class CompletenessMonitor {
       }
       query.startAfter(page.get(page.size() - 1));
     }
+  }
+
+  /**
+   * Classifies one (batch, pair) under both its keys: {@code key} for what its marks show and
+   * {@code key.forReading()} for whether they can be read. While they cannot, what was reported
+   * under {@code key} stays as it was: nothing is known to change it.
+   */
+  private void classify(
+      BatchInfo batch,
+      Key key,
+      Instant now,
+      Set<Key> reported,
+      Map<Key, Outcome> outcomes,
+      Map<Key, Finding> findings) {
+    Key unreadable = key.forReading();
+    boolean force = reported.contains(key) || reported.contains(unreadable);
+    Outcome outcome = evaluate(batch, key, now, force);
+    if (outcome.finding != null && outcome.finding.kind() == Finding.Kind.UNREADABLE) {
+      outcomes.put(unreadable, outcome);
+      findings.put(unreadable, outcome.finding);
+      outcomes.put(key, Outcome.UNKNOWN);
+      return;
+    }
+    outcomes.put(key, outcome);
+    if (outcome.finding != null) {
+      findings.put(key, outcome.finding);
+    }
+    outcomes.put(unreadable, outcome == Outcome.GONE ? Outcome.GONE : Outcome.READABLE);
   }
 
   /**
@@ -218,6 +252,8 @@ public final class CompletenessMonitor {
       r = tracker.reconcile(batch.id(), key.upstream, key.downstream);
     } catch (UnknownBatchException e) {
       return Outcome.GONE; // purged between the listing and now
+    } catch (TrackerStoreException | IllegalStateException e) {
+      return unreadable(batch, key, since, e);
     }
     if (r.missingCount() == 0 && r.absentUpstreamCount() == 0) {
       return Outcome.COMPLETE;
@@ -226,6 +262,28 @@ public final class CompletenessMonitor {
       return Outcome.NOT_DUE; // a resend is under way: within grace again
     }
     return new Outcome(new Finding(kind, batch, r, since));
+  }
+
+  /**
+   * The outcome of a batch whose reconciliation failed with {@code failure}: unreadable if the
+   * store still answers for the batch itself, gone if it was purged meanwhile. If the store does
+   * not answer at all, {@code failure} is thrown: that is the store failing, not this batch.
+   */
+  private Outcome unreadable(BatchInfo batch, Key key, Instant since, RuntimeException failure) {
+    Optional<BatchInfo> current;
+    try {
+      current = tracker.batch(batch.id());
+    } catch (RuntimeException storeDown) {
+      failure.addSuppressed(storeDown);
+      throw failure;
+    }
+    if (current.isEmpty()) {
+      return Outcome.GONE;
+    }
+    String cause = failure.getMessage() == null ? failure.toString() : failure.getMessage();
+    log.debug("Batch {} {}->{} cannot be read", batch.id(), key.upstream, key.downstream, failure);
+    return new Outcome(
+        Finding.unreadable(current.get(), key.upstream, key.downstream, since, cause));
   }
 
   private void notify(
@@ -254,10 +312,13 @@ public final class CompletenessMonitor {
         it.hasNext(); ) {
       Map.Entry<Key, Reported> e = it.next();
       Outcome outcome = outcomes.get(e.getKey());
-      if (outcome == Outcome.GONE) {
+      if (outcome == Outcome.GONE && !e.getKey().unreadable()) {
         log.info("Batch {} was purged before its finding was resolved", e.getKey().batch);
         it.remove();
-      } else if (outcome == Outcome.COMPLETE) {
+      } else if (outcome == Outcome.COMPLETE
+          || outcome == Outcome.READABLE
+          || outcome == Outcome.GONE) {
+        // An unreadable batch that was purged is resolved too: purging it is one way to fix it.
         due.add(
             Map.entry(
                 e.getKey(),
@@ -372,7 +433,19 @@ public final class CompletenessMonitor {
     }
   }
 
-  private record Key(BatchId batch, Stage upstream, Stage downstream) {}
+  /**
+   * What a finding is about: a batch's stage pair, and whether it is the pair's marks ({@code
+   * unreadable} false: overdue, stalled) or their being unreadable.
+   */
+  private record Key(BatchId batch, Stage upstream, Stage downstream, boolean unreadable) {
+    Key forMarks() {
+      return new Key(batch, upstream, downstream, false);
+    }
+
+    Key forReading() {
+      return new Key(batch, upstream, downstream, true);
+    }
+  }
 
   /** What one listener was last told about one key. */
   private record Reported(Finding finding, Instant at, Finding latest) {
@@ -395,6 +468,12 @@ public final class CompletenessMonitor {
     static final Outcome NOT_DUE = new Outcome(null);
     static final Outcome COMPLETE = new Outcome(null);
     static final Outcome GONE = new Outcome(null);
+
+    /** The marks could be read: an unreadable finding is resolved. */
+    static final Outcome READABLE = new Outcome(null);
+
+    /** The marks could not be read: what was reported of them stays as it was. */
+    static final Outcome UNKNOWN = new Outcome(null);
 
     final Finding finding;
 

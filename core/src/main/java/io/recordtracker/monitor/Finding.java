@@ -7,10 +7,12 @@ import io.recordtracker.Stage;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One discrepancy a {@link CompletenessMonitor} round found: a batch that, for one watched stage
- * pair, is {@linkplain Kind#OVERDUE overdue} or {@linkplain Kind#STALLED stalled}. Immutable.
+ * pair, is {@linkplain Kind#OVERDUE overdue} or {@linkplain Kind#STALLED stalled}, or whose marks
+ * cannot be read at all ({@linkplain Kind#UNREADABLE unreadable}). Immutable.
  */
 public final class Finding {
 
@@ -22,22 +24,53 @@ public final class Finding {
      */
     OVERDUE,
     /** The batch has been open longer than the deadline and its upstream stage was never marked. */
-    STALLED
+    STALLED,
+    /**
+     * The batch was due to be checked but its marks could not be read (corrupt or inconsistent
+     * stored marks), while the store answered for the batch itself: {@link #cause()} says why. Its
+     * {@link #reconciliation()} is {@linkplain Reconciliation#empty empty}: nothing is known about
+     * its records until it can be read again.
+     */
+    UNREADABLE
   }
 
   private final Kind kind;
   private final BatchInfo batch;
   private final Reconciliation reconciliation;
   private final Instant overdueSince;
+  private final String cause;
 
   Finding(Kind kind, BatchInfo batch, Reconciliation reconciliation, Instant overdueSince) {
+    this(kind, batch, reconciliation, overdueSince, null);
+  }
+
+  private Finding(
+      Kind kind,
+      BatchInfo batch,
+      Reconciliation reconciliation,
+      Instant overdueSince,
+      String cause) {
     this.kind = Objects.requireNonNull(kind);
     this.batch = Objects.requireNonNull(batch);
     this.reconciliation = Objects.requireNonNull(reconciliation);
     this.overdueSince = Objects.requireNonNull(overdueSince);
+    this.cause = cause;
   }
 
-  /** Overdue or stalled. */
+  /**
+   * An {@link Kind#UNREADABLE} finding: reading {@code batch}'s marks failed with {@code cause}.
+   */
+  static Finding unreadable(
+      BatchInfo batch, Stage upstream, Stage downstream, Instant dueSince, String cause) {
+    return new Finding(
+        Kind.UNREADABLE,
+        batch,
+        Reconciliation.empty(batch.id(), upstream, downstream, batch.expectedRecords()),
+        dueSince,
+        Objects.requireNonNull(cause));
+  }
+
+  /** Overdue, stalled or unreadable. */
   public Kind kind() {
     return kind;
   }
@@ -62,17 +95,30 @@ public final class Finding {
     return reconciliation.downstream();
   }
 
-  /** The reconciliation of the stage pair that made the finding: missing ranges, counts. */
+  /**
+   * The reconciliation of the stage pair that made the finding: missing ranges, counts. For an
+   * {@link Kind#UNREADABLE} finding an {@linkplain Reconciliation#empty empty} one, since none
+   * could be made.
+   */
   public Reconciliation reconciliation() {
     return reconciliation;
   }
 
   /**
    * Since when the batch is overdue: its last upstream mark plus the grace period, or for a stalled
-   * batch its opening plus the deadline.
+   * batch its opening plus the deadline. For an unreadable batch, the same: since when it was due
+   * to be checked.
    */
   public Instant overdueSince() {
     return overdueSince;
+  }
+
+  /**
+   * Why the batch's marks could not be read (the store's message, naming the batch, stage and row
+   * where it can) for an {@link Kind#UNREADABLE} finding; empty for the other kinds.
+   */
+  public Optional<String> cause() {
+    return Optional.ofNullable(cause);
   }
 
   /** How long the batch has been overdue at {@code now}; zero if {@code now} is earlier. */
@@ -93,7 +139,8 @@ public final class Finding {
         && reconciliation.downstream().equals(f.reconciliation.downstream())
         && reconciliation.missing().equals(f.reconciliation.missing())
         && reconciliation.absentUpstream().equals(f.reconciliation.absentUpstream())
-        && overdueSince.equals(f.overdueSince);
+        && overdueSince.equals(f.overdueSince)
+        && Objects.equals(cause, f.cause);
   }
 
   @Override
@@ -104,6 +151,21 @@ public final class Finding {
   /** A one-line summary for logs. */
   @Override
   public String toString() {
+    if (cause != null) {
+      return "Finding{"
+          + kind
+          + ", batch="
+          + batch.id()
+          + ", "
+          + upstream()
+          + "->"
+          + downstream()
+          + ", overdueSince="
+          + overdueSince
+          + ", cause="
+          + cause
+          + "}";
+    }
     return "Finding{" + kind + ", overdueSince=" + overdueSince + ", " + reconciliation + "}";
   }
 }

@@ -7,8 +7,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Logs each event as one line to the logger {@code io.recordtracker.monitor.Discrepancies}: a WARN
  * line per new, grown or reminded finding, with the batch id, its attributes, the stage pair, the
- * counts and the first ranges; an INFO line when a finding is resolved. The default listener of a
- * {@link CompletenessMonitor}.
+ * counts and the first ranges; an ERROR line per new or reminded {@linkplain
+ * Finding.Kind#UNREADABLE unreadable} batch, with the cause; an INFO line when a finding is
+ * resolved. The default listener of a {@link CompletenessMonitor}.
  */
 public final class Slf4jDiscrepancyListener implements DiscrepancyListener {
 
@@ -32,6 +33,10 @@ public final class Slf4jDiscrepancyListener implements DiscrepancyListener {
   public void onEvent(DiscrepancyEvent event) {
     Finding f = event.finding();
     Reconciliation r = f.reconciliation();
+    if (f.kind() == Finding.Kind.UNREADABLE) {
+      logUnreadable(event, f);
+      return;
+    }
     if (event.kind() == DiscrepancyEvent.Kind.RESOLVED) {
       log.info(
           "Resolved: batch {} {}->{} is complete ({} records; {} were missing when last reported)"
@@ -59,6 +64,28 @@ public final class Slf4jDiscrepancyListener implements DiscrepancyListener {
         r.expectedRecords(),
         AlertText.firstRanges(r.missing(), RANGES_SHOWN),
         AlertText.firstRanges(r.absentUpstream(), RANGES_SHOWN),
+        f.batch().attributes());
+  }
+
+  private void logUnreadable(DiscrepancyEvent event, Finding f) {
+    if (event.kind() == DiscrepancyEvent.Kind.RESOLVED) {
+      log.info(
+          "Resolved: batch {} {}->{} is no longer unreadable (it can be read again, or was purged)"
+              + " attributes={}",
+          f.batchId(),
+          f.upstream(),
+          f.downstream(),
+          f.batch().attributes());
+      return;
+    }
+    log.error(
+        "{} UNREADABLE: batch {} {}->{} cannot be read, so whether records are missing is unknown:"
+            + " {}; attributes={}",
+        event.kind(),
+        f.batchId(),
+        f.upstream(),
+        f.downstream(),
+        f.cause().orElse("unknown cause"),
         f.batch().attributes());
   }
 

@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The message names the batch, its attributes (the file name first, from the attribute {@code
  * file}, {@code fileName}, {@code file_name} or {@code filename}), the stage pair, the counts, the
- * first ranges of missing records and how long the batch has been overdue. Delivery:
+ * first ranges of missing records and how long the batch has been overdue; for a batch that cannot
+ * be read ({@link Finding.Kind#UNREADABLE}), why not. Delivery:
  *
  * <ol>
  *   <li>each attempt has a connect timeout and a request timeout;
@@ -327,9 +328,27 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
     String overdue = AlertText.duration(f.overdueFor(event.at()));
     String ranges = AlertText.firstRanges(r.missing(), rangesShown);
 
+    boolean unreadable = f.kind() == Finding.Kind.UNREADABLE;
     String title;
     String text;
-    if (resolved) {
+    if (unreadable && resolved) {
+      title = "Resolved: batch " + batch + " is readable";
+      text =
+          ":white_check_mark: Resolved: batch "
+              + named
+              + " "
+              + stages
+              + " is no longer unreadable (it can be read again, or was purged)";
+    } else if (unreadable) {
+      title = "Unreadable: batch " + batch;
+      text =
+          ":x: Batch "
+              + named
+              + " "
+              + stages
+              + " cannot be read, so whether records are missing is unknown: "
+              + abbreviate(f.cause().orElse("unknown cause"), 1_000);
+    } else if (resolved) {
       title = "Resolved: batch " + batch;
       text =
           ":white_check_mark: Resolved: batch "
@@ -387,7 +406,11 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
     List<String[]> fields = new ArrayList<>();
     fields.add(new String[] {"Batch", batch});
     fields.add(new String[] {"Stages", stages});
-    fields.add(new String[] {"Missing", r.missingCount() + " of " + r.expectedRecords()});
+    if (unreadable) {
+      fields.add(new String[] {"Missing", "unknown: the marks cannot be read"});
+    } else {
+      fields.add(new String[] {"Missing", r.missingCount() + " of " + r.expectedRecords()});
+    }
     if (r.absentUpstreamCount() > 0) {
       fields.add(new String[] {"Never " + f.upstream(), Long.toString(r.absentUpstreamCount())});
     }
@@ -416,6 +439,19 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
     g.writeEndArray();
     g.writeEndObject();
 
+    if (unreadable && !resolved) {
+      g.writeStartObject();
+      g.writeStringField("type", "section");
+      g.writeObjectFieldStart("text");
+      g.writeStringField("type", "mrkdwn");
+      g.writeStringField(
+          "text",
+          "*Why it cannot be read*\n```"
+              + escape(abbreviate(f.cause().orElse("unknown cause"), 2_000))
+              + "```");
+      g.writeEndObject();
+      g.writeEndObject();
+    }
     if (!resolved && !r.missing().isEmpty()) {
       rangesSection(g, "First missing ranges", r.missing());
     }

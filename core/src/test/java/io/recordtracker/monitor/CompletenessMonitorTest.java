@@ -2,6 +2,7 @@ package io.recordtracker.monitor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchQuery;
@@ -52,6 +53,149 @@ class CompletenessMonitorTest {
     tracker.markProcessed(id, RecordRange.of(6_000, 9_999));
     tracker.flush();
     return id;
+  }
+
+  /**
+   * A batch of 100 records, all sent and processed (complete if it could be read), whose marks fail
+   * to load as a corrupt stored row does.
+   */
+  private BatchId corruptBatch(String name) {
+    BatchId id = BatchId.of(name);
+    tracker.openBatch(id, 100, Map.of("file", "corrupt.edi"));
+    tracker.markSent(id, RecordRange.of(0, 99));
+    tracker.markProcessed(id, RecordRange.of(0, 99));
+    tracker.flush();
+    store.unreadable.add(id);
+    return id;
+  }
+
+  @Test
+  void unreadable_batch_is_a_finding_of_its_own_and_the_others_are_still_reported() {
+    BatchId lossy = batchLosingRecords();
+    clock.advance(Duration.ofMinutes(1));
+    BatchId corrupt = corruptBatch("B-2");
+    CompletenessMonitor m = monitor().build();
+    clock.advance(Duration.ofMinutes(16));
+
+    List<Finding> findings = m.runOnce();
+
+    assertThat(findings)
+        .extracting(Finding::kind, Finding::batchId)
+        .containsExactly(
+            tuple(Finding.Kind.UNREADABLE, corrupt), tuple(Finding.Kind.OVERDUE, lossy));
+    Finding unreadable = findings.get(0);
+    assertThat(unreadable.cause())
+        .contains("stored marks of batch B-2, stage sent are corrupt (simulated)");
+    assertThat(unreadable.upstream()).isEqualTo(Stage.SENT);
+    assertThat(unreadable.downstream()).isEqualTo(Stage.PROCESSED);
+    assertThat(unreadable.reconciliation().missing()).isEmpty();
+    assertThat(unreadable.reconciliation().missingCount()).isZero();
+    assertThat(unreadable.reconciliation().expectedRecords()).isEqualTo(100);
+    assertThat(unreadable.overdueSince()).isEqualTo(T0.plus(Duration.ofMinutes(16)));
+    assertThat(unreadable.batch().attributes()).containsExactly(Map.entry("file", "corrupt.edi"));
+    Finding overdue = findings.get(1);
+    assertThat(overdue.reconciliation().missing())
+        .containsExactly(RecordRange.of(1_000, 1_002), RecordRange.of(5_000, 5_999));
+    assertThat(overdue.cause()).isEmpty();
+    assertThat(events)
+        .extracting(e -> e.kind(), e -> e.finding())
+        .containsExactly(
+            tuple(DiscrepancyEvent.Kind.NEW, unreadable),
+            tuple(DiscrepancyEvent.Kind.NEW, overdue));
+    assertThat(m.lastFindings()).containsExactlyElementsOf(findings);
+    assertThat(m.lastIncompleteBatches()).isEqualTo(2);
+
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(m.runOnce()).containsExactlyElementsOf(findings); // unchanged: not reported again
+    assertThat(events).hasSize(2);
+  }
+
+  @Test
+  void unreadable_finding_is_resolved_once_when_the_batch_can_be_read_again() {
+    BatchId corrupt = corruptBatch("B-2");
+    CompletenessMonitor m = monitor().renotifyAfter(Duration.ofMinutes(30)).build();
+    clock.advance(Duration.ofMinutes(16));
+    assertThat(m.runOnce()).extracting(Finding::kind).containsExactly(Finding.Kind.UNREADABLE);
+    clock.advance(Duration.ofMinutes(30));
+    assertThat(m.runOnce()).extracting(Finding::kind).containsExactly(Finding.Kind.UNREADABLE);
+
+    store.unreadable.clear(); // the row was restored from a backup
+    clock.advance(Duration.ofMinutes(1));
+
+    assertThat(m.runOnce()).isEmpty();
+    assertThat(events)
+        .extracting(e -> e.kind(), e -> e.finding().kind(), e -> e.finding().batchId())
+        .containsExactly(
+            tuple(DiscrepancyEvent.Kind.NEW, Finding.Kind.UNREADABLE, corrupt),
+            tuple(DiscrepancyEvent.Kind.REMINDER, Finding.Kind.UNREADABLE, corrupt),
+            tuple(DiscrepancyEvent.Kind.RESOLVED, Finding.Kind.UNREADABLE, corrupt));
+    assertThat(tracker.batch(corrupt).orElseThrow().isComplete()).isTrue();
+    clock.advance(Duration.ofHours(5));
+    m.runOnce();
+    assertThat(events).hasSize(3);
+  }
+
+  @Test
+  void unreadable_batch_that_is_purged_is_resolved() {
+    BatchId corrupt = corruptBatch("B-2");
+    CompletenessMonitor m = monitor().build();
+    clock.advance(Duration.ofMinutes(16));
+    m.runOnce();
+
+    store.target().delete(List.of(corrupt));
+    clock.advance(Duration.ofMinutes(1));
+
+    assertThat(m.runOnce()).isEmpty();
+    assertThat(events)
+        .extracting(e -> e.kind(), e -> e.finding().kind())
+        .containsExactly(
+            tuple(DiscrepancyEvent.Kind.NEW, Finding.Kind.UNREADABLE),
+            tuple(DiscrepancyEvent.Kind.RESOLVED, Finding.Kind.UNREADABLE));
+    m.runOnce();
+    assertThat(events).hasSize(2);
+  }
+
+  @Test
+  void reported_overdue_finding_stays_open_while_its_batch_is_unreadable() {
+    BatchId id = batchLosingRecords();
+    CompletenessMonitor m = monitor().build();
+    clock.advance(Duration.ofMinutes(16));
+    m.runOnce();
+
+    store.unreadable.add(id);
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(m.runOnce()).extracting(Finding::kind).containsExactly(Finding.Kind.UNREADABLE);
+
+    store.unreadable.clear();
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(m.runOnce()).extracting(Finding::kind).containsExactly(Finding.Kind.OVERDUE);
+
+    // Neither resolved nor reported anew as overdue: nothing was known to change it.
+    assertThat(events)
+        .extracting(e -> e.kind(), e -> e.finding().kind())
+        .containsExactly(
+            tuple(DiscrepancyEvent.Kind.NEW, Finding.Kind.OVERDUE),
+            tuple(DiscrepancyEvent.Kind.NEW, Finding.Kind.UNREADABLE),
+            tuple(DiscrepancyEvent.Kind.RESOLVED, Finding.Kind.UNREADABLE));
+  }
+
+  @Test
+  void store_going_away_mid_round_fails_the_round_rather_than_call_every_batch_unreadable() {
+    batchLosingRecords();
+    CompletenessMonitor m = monitor().build();
+    clock.advance(Duration.ofMinutes(16));
+    store.down = true; // the listing still answers, nothing after it does
+
+    assertThatThrownBy(m::runOnce)
+        .isInstanceOf(TrackerStoreException.class)
+        .hasMessageContaining("database went away (simulated)");
+    assertThat(events).isEmpty();
+
+    store.down = false;
+    assertThat(m.runOnce()).extracting(Finding::kind).containsExactly(Finding.Kind.OVERDUE);
+    assertThat(events)
+        .extracting(DiscrepancyEvent::kind)
+        .containsExactly(DiscrepancyEvent.Kind.NEW);
   }
 
   @Test

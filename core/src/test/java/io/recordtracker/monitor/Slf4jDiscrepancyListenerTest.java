@@ -58,6 +58,47 @@ class Slf4jDiscrepancyListenerTest {
     }
   }
 
+  @Test
+  void unreadable_batch_is_logged_at_error_with_the_cause_and_its_resolution_at_info() {
+    SettableClock clock = new SettableClock(Instant.parse("2020-08-23T11:00:00Z"));
+    FlakyStore store = new FlakyStore();
+    try (RecordTracker tracker =
+        RecordTracker.builder()
+            .store(store)
+            .clock(clock)
+            .flushInterval(Duration.ofHours(1))
+            .build()) {
+      BatchId id = BatchId.of("B-9");
+      tracker.openBatch(id, 100, Map.of("file", "corrupt.edi"));
+      tracker.markSent(id, RecordRange.of(0, 99));
+      tracker.markProcessed(id, RecordRange.of(0, 99));
+      tracker.flush();
+      store.unreadable.add(id);
+      CompletenessMonitor monitor = CompletenessMonitor.builder(tracker).build(); // default
+      clock.advance(Duration.ofMinutes(16));
+
+      String first = captureStderr(monitor::runOnce);
+      store.unreadable.clear();
+      String second = captureStderr(monitor::runOnce);
+
+      assertThat(first.lines().filter(l -> l.contains("Discrepancies")).toList())
+          .singleElement()
+          .asString()
+          .contains(
+              "ERROR io.recordtracker.monitor.Discrepancies - NEW UNREADABLE: batch B-9"
+                  + " sent->processed cannot be read, so whether records are missing is unknown:"
+                  + " stored marks of batch B-9, stage sent are corrupt (simulated);"
+                  + " attributes={file=corrupt.edi}");
+      assertThat(second.lines().filter(l -> l.contains("Discrepancies")).toList())
+          .singleElement()
+          .asString()
+          .contains(
+              "INFO io.recordtracker.monitor.Discrepancies - Resolved: batch B-9 sent->processed"
+                  + " is no longer unreadable (it can be read again, or was purged)"
+                  + " attributes={file=corrupt.edi}");
+    }
+  }
+
   static String captureStderr(Runnable action) {
     PrintStream err = System.err;
     ByteArrayOutputStream out = new ByteArrayOutputStream();

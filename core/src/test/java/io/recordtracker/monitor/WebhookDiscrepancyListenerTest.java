@@ -515,6 +515,53 @@ class WebhookDiscrepancyListenerTest {
   }
 
   @Test
+  void unreadable_batch_message_says_why_and_its_resolution_says_it_is_readable() {
+    FlakyStore store = new FlakyStore();
+    try (RecordTracker t =
+        RecordTracker.builder()
+            .store(store)
+            .clock(clock)
+            .flushInterval(Duration.ofHours(1))
+            .build()) {
+      BatchId id = BatchId.of("B-BAD");
+      t.openBatch(id, 100, Map.of("file", "corrupt.edi"));
+      t.markSent(id, RecordRange.of(0, 99));
+      t.flush();
+      store.unreadable.add(id);
+      CompletenessMonitor monitor =
+          CompletenessMonitor.builder(t).listener(webhook(server.url()).build()).build();
+      clock.advance(Duration.ofMinutes(20));
+      monitor.runOnce();
+      store.unreadable.clear();
+      t.markProcessed(id, RecordRange.of(0, 99));
+      t.flush();
+      monitor.runOnce();
+
+      assertThat(server.messages()).hasSize(2);
+      Map<String, Object> alert = server.messages().get(0);
+      assertThat(alert.get("text"))
+          .isEqualTo(
+              ":x: Batch B-BAD (corrupt.edi) sent → processed cannot be read, so whether records"
+                  + " are missing is unknown: stored marks of batch B-BAD, stage sent are corrupt"
+                  + " (simulated)");
+      assertThat(at(alert, "blocks", 0, "text", "text")).isEqualTo("Unreadable: batch B-BAD");
+      assertThat(at(alert, "blocks", 1, "fields", 2, "text"))
+          .isEqualTo("*Missing*\nunknown: the marks cannot be read");
+      assertThat(at(alert, "blocks", 2, "text", "text"))
+          .isEqualTo(
+              "*Why it cannot be read*\n```stored marks of batch B-BAD, stage sent are corrupt"
+                  + " (simulated)```");
+      Map<String, Object> resolved = server.messages().get(1);
+      assertThat(resolved.get("text"))
+          .isEqualTo(
+              ":white_check_mark: Resolved: batch B-BAD (corrupt.edi) sent → processed is no"
+                  + " longer unreadable (it can be read again, or was purged)");
+      assertThat(at(resolved, "blocks", 0, "text", "text"))
+          .isEqualTo("Resolved: batch B-BAD is readable");
+    }
+  }
+
+  @Test
   void url_without_http_scheme_is_rejected_without_echoing_it() {
     assertThatThrownBy(
             () -> WebhookDiscrepancyListener.builder(URI.create("ftp://example.org/" + SECRET)))
