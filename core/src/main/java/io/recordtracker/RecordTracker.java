@@ -1,5 +1,6 @@
 package io.recordtracker;
 
+import io.recordtracker.spi.StageMarks;
 import io.recordtracker.spi.StoreClock;
 import io.recordtracker.spi.TrackerStore;
 import java.time.Clock;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -764,27 +766,25 @@ public final class RecordTracker implements AutoCloseable {
     RoaringBitmap up;
     RoaringBitmap down;
     boolean allDurable;
+    Set<Stage> stages = new java.util.LinkedHashSet<>(List.of(upstream, downstream));
     for (int attempt = 1; ; attempt++) {
       // Local marks first, then the store: a mark moves only from buffer to store, so it is seen
       // in one place or the other.
       up = state.buffer(upstream).snapshot();
       down = state.buffer(downstream).snapshot();
       allDurable = up.isEmpty() && down.isEmpty();
-      up.or(
-          storeCall("load " + upstream + " marks of " + batch, () -> store.load(batch, upstream)));
-      down.or(
-          storeCall(
-              "load " + downstream + " marks of " + batch, () -> store.load(batch, downstream)));
-      // The batch as stored after the loads: if it is the incarnation cached before them, the
-      // loads read that batch and nothing else (an incarnation never comes back once purged).
-      // Otherwise the cache is stale (purged, perhaps opened again with another size): never
-      // answer from it.
-      Optional<BatchInfo> stored = storeCall("find batch " + batch, () -> store.findBatch(batch));
+      // The marks come with the incarnation they belong to: if it is the one cached, they are
+      // this batch's. Otherwise the cache is stale (purged, perhaps opened again with another
+      // size): never answer from it.
+      Optional<StageMarks> stored =
+          storeCall("read " + stages + " marks of " + batch, () -> store.read(batch, stages));
       if (stored.isEmpty()) {
         buffers.drop(state);
         throw new UnknownBatchException(batch);
       }
       if (stored.get().incarnation() == state.info.incarnation()) {
+        up.or(stored.get().of(upstream));
+        down.or(stored.get().of(downstream));
         break;
       }
       if (attempt >= 3) {
@@ -800,7 +800,8 @@ public final class RecordTracker implements AutoCloseable {
           batch,
           state.info.incarnation(),
           stored.get().incarnation());
-      state = buffers.cache(stored.get());
+      buffers.drop(state);
+      state = state(batch);
     }
     Reconciliation result =
         Reconciliation.compute(batch, upstream, downstream, state.info.expectedRecords(), up, down);

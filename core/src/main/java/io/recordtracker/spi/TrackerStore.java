@@ -8,8 +8,11 @@ import io.recordtracker.Stage;
 import io.recordtracker.TrackerStoreException;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.roaringbitmap.RoaringBitmap;
 
 /**
@@ -63,6 +66,42 @@ public interface TrackerStore extends AutoCloseable {
    * was, or if the batch does not exist. The caller owns the returned bitmap.
    */
   RoaringBitmap load(BatchId batch, Stage stage);
+
+  /**
+   * The batch's incarnation and size and the marks of {@code stages}, read together so that the
+   * marks are known to be that incarnation's; empty if the batch does not exist. A tracker's {@code
+   * reconcile} uses this. A store that can should read it all in one round trip (one statement);
+   * the default reads the batch, then each stage, then the batch again, and tries again if the
+   * incarnation changed in between (a batch purged and opened again meanwhile).
+   *
+   * @param batch the batch
+   * @param stages the stages whose marks to read, at least one; when the marks of several are
+   *     corrupt, the first in the set's order is the one reported
+   * @return the batch's incarnation, size and marks, or empty
+   * @throws TrackerStoreException if the store fails, or the batch keeps being opened again
+   */
+  default Optional<StageMarks> read(BatchId batch, Set<Stage> stages) {
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      Optional<BatchInfo> before = findBatch(batch);
+      if (before.isEmpty()) {
+        return Optional.empty();
+      }
+      Map<Stage, RoaringBitmap> marks = new HashMap<>();
+      for (Stage stage : stages) {
+        marks.put(stage, load(batch, stage));
+      }
+      Optional<BatchInfo> after = findBatch(batch);
+      if (after.isEmpty()) {
+        return Optional.empty();
+      }
+      if (after.get().incarnation() == before.get().incarnation()) {
+        return Optional.of(
+            new StageMarks(before.get().incarnation(), before.get().expectedRecords(), marks));
+      }
+    }
+    throw new TrackerStoreException(
+        "batch " + batch + " was purged and opened again three times while it was being read");
+  }
 
   /**
    * The batches matching {@code query}, newest opened first and, among batches opened at the same

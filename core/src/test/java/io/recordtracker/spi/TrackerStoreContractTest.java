@@ -199,6 +199,34 @@ public abstract class TrackerStoreContractTest {
   }
 
   @Test
+  void read_returns_the_incarnation_size_and_marks_of_each_stage_together() {
+    BatchId id = newBatchId();
+    assertThat(store.read(id, java.util.Set.of(Stage.SENT))).isEmpty();
+    BatchInfo batch = store.openBatch(BatchInfo.of(id, 1_000, T0, Map.of()));
+    store.merge(List.of(delta(id, Stage.SENT, bitmap(1, 2, 999), T0, batch.incarnation())));
+    store.merge(List.of(delta(id, Stage.SENT, bitmap(3), T0, batch.incarnation())));
+
+    StageMarks read =
+        store
+            .read(id, new java.util.LinkedHashSet<>(List.of(Stage.SENT, Stage.PROCESSED)))
+            .orElseThrow();
+
+    assertThat(read.incarnation()).isEqualTo(batch.incarnation());
+    assertThat(read.expectedRecords()).isEqualTo(1_000);
+    assertThat(read.of(Stage.SENT)).isEqualTo(bitmap(1, 2, 3, 999));
+    assertThat(read.of(Stage.PROCESSED).isEmpty()).isTrue();
+    assertThat(read.marks()).containsOnlyKeys(Stage.SENT, Stage.PROCESSED);
+
+    store.delete(List.of(id));
+    assertThat(store.read(id, java.util.Set.of(Stage.SENT))).isEmpty();
+    BatchInfo reopened = store.openBatch(BatchInfo.of(id, 10, T0, Map.of()));
+    StageMarks afresh = store.read(id, java.util.Set.of(Stage.SENT)).orElseThrow();
+    assertThat(afresh.incarnation()).isEqualTo(reopened.incarnation());
+    assertThat(afresh.expectedRecords()).isEqualTo(10);
+    assertThat(afresh.of(Stage.SENT).isEmpty()).isTrue();
+  }
+
+  @Test
   void merge_is_a_union_and_idempotent() {
     BatchId id = newBatchId();
     store.openBatch(BatchInfo.of(id, 1_000, T0, Map.of()));

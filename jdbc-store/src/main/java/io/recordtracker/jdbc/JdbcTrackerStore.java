@@ -10,6 +10,7 @@ import io.recordtracker.Stage;
 import io.recordtracker.TrackerStoreException;
 import io.recordtracker.UnknownBatchException;
 import io.recordtracker.spi.MarkDelta;
+import io.recordtracker.spi.StageMarks;
 import io.recordtracker.spi.StoreClock;
 import io.recordtracker.spi.TrackerStore;
 import java.io.IOException;
@@ -810,6 +811,72 @@ public final class JdbcTrackerStore implements TrackerStore {
   }
 
   /**
+   * Reads the batch row and the marks rows of {@code stages} in one statement, so that the marks
+   * are those of the incarnation it returns, in one round trip: the batch LEFT JOINed to its marks
+   * rows, one row with NULL marks when the stages have none, no row when the batch is gone.
+   */
+  @Override
+  public Optional<StageMarks> read(BatchId batch, Set<Stage> stages) {
+    Objects.requireNonNull(batch, "batch must not be null");
+    Objects.requireNonNull(stages, "stages must not be null");
+    if (stages.isEmpty()) {
+      throw new IllegalArgumentException("stages must not be empty");
+    }
+    List<Stage> order = new ArrayList<>(stages);
+    String sql =
+        "SELECT OCTET_LENGTH(m.marks), CASE WHEN OCTET_LENGTH(m.marks) <= "
+            + PortableBitmaps.maxSerializedBytesSql("b.expected_records")
+            + " THEN m.marks END, b.expected_records, m.id, b.incarnation, m.stage FROM "
+            + prefix
+            + "batch b LEFT JOIN "
+            + prefix
+            + "marks m ON m.batch_id = b.batch_id AND m.stage IN ("
+            + placeholders(order.size())
+            + ") WHERE b.batch_id = ?";
+    Map<Stage, List<StoredRow>> rows = new HashMap<>();
+    long[] batchRow =
+        withConnection(
+            "read " + order + " marks of batch " + batch,
+            c -> {
+              try (PreparedStatement ps = prepare(c, sql)) {
+                for (int i = 0; i < order.size(); i++) {
+                  ps.setString(i + 1, order.get(i).name());
+                }
+                ps.setString(order.size() + 1, batch.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                  long[] row = null;
+                  while (rs.next()) {
+                    if (row == null) {
+                      row = new long[] {rs.getLong(5), rs.getInt(3)};
+                    }
+                    String stage = rs.getString(6);
+                    if (stage != null) {
+                      rows.computeIfAbsent(Stage.of(stage), k -> new ArrayList<>())
+                          .add(StoredRow.of(rs));
+                    }
+                  }
+                  return row;
+                }
+              }
+            });
+    if (batchRow == null) {
+      return Optional.empty();
+    }
+    // Decoded stage by stage in the order asked, so that a corrupt row is reported the same way
+    // whatever order the database returned the rows in.
+    Map<Stage, RoaringBitmap> marks = new HashMap<>();
+    for (Stage stage : order) {
+      List<RoaringBitmap> parts = new ArrayList<>();
+      for (StoredRow row : rows.getOrDefault(stage, List.of())) {
+        parts.add(decode(row, batch, stage));
+      }
+      compactor.seen(new Compactor.Key(batch, stage), parts.size());
+      marks.put(stage, union(parts));
+    }
+    return Optional.of(new StageMarks(batchRow[0], (int) batchRow[1], marks));
+  }
+
+  /**
    * Decodes rows of (blob length, marks or NULL if over the limit, expected_records, id,
    * incarnation); collects the ids if {@code ids} is given, with the batch's incarnation as its
    * first element. The query leaves out an oversized blob, so a corrupt one is never transferred
@@ -822,58 +889,80 @@ public final class JdbcTrackerStore implements TrackerStore {
       if (ids != null && ids.isEmpty()) {
         ids.add(rs.getLong(5));
       }
-      long length = rs.getLong(1);
-      boolean missing = rs.wasNull();
-      long expected = rs.getInt(3);
-      long id = rs.getLong(4);
-      long limit = PortableBitmaps.maxSerializedBytes(expected);
-      if (missing || length > limit) {
-        throw new TrackerStoreException(
-            "stored marks of batch "
-                + batch
-                + ", stage "
-                + stage
-                + " are corrupt (row id "
-                + id
-                + " of "
-                + prefix
-                + "marks): "
-                + (missing
-                    ? "the blob is NULL"
-                    : "the blob is "
-                        + length
-                        + " bytes, more than the "
-                        + limit
-                        + " any bitmap of "
-                        + expected
-                        + " records takes")
-                + ". Restore the row from a backup or delete it and re-mark those records.");
-      }
-      byte[] blob = rs.getBytes(2);
-      try {
-        parts.add(PortableBitmaps.deserialize(blob, expected));
-      } catch (PortableBitmaps.CorruptMarksException e) {
-        throw new TrackerStoreException(
-            "stored marks of batch "
-                + batch
-                + ", stage "
-                + stage
-                + " are corrupt (row id "
-                + id
-                + " of "
-                + prefix
-                + "marks, "
-                + (blob == null ? 0 : blob.length)
-                + " bytes): "
-                + e.getMessage()
-                + ". Restore the row from a backup or delete it and re-mark those records.",
-            e);
-      }
+      parts.add(decode(StoredRow.of(rs), batch, stage));
       if (ids != null) {
-        ids.add(id);
+        ids.add(rs.getLong(4));
       }
     }
     return parts;
+  }
+
+  /**
+   * Decodes a row's blob, checked before it is decoded: a corrupt or truncated one fails with a
+   * message naming the batch, stage and row, never a wrong answer.
+   */
+  private RoaringBitmap decode(StoredRow row, BatchId batch, Stage stage) {
+    long length = row.length();
+    boolean missing = length < 0;
+    long expected = row.expectedRecords();
+    long id = row.id();
+    long limit = PortableBitmaps.maxSerializedBytes(expected);
+    if (missing || length > limit) {
+      throw new TrackerStoreException(
+          "stored marks of batch "
+              + batch
+              + ", stage "
+              + stage
+              + " are corrupt (row id "
+              + id
+              + " of "
+              + prefix
+              + "marks): "
+              + (missing
+                  ? "the blob is NULL"
+                  : "the blob is "
+                      + length
+                      + " bytes, more than the "
+                      + limit
+                      + " any bitmap of "
+                      + expected
+                      + " records takes")
+              + ". Restore the row from a backup or delete it and re-mark those records.");
+    }
+    byte[] blob = row.blob();
+    try {
+      return PortableBitmaps.deserialize(blob, expected);
+    } catch (PortableBitmaps.CorruptMarksException e) {
+      throw new TrackerStoreException(
+          "stored marks of batch "
+              + batch
+              + ", stage "
+              + stage
+              + " are corrupt (row id "
+              + id
+              + " of "
+              + prefix
+              + "marks, "
+              + (blob == null ? 0 : blob.length)
+              + " bytes): "
+              + e.getMessage()
+              + ". Restore the row from a backup or delete it and re-mark those records.",
+          e);
+    }
+  }
+
+  /**
+   * One marks row as read (columns: length, blob or NULL if over the limit, expected records, row
+   * id); length -1 if the blob is NULL.
+   */
+  private record StoredRow(long length, byte[] blob, int expectedRecords, long id) {
+    static StoredRow of(ResultSet rs) throws SQLException {
+      long length = rs.getLong(1);
+      if (rs.wasNull()) {
+        length = -1;
+      }
+      return new StoredRow(length, rs.getBytes(2), rs.getInt(3), rs.getLong(4));
+    }
   }
 
   private static RoaringBitmap union(List<RoaringBitmap> parts) {

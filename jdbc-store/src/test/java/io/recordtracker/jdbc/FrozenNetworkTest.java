@@ -4,14 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.recordtracker.BatchId;
+import io.recordtracker.CapturedStderr;
 import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.TrackerStoreException;
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -41,8 +38,7 @@ class FrozenNetworkTest {
               t.setDaemon(true); // before the fix, a flush stays blocked until the thaw
               return t;
             });
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    PrintStream originalErr = System.err;
+    CapturedStderr captured = null;
     try (FreezingProxy proxy = new FreezingProxy(Databases.embeddedPostgresPort());
         SimplePool pool = new SimplePool(Databases.embeddedPostgresAt(proxy.port(), 2))) {
       RecordTracker tracker =
@@ -61,7 +57,7 @@ class FrozenNetworkTest {
         tracker.markSent(id, RecordRange.of(0, 299));
         tracker.markProcessed(id, RecordRange.of(0, 99));
         tracker.flush();
-        System.setErr(new PrintStream(new Tee(originalErr, captured), true));
+        captured = CapturedStderr.start();
 
         proxy.freeze();
         tracker.markProcessed(id, RecordRange.of(100, 199));
@@ -83,7 +79,9 @@ class FrozenNetworkTest {
         assertThat(tracker.stats().storeHealthy()).isTrue();
       } finally {
         proxy.thaw();
-        System.setErr(originalErr);
+        if (captured != null) {
+          captured.close();
+        }
         tracker.close();
       }
 
@@ -95,9 +93,9 @@ class FrozenNetworkTest {
           .hasMessageContaining("merge of 1 deltas failed")
           .hasMessageContaining("the database is unreachable");
       assertThat(healthyWhileFrozen).isFalse();
-      String log = captured.toString(StandardCharsets.UTF_8);
-      assertThat(count(log, "is failing;")).as(log).isEqualTo(1);
-      assertThat(count(log, "is back after")).as(log).isEqualTo(1);
+      String log = captured.text();
+      assertThat(captured.count("is failing;")).as(log).isEqualTo(1);
+      assertThat(captured.count("is back after")).as(log).isEqualTo(1);
       assertThat(pool.changedTimeouts()).isEmpty();
     } finally {
       caller.shutdownNow();
@@ -114,37 +112,6 @@ class FrozenNetworkTest {
       assertThat(r.missing()).containsExactly(RecordRange.of(200, 299));
       assertThat(r.absentUpstream()).isEmpty();
       assertThat(r.unexpected()).isEmpty();
-    }
-  }
-
-  private static int count(String text, String needle) {
-    int n = 0;
-    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
-      n++;
-    }
-    return n;
-  }
-
-  /** Writes to two streams. */
-  private static final class Tee extends OutputStream {
-    private final OutputStream a;
-    private final OutputStream b;
-
-    Tee(OutputStream a, OutputStream b) {
-      this.a = a;
-      this.b = b;
-    }
-
-    @Override
-    public synchronized void write(int x) throws java.io.IOException {
-      a.write(x);
-      b.write(x);
-    }
-
-    @Override
-    public synchronized void write(byte[] buf, int off, int len) throws java.io.IOException {
-      a.write(buf, off, len);
-      b.write(buf, off, len);
     }
   }
 }

@@ -5,18 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchQuery;
+import io.recordtracker.CapturedStderr;
 import io.recordtracker.MarksRejectedException;
 import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.Stage;
 import io.recordtracker.UnknownBatchException;
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -68,8 +65,7 @@ class IncarnationFaultsTest {
       throws Exception {
     TestDataSource ds = database(db);
     BatchId id = BatchId.generate();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream originalErr = System.err;
+    CapturedStderr err = null;
     try (RecordTracker tracker = tracker(ds)) {
       tracker.openBatch(id, 10_000);
       tracker.markSent(id, RecordRange.of(0, 4_999));
@@ -83,7 +79,7 @@ class IncarnationFaultsTest {
       try (JdbcTrackerStore other = store(database(db))) {
         assertThat(other.delete(List.of(id))).isEqualTo(1);
       }
-      System.setErr(new PrintStream(new Tee(originalErr, err), true));
+      err = CapturedStderr.start();
       ds.down(false);
 
       assertThatThrownBy(tracker::flush)
@@ -101,10 +97,12 @@ class IncarnationFaultsTest {
       assertThatThrownBy(() -> tracker.markProcessed(id, 1))
           .isInstanceOf(UnknownBatchException.class);
     } finally {
-      System.setErr(originalErr);
+      if (err != null) {
+        err.close();
+      }
       ds.down(false);
     }
-    String log = err.toString(StandardCharsets.UTF_8);
+    String log = err.text();
     assertThat(log).containsOnlyOnce("Set aside 5100 marked records of batch " + id);
     assertThat(log).contains("ERROR");
   }
@@ -314,29 +312,6 @@ class IncarnationFaultsTest {
       return method.invoke(target, args);
     } catch (InvocationTargetException e) {
       throw e.getCause();
-    }
-  }
-
-  /** Writes to two streams. */
-  private static final class Tee extends OutputStream {
-    private final OutputStream a;
-    private final OutputStream b;
-
-    Tee(OutputStream a, OutputStream b) {
-      this.a = a;
-      this.b = b;
-    }
-
-    @Override
-    public synchronized void write(int x) throws java.io.IOException {
-      a.write(x);
-      b.write(x);
-    }
-
-    @Override
-    public synchronized void write(byte[] buf, int off, int len) throws java.io.IOException {
-      a.write(buf, off, len);
-      b.write(buf, off, len);
     }
   }
 }

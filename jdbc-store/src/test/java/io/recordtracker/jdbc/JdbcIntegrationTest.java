@@ -4,15 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;
+import io.recordtracker.CapturedStderr;
 import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.Stage;
 import io.recordtracker.spi.MarkDelta;
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -486,15 +485,14 @@ class JdbcIntegrationTest {
   void an_outage_loses_no_mark_and_flushing_resumes_by_itself_warning_once() throws Exception {
     TestDataSource flaky = Databases.embeddedPostgres();
     BatchId id = BatchId.generate();
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    PrintStream originalErr = System.err;
+    CapturedStderr captured = null;
     RoaringBitmap expected = new RoaringBitmap();
     List<Throwable> thrown = new ArrayList<>();
     RecordTracker tracker =
         RecordTracker.builder().store(store(flaky, 8)).flushInterval(Duration.ofMillis(50)).build();
     try {
       tracker.openBatch(id, 1_000_000);
-      System.setErr(new PrintStream(new TeeStream(originalErr, captured), true));
+      captured = CapturedStderr.start();
       long startNanos = System.nanoTime();
       int record = 0;
       boolean wentDown = false;
@@ -529,47 +527,18 @@ class JdbcIntegrationTest {
         assertThat(stored).isEqualTo(expected);
       }
     } finally {
-      System.setErr(originalErr);
+      if (captured != null) {
+        captured.close();
+      }
       flaky.down(false);
       tracker.close();
     }
     assertThat(thrown).isEmpty();
     assertThat(tracker.stats().flushFailures()).isPositive();
-    String log = captured.toString(StandardCharsets.UTF_8);
-    assertThat(count(log, "is failing;")).as(log).isEqualTo(1);
-    assertThat(count(log, "is back after")).as(log).isEqualTo(1);
+    String log = captured.text();
+    assertThat(captured.count("is failing;")).as(log).isEqualTo(1);
+    assertThat(captured.count("is back after")).as(log).isEqualTo(1);
     assertThat(log).contains("the database is unreachable");
-  }
-
-  private static int count(String text, String needle) {
-    int n = 0;
-    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
-      n++;
-    }
-    return n;
-  }
-
-  /** Writes to two streams. */
-  private static final class TeeStream extends java.io.OutputStream {
-    private final java.io.OutputStream a;
-    private final java.io.OutputStream b;
-
-    TeeStream(java.io.OutputStream a, java.io.OutputStream b) {
-      this.a = a;
-      this.b = b;
-    }
-
-    @Override
-    public synchronized void write(int x) throws java.io.IOException {
-      a.write(x);
-      b.write(x);
-    }
-
-    @Override
-    public synchronized void write(byte[] buf, int off, int len) throws java.io.IOException {
-      a.write(buf, off, len);
-      b.write(buf, off, len);
-    }
   }
 
   private static String output(Process p) throws Exception {

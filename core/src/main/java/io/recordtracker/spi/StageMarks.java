@@ -1,0 +1,43 @@
+package io.recordtracker.spi;
+
+import io.recordtracker.BatchInfo;
+import io.recordtracker.Stage;
+import java.util.Map;
+import java.util.Objects;
+import org.roaringbitmap.RoaringBitmap;
+
+/**
+ * What {@link TrackerStore#read} returns: a batch's incarnation and declared size and the marks of
+ * some of its stages, read together, so that the marks are known to belong to that incarnation.
+ *
+ * @param incarnation the batch's {@link BatchInfo#incarnation()}
+ * @param expectedRecords the batch's {@link BatchInfo#expectedRecords()}
+ * @param marks per stage asked for, the union of its marks (empty if none); the caller owns them
+ */
+public record StageMarks(long incarnation, int expectedRecords, Map<Stage, RoaringBitmap> marks) {
+
+  /** Checks the arguments and copies the map. */
+  public StageMarks {
+    Objects.requireNonNull(marks, "marks must not be null");
+    if (expectedRecords < 0) {
+      throw new IllegalArgumentException(
+          "expectedRecords must not be negative: " + expectedRecords);
+    }
+    marks = Map.copyOf(marks);
+  }
+
+  /**
+   * The marks of {@code stage}.
+   *
+   * @param stage a stage that was asked for
+   * @return its marks, empty if it has none
+   * @throws IllegalArgumentException if {@code stage} was not asked for
+   */
+  public RoaringBitmap of(Stage stage) {
+    RoaringBitmap m = marks.get(stage);
+    if (m == null) {
+      throw new IllegalArgumentException("stage " + stage + " was not read: " + marks.keySet());
+    }
+    return m;
+  }
+}
