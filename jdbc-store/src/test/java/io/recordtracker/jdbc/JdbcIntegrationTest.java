@@ -49,6 +49,8 @@ class JdbcIntegrationTest {
         return Databases.embeddedPostgres();
       case "mariadb":
         return Databases.mariadb();
+      case "postgres-server":
+        return Databases.postgresServer();
       default:
         throw new IllegalArgumentException(name);
     }
