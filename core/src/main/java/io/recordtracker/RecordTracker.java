@@ -740,7 +740,9 @@ public final class RecordTracker implements AutoCloseable {
   /**
    * Reconciles {@link Stage#SENT} against {@link Stage#PROCESSED}: which records were sent and
    * never processed. When the batch is found complete and all its marks are durable, the completion
-   * is recorded in the store ({@link BatchInfo#completedAt()}).
+   * is recorded in the store ({@link BatchInfo#completedAt()}); if the store cannot record it
+   * without waiting for another transaction ({@link TrackerStore#tryRecordCompletion}), a later
+   * reconcile does.
    *
    * @throws UnknownBatchException if the batch was never opened
    * @throws TrackerStoreException if the store fails
@@ -810,13 +812,20 @@ public final class RecordTracker implements AutoCloseable {
         && upstream.equals(Stage.SENT)
         && downstream.equals(Stage.PROCESSED)
         && !state.completionRecorded) {
-      storeCall(
-          "record completion of " + batch,
-          () -> {
-            store.recordCompletion(batch, clock.instant());
-            return null;
-          });
-      state.completionRecorded = true;
+      boolean recorded =
+          storeCall(
+              "record completion of " + batch,
+              () -> store.tryRecordCompletion(batch, clock.instant()));
+      if (recorded) {
+        state.completionRecorded = true;
+      } else {
+        // Another transaction holds the batch (a caller's open markWithin): answering now matters
+        // more than the record, which a later reconcile makes.
+        log.debug(
+            "Completion of batch {} not recorded now: another transaction holds the batch;"
+                + " a later reconcile records it",
+            batch);
+      }
     }
     reconcileNanos.addAndGet(System.nanoTime() - start);
     reconciles.incrementAndGet();

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.roaringbitmap.RoaringBitmap;
@@ -364,6 +365,39 @@ class RecordTrackerTest {
     assertThat(tracker.reconcile(id).isComplete()).isTrue();
     assertThat(tracker.batch(id).orElseThrow().completedAt())
         .contains(T0.plus(Duration.ofMinutes(3)));
+  }
+
+  @Test
+  void a_completion_the_store_cannot_record_now_is_recorded_by_a_later_reconcile() {
+    AtomicInteger tries = new AtomicInteger();
+    ForwardingTrackerStore locked =
+        new ForwardingTrackerStore(store) {
+          @Override
+          public boolean tryRecordCompletion(BatchId batch, Instant at) {
+            // The first try finds the batch locked by another transaction.
+            return tries.incrementAndGet() > 1 && super.tryRecordCompletion(batch, at);
+          }
+        };
+    try (RecordTracker t = RecordTracker.builder().store(locked).clock(clock).build()) {
+      t.openBatch(id, 10);
+      t.markSent(id, RecordRange.of(0, 9));
+      t.markProcessed(id, RecordRange.of(0, 9));
+      t.flush();
+
+      Reconciliation first = t.reconcile(id); // does not fail
+      assertThat(first.isComplete()).isTrue();
+      assertThat(first.missing()).isEmpty();
+      assertThat(tries.get()).isEqualTo(1);
+      assertThat(t.batch(id).orElseThrow().completedAt()).isEmpty();
+
+      clock.advance(Duration.ofMinutes(1));
+      assertThat(t.reconcile(id).isComplete()).isTrue();
+      assertThat(tries.get()).isEqualTo(2);
+      assertThat(t.batch(id).orElseThrow().completedAt()).contains(T0.plus(Duration.ofMinutes(1)));
+
+      t.reconcile(id); // recorded: not tried again
+      assertThat(tries.get()).isEqualTo(2);
+    }
   }
 
   @Test

@@ -116,6 +116,22 @@ public interface TrackerStore extends AutoCloseable {
   void recordCompletion(BatchId batch, Instant at);
 
   /**
+   * Records the completion as {@link #recordCompletion} does, unless that would wait for other
+   * transactions (a caller's open transaction holding a lock on the batch, say): then it records
+   * nothing and returns false, and the caller tries again later. A tracker's {@code reconcile}
+   * records completions through this method. The default calls {@link #recordCompletion} and
+   * returns true.
+   *
+   * @return true if the completion is recorded (now or before), or the batch does not exist; false
+   *     if it could not be recorded now without waiting
+   * @throws io.recordtracker.TrackerStoreException if the store fails
+   */
+  default boolean tryRecordCompletion(BatchId batch, Instant at) {
+    recordCompletion(batch, at);
+    return true;
+  }
+
+  /**
    * Deletes the batches and all their marks; ids that do not exist are skipped.
    *
    * @return how many batches were deleted

@@ -65,6 +65,11 @@ public class ForwardingTrackerStore implements TrackerStore {
   }
 
   @Override
+  public boolean tryRecordCompletion(BatchId batch, Instant at) {
+    return target.tryRecordCompletion(batch, at);
+  }
+
+  @Override
   public int delete(Collection<BatchId> batches) {
     return target.delete(batches);
   }

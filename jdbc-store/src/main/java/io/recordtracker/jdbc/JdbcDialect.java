@@ -110,6 +110,17 @@ public abstract class JdbcDialect {
   }
 
   /**
+   * A query that locks a batch row for writing its completion without waiting, reading {@code
+   * completed_at}, with the batch id as its parameter; it fails at once with an error {@link
+   * SqlFailures#isLockUnavailable} recognises when another transaction holds a lock on the row.
+   * Null where updating the completion never waits for {@code markWithin}'s locks (PostgreSQL: its
+   * foreign key and EXISTS reads take no lock an update of a non-key column waits for; H2).
+   */
+  String lockBatchNowait(String p) {
+    return null;
+  }
+
+  /**
    * Whether the driver can run the INSERT ... SELECT statements as one JDBC batch (MariaDB's bulk
    * protocol cannot).
    */
@@ -228,6 +239,15 @@ public abstract class JdbcDialect {
     @Override
     boolean batchesInsertSelect() {
       return false;
+    }
+
+    @Override
+    String lockBatchNowait(String p) {
+      // A markWithin transaction holds a shared lock on the batch row until it commits (its
+      // foreign key check and INSERT ... SELECT EXISTS read). An UPDATE would wait for it, and
+      // InnoDB queues every later shared lock (flushes, folds, other markWithin) behind the
+      // waiting exclusive request. NOWAIT: MySQL 8.0.1+, MariaDB 10.3+.
+      return "SELECT completed_at FROM " + p + "batch WHERE batch_id = ? FOR UPDATE NOWAIT";
     }
 
     @Override

@@ -142,6 +142,8 @@ public final class JdbcTrackerStore implements TrackerStore {
   private final String loadMarks;
   private final String foldRows;
   private final String completeBatch;
+  private final String lockBatchNowait;
+  private final String deleteMarksRow;
 
   private JdbcTrackerStore(Builder b, JdbcDialect dialect) {
     this.dataSource = b.dataSource;
@@ -182,6 +184,11 @@ public final class JdbcTrackerStore implements TrackerStore {
     this.foldRows = loadMarks + " ORDER BY m.id LIMIT " + MAX_FOLDED_ROWS;
     this.completeBatch =
         "UPDATE " + p + "batch SET completed_at = ? WHERE batch_id = ? AND completed_at IS NULL";
+    this.lockBatchNowait = dialect.lockBatchNowait(p);
+    // One row by its whole key: a point lookup in every dialect. An IN list of ids can make
+    // MariaDB scan the table (its choice for small tables), locking every row it passes and so
+    // waiting for any transaction's uncommitted marks row, of any batch.
+    this.deleteMarksRow = "DELETE FROM " + p + "marks WHERE batch_id = ? AND stage = ? AND id = ?";
     this.compactor = new Compactor(b.compactionThreshold, this::foldQuietly);
     this.stageTimes = new StageTimes(this::writeStageTimes);
   }
@@ -410,19 +417,90 @@ public final class JdbcTrackerStore implements TrackerStore {
     return batches;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Waits up to the query timeout while another transaction holds the batch row (on
+   * MySQL/MariaDB a caller's open {@code markWithin} transaction holds a shared lock on it), by
+   * trying again without waiting: a waiting update would queue an exclusive lock request, which
+   * every later marker and compaction of the batch would queue behind.
+   *
+   * @throws TrackerStoreException if the batch row stays held for longer than the query timeout, or
+   *     the database fails
+   */
   @Override
   public void recordCompletion(BatchId batch, Instant at) {
     Objects.requireNonNull(batch, "batch must not be null");
     Objects.requireNonNull(at, "at must not be null");
-    inTransaction( // a transaction, so that a pool handing out non-autocommit connections works
+    long deadline = System.nanoTime() + Duration.ofSeconds(queryTimeoutSeconds).toNanos();
+    for (int attempt = 1; !completeWithoutWaiting(batch, at); attempt++) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new TrackerStoreException(
+            "record completion of batch "
+                + batch
+                + " failed on the "
+                + prefix
+                + "* tables: another transaction held the batch row for longer than the query"
+                + " timeout ("
+                + queryTimeoutSeconds
+                + " s); usually an open transaction that called markWithin on the batch");
+      }
+      pause(Math.min(attempt, 20));
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Never waits for another transaction's lock on the batch row (on MySQL/MariaDB, a caller's
+   * open {@code markWithin} transaction holds a shared lock on it until it commits): tries a few
+   * times within a fraction of a second, then returns false.
+   */
+  @Override
+  public boolean tryRecordCompletion(BatchId batch, Instant at) {
+    Objects.requireNonNull(batch, "batch must not be null");
+    Objects.requireNonNull(at, "at must not be null");
+    for (int attempt = 1; ; attempt++) {
+      if (completeWithoutWaiting(batch, at)) {
+        return true;
+      }
+      if (attempt >= ATTEMPTS) {
+        log.debug(
+            "Batch {} is locked by another transaction; its completion is not recorded", batch);
+        return false;
+      }
+      pause(attempt);
+    }
+  }
+
+  /** Records the completion unless the batch row is locked; returns false if it is. */
+  private boolean completeWithoutWaiting(BatchId batch, Instant at) {
+    // A transaction, so that a pool handing out non-autocommit connections works.
+    return inTransaction(
         "record completion of batch " + batch,
         true,
         c -> {
+          if (lockBatchNowait != null) {
+            try (PreparedStatement ps = prepare(c, lockBatchNowait)) {
+              ps.setString(1, batch.value());
+              try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || rs.getObject(1) != null) {
+                  return true; // no such batch, or recorded already
+                }
+              }
+            } catch (SQLException e) {
+              if (SqlFailures.isLockUnavailable(e)) {
+                return false;
+              }
+              throw e;
+            }
+          }
           try (PreparedStatement ps = prepare(c, completeBatch)) {
             ps.setObject(1, utc(micros(at)));
             ps.setString(2, batch.value());
-            return ps.executeUpdate();
+            ps.executeUpdate();
           }
+          return true;
         });
   }
 
@@ -1030,22 +1108,17 @@ public final class JdbcTrackerStore implements TrackerStore {
               }
             }
           }
-          // Delete exactly the rows read above: rows appended since then are kept.
-          for (int from = 0; from < ids.size(); from += IN_CHUNK) {
-            List<Long> chunk = ids.subList(from, Math.min(ids.size(), from + IN_CHUNK));
-            String sql =
-                "DELETE FROM "
-                    + prefix
-                    + "marks WHERE batch_id = ? AND stage = ? AND id IN ("
-                    + placeholders(chunk.size())
-                    + ")";
-            try (PreparedStatement ps = prepare(c, sql)) {
+          // Delete exactly the rows read above, each by its key: rows appended since then are kept,
+          // and an uncommitted one (a caller's open markWithin) is never touched nor waited for.
+          try (PreparedStatement ps = prepare(c, deleteMarksRow)) {
+            for (int i = 0; i < ids.size(); i++) {
               ps.setString(1, batch.value());
               ps.setString(2, stage.name());
-              for (int i = 0; i < chunk.size(); i++) {
-                ps.setLong(i + 3, chunk.get(i));
+              ps.setLong(3, ids.get(i));
+              ps.addBatch();
+              if ((i + 1) % IN_CHUNK == 0 || i == ids.size() - 1) {
+                ps.executeBatch();
               }
-              ps.executeUpdate();
             }
           }
           return ids.size();

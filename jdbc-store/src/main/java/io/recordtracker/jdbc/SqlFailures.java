@@ -7,6 +7,9 @@ import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTimeoutException;
 import java.sql.SQLTransientConnectionException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -86,13 +89,57 @@ final class SqlFailures {
     return driver + " (SQLState " + state + ", error " + e.getErrorCode() + ")";
   }
 
+  /**
+   * Whether a fresh attempt may succeed: a serialization failure, deadlock, lock wait timeout or
+   * race, in {@code e} or in the exception it wraps (a driver's {@code BatchUpdateException} may
+   * carry the database's code only in its cause or next exception).
+   */
   static boolean isRetryable(SQLException e) {
-    String state = e.getSQLState() == null ? "" : e.getSQLState();
-    int code = e.getErrorCode();
-    // MariaDB/MySQL: 1213 deadlock (also Galera's certification failure), 1205 lock wait timeout,
-    // 1467 "failed to read auto-increment value from storage engine" (seen under concurrent
-    // inserts on MariaDB; a fresh attempt succeeds).
-    return RETRYABLE.contains(state) || code == 1213 || code == 1205 || code == 1467;
+    for (SQLException s : chain(e)) {
+      String state = s.getSQLState() == null ? "" : s.getSQLState();
+      int code = s.getErrorCode();
+      // MariaDB/MySQL: 1213 deadlock (also Galera's certification failure), 1205 lock wait
+      // timeout, 1467 "failed to read auto-increment value from storage engine" (seen under
+      // concurrent inserts on MariaDB; a fresh attempt succeeds).
+      if (RETRYABLE.contains(state) || code == 1213 || code == 1205 || code == 1467) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A locking read with NOWAIT found the row locked: MariaDB reports it as a lock wait timeout
+   * (1205), MySQL as 3572, PostgreSQL as 55P03.
+   */
+  static boolean isLockUnavailable(SQLException e) {
+    for (SQLException s : chain(e)) {
+      int code = s.getErrorCode();
+      if (code == 1205 || code == 3572 || "55P03".equals(s.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@code e}, then the SQL exceptions it wraps as causes or next exceptions, up to a few. */
+  private static List<SQLException> chain(SQLException e) {
+    List<SQLException> all = new ArrayList<>();
+    ArrayDeque<Throwable> todo = new ArrayDeque<>();
+    todo.add(e);
+    while (!todo.isEmpty() && all.size() < 8) {
+      Throwable t = todo.poll();
+      if (t instanceof SQLException s && !all.contains(s)) {
+        all.add(s);
+        if (s.getCause() != null) {
+          todo.add(s.getCause());
+        }
+        if (s.getNextException() != null) {
+          todo.add(s.getNextException());
+        }
+      }
+    }
+    return all;
   }
 
   /** A foreign key violation: the referenced batch row is gone. */

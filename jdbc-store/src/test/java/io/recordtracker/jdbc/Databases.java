@@ -85,6 +85,14 @@ final class Databases {
 
   /** The MariaDB server at $RECORDTRACKER_MARIADB_URL; skips the test if it is not set. */
   static TestDataSource mariadb() {
+    return mariadb(List.of());
+  }
+
+  /**
+   * The MariaDB server at $RECORDTRACKER_MARIADB_URL, running {@code sessionSql} on every new
+   * connection after setting the time zone; skips the test if it is not set.
+   */
+  static TestDataSource mariadb(List<String> sessionSql) {
     String url = System.getenv(MARIADB_URL);
     assumeTrue(
         url != null && !url.isBlank(),
@@ -92,7 +100,9 @@ final class Databases {
             + MARIADB_URL
             + " (e.g. jdbc:mariadb://127.0.0.1:3306/test?user=root) to run them");
     try {
-      return new TestDataSource(new MariaDbDataSource(url), List.of("SET time_zone = '-07:00'"));
+      List<String> session = new java.util.ArrayList<>(List.of("SET time_zone = '-07:00'"));
+      session.addAll(sessionSql);
+      return new TestDataSource(new MariaDbDataSource(url), session);
     } catch (java.sql.SQLException e) {
       throw new IllegalStateException("bad " + MARIADB_URL + ": " + url, e);
     }
