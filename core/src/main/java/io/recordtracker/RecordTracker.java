@@ -493,14 +493,11 @@ public final class RecordTracker implements AutoCloseable {
   /**
    * Returns once every mark made before the call is durable in the store.
    *
-   * <p><<<<<<< HEAD
-   *
    * <p>A mark counts as durable only once the store has stored it in the batch it was made for.
    * Marks of a batch the store no longer has (purged, restored from an older backup, tables
    * recreated, purged and opened again) are set aside instead: not stored, not retried, logged at
    * ERROR and counted in {@link TrackerStats#rejectedRecords()}; the next call of this method
    * reports them by throwing {@link MarksRejectedException}, after the other marks are durable.
-   * =======
    *
    * <p>How long it can block: one flush runs at a time, so the caller first waits for the store
    * call the background flusher has in progress, if any, then makes its own; it waits for no more
@@ -508,7 +505,7 @@ public final class RecordTracker implements AutoCloseable {
    * those queued before it). It does not retry: a failed store call fails this flush. How long a
    * store call can take is up to the store: {@code JdbcTrackerStore} fails a call on a frozen or
    * unreachable database within about its {@code queryTimeout} plus 5 s (plus the DataSource's own
-   * wait for a connection), so this returns or throws within about twice that. >>>>>>> fix-netto
+   * wait for a connection), so this returns or throws within about twice that.
    *
    * @throws TrackerStoreException if the store cannot take them; they are kept for the next try
    * @throws MarksRejectedException if marks were set aside since the last call reported them

@@ -153,20 +153,22 @@ public abstract class TrackerStoreContractTest {
   @Test
   void each_opening_of_an_id_is_a_new_incarnation() {
     BatchId id = newBatchId();
-    BatchInfo first = store.openBatch(BatchInfo.of(id, 100, T0, Map.of()));
+    // An attribute of its own, so the listing below finds it among any number of other batches.
+    Map<String, String> tag = Map.of("incarnation-test", id.value());
+    BatchInfo first = store.openBatch(BatchInfo.of(id, 100, T0, tag));
     assertThat(first.incarnation()).isNotEqualTo(BatchInfo.UNKNOWN_INCARNATION);
-    assertThat(store.openBatch(BatchInfo.of(id, 100, T0, Map.of())).incarnation())
+    assertThat(store.openBatch(BatchInfo.of(id, 100, T0, tag)).incarnation())
         .isEqualTo(first.incarnation());
     assertThat(store.findBatch(id).orElseThrow().incarnation()).isEqualTo(first.incarnation());
 
     store.delete(List.of(id));
-    BatchInfo second = store.openBatch(BatchInfo.of(id, 100, T0, Map.of()));
+    BatchInfo second = store.openBatch(BatchInfo.of(id, 100, T0, tag));
 
     assertThat(second.incarnation())
         .isNotEqualTo(BatchInfo.UNKNOWN_INCARNATION)
         .isNotEqualTo(first.incarnation());
-    assertThat(store.batches(BatchQuery.builder().build()))
-        .filteredOn(b -> b.id().equals(id))
+    assertThat(
+            store.batches(BatchQuery.builder().attribute("incarnation-test", id.value()).build()))
         .extracting(BatchInfo::incarnation)
         .containsExactly(second.incarnation());
   }
