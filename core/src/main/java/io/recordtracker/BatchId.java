@@ -2,7 +2,6 @@ package io.recordtracker;
 
 import java.security.SecureRandom;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 /**
@@ -19,7 +18,7 @@ public final class BatchId implements Comparable<BatchId> {
   private static final Pattern VALID = Pattern.compile("[A-Za-z0-9._:-]{1," + MAX_LENGTH + "}");
   private static final char[] CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ".toCharArray();
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static final AtomicLong LAST_MILLIS = new AtomicLong();
+  private static final Monotonic MONOTONIC = new Monotonic();
 
   private final String value;
 
@@ -51,38 +50,74 @@ public final class BatchId implements Comparable<BatchId> {
    * Returns a new id that is unique across processes and hosts without coordination, and whose text
    * sorts by creation time.
    *
-   * <p>The id is a 26-character ULID: 48 bits of milliseconds since the epoch followed by 80 random
-   * bits, in Crockford base32. Ids generated within the same millisecond by one JVM still sort in
-   * generation order, because the clock is never allowed to go backwards within a JVM.
+   * <p>The id is a 26-character ULID: 48 bits of milliseconds since the epoch followed by 80 bits,
+   * in Crockford base32. The 80 bits are random for the first id of a millisecond; each further id
+   * of the same millisecond in this JVM takes the previous id's 80 bits plus one (the ULID
+   * specification's monotonic mode). So the ids one JVM generates sort in generation order, also
+   * within a millisecond and across threads, and even when the system clock steps back (the last
+   * millisecond is kept until the clock passes it). Ids of different JVMs within one millisecond
+   * sort in no particular order.
    */
   public static BatchId generate() {
-    long now = System.currentTimeMillis();
-    long millis = LAST_MILLIS.updateAndGet(last -> Math.max(last, now));
     byte[] random = new byte[10];
     RANDOM.nextBytes(random);
-    char[] text = new char[26];
-    for (int i = 9; i >= 0; i--) {
-      text[i] = CROCKFORD[(int) (millis & 31)];
-      millis >>>= 5;
+    return new BatchId(MONOTONIC.next(System.currentTimeMillis(), random));
+  }
+
+  /**
+   * The monotonic ULID sequence of one JVM: its last time and 80-bit suffix, which the next id of
+   * the same (or an earlier) millisecond increments.
+   */
+  static final class Monotonic {
+    private static final long MASK_40 = (1L << 40) - 1;
+
+    private long lastMillis = -1;
+    private long high; // upper 40 of the 80 bits
+    private long low; // lower 40 of the 80 bits
+
+    /** The text of the next id at {@code now}, starting a millisecond with {@code random}. */
+    synchronized String next(long now, byte[] random) {
+      if (now > lastMillis) {
+        lastMillis = now;
+        high = bits40(random, 0);
+        low = bits40(random, 5);
+      } else {
+        low = (low + 1) & MASK_40;
+        if (low == 0) {
+          high = (high + 1) & MASK_40;
+          if (high == 0) {
+            // All 80 bits used up within one millisecond (about never, from a random start):
+            // borrow the next millisecond rather than repeat or fail.
+            lastMillis++;
+          }
+        }
+      }
+      char[] text = new char[26];
+      long millis = lastMillis;
+      for (int i = 9; i >= 0; i--) {
+        text[i] = CROCKFORD[(int) (millis & 31)];
+        millis >>>= 5;
+      }
+      long h = high;
+      for (int i = 17; i >= 10; i--) {
+        text[i] = CROCKFORD[(int) (h & 31)];
+        h >>>= 5;
+      }
+      long l = low;
+      for (int i = 25; i >= 18; i--) {
+        text[i] = CROCKFORD[(int) (l & 31)];
+        l >>>= 5;
+      }
+      return new String(text);
     }
-    // 80 random bits as 16 base32 characters.
-    long high = 0;
-    for (int i = 0; i < 5; i++) {
-      high = (high << 8) | (random[i] & 0xFF);
+
+    private static long bits40(byte[] bytes, int from) {
+      long bits = 0;
+      for (int i = from; i < from + 5; i++) {
+        bits = (bits << 8) | (bytes[i] & 0xFF);
+      }
+      return bits;
     }
-    long low = 0;
-    for (int i = 5; i < 10; i++) {
-      low = (low << 8) | (random[i] & 0xFF);
-    }
-    for (int i = 17; i >= 10; i--) {
-      text[i] = CROCKFORD[(int) (high & 31)];
-      high >>>= 5;
-    }
-    for (int i = 25; i >= 18; i--) {
-      text[i] = CROCKFORD[(int) (low & 31)];
-      low >>>= 5;
-    }
-    return new BatchId(new String(text));
   }
 
   /** The id's text. */

@@ -1,5 +1,6 @@
 package io.recordtracker;
 
+import io.recordtracker.internal.Arguments;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -57,13 +58,10 @@ public final class MaintenanceGate {
   /**
    * A builder for a gate over {@code tracker}'s store.
    *
-   * @throws IllegalArgumentException if {@code tracker} is null
+   * @throws NullPointerException if {@code tracker} is null
    */
   public static Builder builder(RecordTracker tracker) {
-    if (tracker == null) {
-      throw new IllegalArgumentException("tracker must not be null");
-    }
-    return new Builder(tracker);
+    return new Builder(Arguments.requireNonNull(tracker, "tracker"));
   }
 
   /**
@@ -103,12 +101,14 @@ public final class MaintenanceGate {
    * @return true when nothing is in flight; false if something still was when {@code timeout} ran
    *     out (never throws for a timeout: the caller decides what a busy system means). A batch that
    *     cannot be read keeps it false until it is repaired or purged; {@link #status()} says which
-   * @throws IllegalArgumentException if {@code timeout} is null or negative
+   * @throws NullPointerException if {@code timeout} is null
+   * @throws IllegalArgumentException if {@code timeout} is negative
    * @throws InterruptedException if the thread is interrupted while waiting
    * @throws TrackerStoreException if the store fails: the gate cannot tell, so it does not open
    */
   public boolean awaitQuiet(Duration timeout) throws InterruptedException {
-    if (timeout == null || timeout.isNegative()) {
+    Arguments.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative()) {
       throw new IllegalArgumentException("timeout must not be null or negative: " + timeout);
     }
     Instant deadline = tracker.clock().instant().plus(timeout);
@@ -141,7 +141,8 @@ public final class MaintenanceGate {
   }
 
   /**
-   * Builds a {@link MaintenanceGate}. Each setter rejects a bad value at once with an {@link
+   * Builds a {@link MaintenanceGate}. Each setter rejects a bad argument at once: null with a
+   * {@link NullPointerException} naming the setting, a bad value with an {@link
    * IllegalArgumentException} naming the setting and the value.
    */
   public static final class Builder {
@@ -157,17 +158,23 @@ public final class MaintenanceGate {
     /**
      * A batch counts as in flight if some stage was marked within this window and it is not
      * complete; default 10 minutes.
+     *
+     * @throws NullPointerException if {@code window} is null
+     * @throws IllegalArgumentException if {@code window} is not positive
      */
     public Builder window(Duration window) {
-      RecordTracker.requirePositive(window, "window");
-      this.window = window;
+      this.window = Arguments.requirePositive(window, "window");
       return this;
     }
 
-    /** How often to ask the store while waiting; default 5 seconds. */
+    /**
+     * How often to ask the store while waiting; default 5 seconds.
+     *
+     * @throws NullPointerException if {@code pollInterval} is null
+     * @throws IllegalArgumentException if {@code pollInterval} is not positive
+     */
     public Builder pollInterval(Duration pollInterval) {
-      RecordTracker.requirePositive(pollInterval, "pollInterval");
-      this.pollInterval = pollInterval;
+      this.pollInterval = Arguments.requirePositive(pollInterval, "pollInterval");
       return this;
     }
 

@@ -1,25 +1,14 @@
 package io.recordtracker;
 
-import io.recordtracker.spi.StageMarks;
+import io.recordtracker.internal.Arguments;
 import io.recordtracker.spi.StoreClock;
 import io.recordtracker.spi.TrackerStore;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,70 +56,43 @@ public final class RecordTracker implements AutoCloseable {
   /** The longest wait between two flush attempts while the store is failing. */
   static final long MAX_RETRY_BACKOFF_MILLIS = 2_000;
 
-  private static final long MIN_RETRY_BACKOFF_MILLIS = 50;
   private static final int DEFAULT_MAX_CACHED_BATCHES = 10_000;
-  private static final int PURGE_PAGE = 500;
 
-  /** Rejected batches remembered for the next flush() to report; the ERROR log has them all. */
-  private static final int MAX_UNREPORTED_BATCHES = 1_000;
+  /** Batches per store call when purging or listing candidates in flight. */
+  static final int PURGE_PAGE = 500;
 
   private static final Logger log = LoggerFactory.getLogger(RecordTracker.class);
-  private static final AtomicInteger TRACKERS = new AtomicInteger();
 
   private final TrackerStore store;
   private final Clock clock;
-
-  /** The clock when it follows the store's (no explicit clock set); null otherwise. */
-  private final StoreClock storeClock;
-
-  private final Duration flushInterval;
-  private final int flushThreshold;
-  private final long maxBufferedRecords;
   private final MarkBuffers buffers;
-
-  // Fair, so that a flush() caller queued behind the flusher's store call goes next: the flusher,
-  // woken by a mark at the buffer bound, would otherwise barge in again and again while the store
-  // is failing, and the caller's wait would have no bound.
-  private final ReentrantLock flushLock = new ReentrantLock(true);
-  private final ReentrantLock wakeLock = new ReentrantLock();
-  private final Condition wake = wakeLock.newCondition();
-  private final Thread flusher;
+  private final TrackerCounters counters = new TrackerCounters();
+  private final Flusher flusher;
+  private final Reconciler reconciler;
+  private final Purger purger;
+  private final InFlightFinder inFlight;
   private volatile boolean closed;
-  private volatile boolean flushRequested;
-
-  // Stats and outage state; failing and failingSince are guarded by flushLock.
-  private final ConcurrentHashMap<Stage, LongAdder> flushedRecords = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<Stage, LongAdder> rejectedRecords = new ConcurrentHashMap<>();
-  private final Map<BatchId, Long> unreportedRejections = new LinkedHashMap<>();
-  private final AtomicLong flushes = new AtomicLong();
-  private final AtomicLong flushFailures = new AtomicLong();
-  private final AtomicLong flushNanos = new AtomicLong();
-  private final AtomicLong reconciles = new AtomicLong();
-  private final AtomicLong reconcileNanos = new AtomicLong();
-  private volatile boolean failing;
-  private long failingSinceNanos;
 
   private RecordTracker(Builder b) {
     this.store = b.store != null ? b.store : TrackerStore.inMemory();
-    this.storeClock =
+    StoreClock storeClock =
         b.clock != null
             ? null
             : StoreClock.following(this.store::currentTime, b.hostClock, this.store.toString());
     this.clock = b.clock != null ? b.clock : storeClock;
-    this.flushInterval = b.flushInterval;
-    this.flushThreshold = b.flushThreshold;
-    this.maxBufferedRecords = b.maxBufferedRecords;
-    this.buffers = new MarkBuffers(maxBufferedRecords, b.maxCachedBatches);
+    this.buffers = new MarkBuffers(b.maxBufferedRecords, b.maxCachedBatches);
     this.flusher =
-        new Thread(this::runFlusher, "record-tracker-flusher-" + TRACKERS.incrementAndGet());
-    flusher.setDaemon(true);
+        new Flusher(store, clock, storeClock, b.flushInterval, b.flushThreshold, buffers, counters);
+    this.reconciler = new Reconciler(store, clock, buffers, counters, this::state);
+    this.purger = new Purger(store, buffers);
+    this.inFlight = new InFlightFinder(this, buffers);
     flusher.start();
     log.debug(
         "Started tracker: store={}, flushInterval={}, flushThreshold={}, maxBufferedRecords={}",
         store,
-        flushInterval,
-        flushThreshold,
-        maxBufferedRecords);
+        b.flushInterval,
+        b.flushThreshold,
+        b.maxBufferedRecords);
   }
 
   /** A builder with every setting at its default. */
@@ -175,7 +137,7 @@ public final class RecordTracker implements AutoCloseable {
     ensureOpen();
     Objects.requireNonNull(id, "batch id must not be null");
     BatchInfo declared = BatchInfo.of(id, expectedRecords, clock.instant(), attributes);
-    BatchInfo stored = storeCall("open batch " + id, () -> store.openBatch(declared));
+    BatchInfo stored = StoreCall.run("open batch " + id, () -> store.openBatch(declared));
     buffers.cache(stored);
     return stored;
   }
@@ -188,7 +150,7 @@ public final class RecordTracker implements AutoCloseable {
   public Optional<BatchInfo> batch(BatchId id) {
     ensureOpen();
     Objects.requireNonNull(id, "batch id must not be null");
-    return storeCall("find batch " + id, () -> store.findBatch(id));
+    return StoreCall.run("find batch " + id, () -> store.findBatch(id));
   }
 
   /**
@@ -199,7 +161,7 @@ public final class RecordTracker implements AutoCloseable {
   public List<BatchInfo> batches(BatchQuery query) {
     ensureOpen();
     Objects.requireNonNull(query, "query must not be null");
-    return storeCall("list batches", () -> store.batches(query));
+    return StoreCall.run("list batches", () -> store.batches(query));
   }
 
   /**
@@ -215,31 +177,7 @@ public final class RecordTracker implements AutoCloseable {
   public int purge(BatchQuery query) {
     ensureOpen();
     Objects.requireNonNull(query, "query must not be null");
-    BatchQuery.Builder page = query.toBuilder().offset(0).limit(PURGE_PAGE);
-    if (!query.completionSpecified()) {
-      page.completion(BatchQuery.Completion.COMPLETE);
-    }
-    BatchQuery pageQuery = page.build();
-    int deleted = 0;
-    while (true) {
-      List<BatchInfo> batches = storeCall("list batches to purge", () -> store.batches(pageQuery));
-      if (batches.isEmpty()) {
-        break;
-      }
-      List<BatchId> ids = new ArrayList<>(batches.size());
-      batches.forEach(b -> ids.add(b.id()));
-      int n = storeCall("purge " + ids.size() + " batches", () -> store.delete(ids));
-      ids.forEach(buffers::forget);
-      deleted += n;
-      log.debug("Purged {} batches (of {} selected)", n, ids.size());
-      if (n == 0 || batches.size() < PURGE_PAGE) {
-        break;
-      }
-    }
-    if (deleted > 0) {
-      log.info("Purged {} batches matching {}", deleted, pageQuery);
-    }
-    return deleted;
+    return purger.purge(query);
   }
 
   /**
@@ -252,6 +190,7 @@ public final class RecordTracker implements AutoCloseable {
    * counted in flight, since whether it is complete cannot be told; {@link
    * #inFlightReport(Duration)} says which and why.
    *
+   * @throws NullPointerException if {@code window} is null
    * @throws IllegalArgumentException if {@code window} is not positive
    * @throws TrackerStoreException if the store fails
    */
@@ -264,71 +203,14 @@ public final class RecordTracker implements AutoCloseable {
    * because their marks cannot be read (the store throws for that batch while it still answers for
    * the batch itself), with why. One unreadable batch never hides the others.
    *
+   * @throws NullPointerException if {@code window} is null
    * @throws IllegalArgumentException if {@code window} is not positive
    * @throws TrackerStoreException if the store fails
    */
   public InFlightReport inFlightReport(Duration window) {
     ensureOpen();
-    requirePositive(window, "window");
-    Instant since = clock.instant().minus(window);
-    // Candidates: batches with a stage marked in the window, batches opened in it (marks may not
-    // be flushed yet), and batches this tracker holds unflushed marks of. Keyset paging: batches
-    // completed or purged meanwhile, here or by other processes, cannot shift a page and hide one.
-    Map<BatchId, BatchInfo> candidates = new LinkedHashMap<>();
-    collect(BatchQuery.builder().markedAfter(since), candidates);
-    collect(BatchQuery.builder().openedAfter(since).incompleteOnly(), candidates);
-    for (BatchInfo local : buffers.batchesWithMarks()) {
-      candidates.putIfAbsent(local.id(), local);
-    }
-    List<BatchInfo> inFlight = new ArrayList<>();
-    Map<BatchId, String> unreadable = new LinkedHashMap<>();
-    for (BatchInfo batch : candidates.values()) {
-      if (batch.isComplete()) {
-        continue; // marks only grow: complete stays complete
-      }
-      try {
-        if (!reconcile(batch.id()).isComplete()) {
-          inFlight.add(batch);
-        }
-      } catch (UnknownBatchException purgedMeanwhile) {
-        // purged between the listing and the reconciliation: not in flight
-      } catch (TrackerStoreException | IllegalStateException e) {
-        if (stillThere(batch.id(), e)) {
-          // Fail safe: what cannot be read may be in flight.
-          inFlight.add(batch);
-          unreadable.put(batch.id(), e.getMessage() == null ? e.toString() : e.getMessage());
-        }
-      }
-    }
-    return new InFlightReport(inFlight, unreadable);
-  }
-
-  /**
-   * Whether {@code batch}, whose reconciliation failed with {@code failure}, is still in the store:
-   * then the batch is unreadable. Throws {@code failure} when the store does not answer at all:
-   * that is the store failing, not one batch.
-   */
-  private boolean stillThere(BatchId batch, RuntimeException failure) {
-    try {
-      return batch(batch).isPresent();
-    } catch (RuntimeException storeDown) {
-      failure.addSuppressed(storeDown);
-      throw failure;
-    }
-  }
-
-  private void collect(BatchQuery.Builder query, Map<BatchId, BatchInfo> into) {
-    query.limit(PURGE_PAGE);
-    while (true) {
-      List<BatchInfo> page = batches(query.build());
-      for (BatchInfo batch : page) {
-        into.putIfAbsent(batch.id(), batch);
-      }
-      if (page.size() < PURGE_PAGE) {
-        return;
-      }
-      query.startAfter(page.get(page.size() - 1));
-    }
+    Arguments.requirePositive(window, "window");
+    return inFlight.find(window);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -354,7 +236,7 @@ public final class RecordTracker implements AutoCloseable {
     while ((added = state.buffer(stage).add(record, buffers)) < 0) {
       state = state(batch);
     }
-    countAdded(added);
+    flusher.added(added);
   }
 
   /**
@@ -378,7 +260,7 @@ public final class RecordTracker implements AutoCloseable {
     while ((added = state.buffer(stage).add(range.first(), range.last(), buffers)) < 0) {
       state = state(batch);
     }
-    countAdded(added);
+    flusher.added(added);
   }
 
   /**
@@ -412,7 +294,7 @@ public final class RecordTracker implements AutoCloseable {
     while ((added = state.buffer(stage).add(bitmap, buffers)) < 0) {
       state = state(batch);
     }
-    countAdded(added);
+    flusher.added(added);
   }
 
   /** Marks {@code record} sent, as {@code mark(batch, Stage.SENT, record)}. */
@@ -451,7 +333,7 @@ public final class RecordTracker implements AutoCloseable {
   }
 
   private BatchInfo loadBatch(BatchId id) {
-    return storeCall("find batch " + id, () -> store.findBatch(id))
+    return StoreCall.run("find batch " + id, () -> store.findBatch(id))
         .orElseThrow(() -> new UnknownBatchException(id));
   }
 
@@ -473,17 +355,10 @@ public final class RecordTracker implements AutoCloseable {
 
   private void awaitRoom() {
     try {
-      buffers.awaitRoom(this::requestFlush);
+      buffers.awaitRoom(flusher::requestFlush);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while waiting for the buffer to drain", e);
-    }
-  }
-
-  private void countAdded(long added) {
-    long total = buffers.added(added);
-    if (total >= flushThreshold && total - added < flushThreshold) {
-      requestFlush();
     }
   }
 
@@ -513,222 +388,8 @@ public final class RecordTracker implements AutoCloseable {
    */
   public void flush() {
     ensureOpen();
-    flushNow();
-    reportRejected();
-  }
-
-  /** Throws, once, for marks set aside since the last report. */
-  private void reportRejected() {
-    Map<BatchId, Long> report;
-    synchronized (unreportedRejections) {
-      if (unreportedRejections.isEmpty()) {
-        return;
-      }
-      report = new LinkedHashMap<>(unreportedRejections);
-      unreportedRejections.clear();
-    }
-    throw new MarksRejectedException(
-        report, "they were set aside and logged at ERROR; every other mark is durable");
-  }
-
-  private void flushNow() {
-    flushLock.lock();
-    try {
-      flushLocked();
-    } finally {
-      flushLock.unlock();
-    }
-  }
-
-  /** Drains and writes every queued buffer; caller holds flushLock. */
-  private void flushLocked() {
-    MarkBuffers.Drained drained = buffers.drain(clock.instant());
-    if (drained.isEmpty()) {
-      return;
-    }
-    long start = System.nanoTime();
-    try {
-      for (int attempt = 1; ; attempt++) {
-        try {
-          store.merge(drained.deltas);
-          break;
-        } catch (MarksRejectedException e) {
-          drained = setAside(drained, e, attempt);
-          if (drained.isEmpty()) {
-            noteSuccess();
-            return;
-          }
-        }
-      }
-    } catch (RuntimeException | Error e) {
-      buffers.failed(drained);
-      flushFailures.incrementAndGet();
-      noteFailure(e);
-      if (e instanceof TrackerStoreException) {
-        throw (TrackerStoreException) e;
-      }
-      throw new TrackerStoreException(
-          "flush failed; " + buffers.bufferedRecords() + " records kept for retry: " + e, e);
-    }
-    flushNanos.addAndGet(System.nanoTime() - start);
-    flushes.incrementAndGet();
-    for (var delta : drained.deltas) {
-      flushedRecords
-          .computeIfAbsent(delta.stage(), s -> new LongAdder())
-          .add(delta.marks().getLongCardinality());
-    }
-    buffers.committed(drained);
-    noteSuccess();
-    buffers.evictIdle();
-  }
-
-  /**
-   * Sets aside the drained marks the store rejected and returns the rest, to merge again. The store
-   * names the batches; the marks set aside are those made for an incarnation of them the store no
-   * longer has (a re-read tells which, since one drain may hold marks of an old and a new
-   * incarnation of one id). The rejected batches leave the cache, so their next use reads them
-   * again.
-   */
-  private MarkBuffers.Drained setAside(
-      MarkBuffers.Drained drained, MarksRejectedException rejection, int attempt) {
-    Map<BatchId, Optional<BatchInfo>> stored = new LinkedHashMap<>();
-    for (BatchId id : rejection.batches()) {
-      stored.put(id, storeCall("find batch " + id, () -> store.findBatch(id)));
-    }
-    java.util.function.Predicate<io.recordtracker.spi.MarkDelta> gone =
-        d -> {
-          Optional<BatchInfo> now = stored.get(d.batch());
-          // A batch the store named is gone for the deltas not made for what it holds now; once
-          // the re-read leaves nothing to tell (a store without incarnations), all its deltas.
-          return now != null && (now.isEmpty() || !d.madeFor(now.get()) || attempt > 1);
-        };
-    Map<BatchId, Map<Stage, Long>> counts = new LinkedHashMap<>();
-    for (var delta : drained.deltas) {
-      if (gone.test(delta)) {
-        counts
-            .computeIfAbsent(delta.batch(), b -> new java.util.TreeMap<>())
-            .merge(delta.stage(), delta.marks().getLongCardinality(), Long::sum);
-      }
-    }
-    if (counts.isEmpty()) {
-      // The store named batches none of whose deltas the re-read condemns: it changed between
-      // the merge and the re-read. Merging again decides; the next attempt sets them aside.
-      return drained;
-    }
-    for (int i = 0; i < drained.deltas.size(); i++) {
-      var delta = drained.deltas.get(i);
-      if (gone.test(delta)) {
-        buffers.drop(drained.buffers.get(i).batch);
-      }
-    }
-    MarkBuffers.Drained rest = buffers.reject(drained, gone);
-    counts.forEach(
-        (batch, byStage) -> {
-          long n = 0;
-          for (var e : byStage.entrySet()) {
-            rejectedRecords.computeIfAbsent(e.getKey(), k -> new LongAdder()).add(e.getValue());
-            n += e.getValue();
-          }
-          Optional<BatchInfo> now = stored.get(batch);
-          log.error(
-              "Set aside {} marked records of batch {} ({}): the store {} no longer has the batch"
-                  + " they were made for ({}). They are not stored and will not be retried; open"
-                  + " the batch again and re-mark them if they still matter.",
-              n,
-              batch,
-              byStage,
-              store,
-              now == null || now.isEmpty()
-                  ? "no such batch: purged, restored from an older backup, or tables recreated"
-                  : "it was purged and opened again as a new batch (incarnation "
-                      + now.get().incarnation()
-                      + ")");
-          synchronized (unreportedRejections) {
-            if (unreportedRejections.size() < MAX_UNREPORTED_BATCHES
-                || unreportedRejections.containsKey(batch)) {
-              unreportedRejections.merge(batch, n, Long::sum);
-            }
-          }
-        });
-    return rest;
-  }
-
-  private void noteFailure(Throwable e) {
-    if (!failing) {
-      failing = true;
-      failingSinceNanos = System.nanoTime();
-      log.warn(
-          "Store {} is failing; {} marked records are buffered and will be retried every {} ms at"
-              + " most, none is dropped: {}",
-          store,
-          buffers.bufferedRecords(),
-          MAX_RETRY_BACKOFF_MILLIS,
-          e.toString(),
-          e);
-    }
-  }
-
-  private void noteSuccess() {
-    if (failing) {
-      failing = false;
-      log.warn(
-          "Store {} is back after {} ms; buffered marks flushed ({} failed attempts so far)",
-          store,
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - failingSinceNanos),
-          flushFailures.get());
-    }
-  }
-
-  private void requestFlush() {
-    flushRequested = true;
-    wakeLock.lock();
-    try {
-      wake.signal();
-    } finally {
-      wakeLock.unlock();
-    }
-  }
-
-  private void runFlusher() {
-    long backoffMillis = MIN_RETRY_BACKOFF_MILLIS;
-    while (!closed) {
-      try {
-        long waitNanos =
-            failing ? TimeUnit.MILLISECONDS.toNanos(backoffMillis) : flushInterval.toNanos();
-        wakeLock.lock();
-        try {
-          while (!closed && !flushRequested && waitNanos > 0) {
-            waitNanos = wake.awaitNanos(waitNanos);
-          }
-        } finally {
-          wakeLock.unlock();
-        }
-        flushRequested = false;
-        if (closed) {
-          return;
-        }
-        if (storeClock != null) {
-          storeClock.resyncIfDue(); // one store call a minute, off the marking threads
-        }
-        if (!buffers.hasQueued()) {
-          continue;
-        }
-        try {
-          flushNow();
-          backoffMillis = MIN_RETRY_BACKOFF_MILLIS;
-        } catch (TrackerStoreException e) {
-          backoffMillis = Math.min(backoffMillis * 2, MAX_RETRY_BACKOFF_MILLIS);
-          log.debug("Background flush failed; retrying in {} ms", backoffMillis, e);
-        }
-      } catch (InterruptedException e) {
-        if (closed) {
-          return;
-        }
-      } catch (Throwable t) {
-        // Never let the flusher die: marks would pile up silently.
-        log.error("Unexpected error in flusher; it keeps running", t);
-      }
-    }
+    flusher.flush();
+    flusher.reportRejected();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -760,73 +421,7 @@ public final class RecordTracker implements AutoCloseable {
     ensureOpen();
     Objects.requireNonNull(upstream, "upstream must not be null");
     Objects.requireNonNull(downstream, "downstream must not be null");
-    long start = System.nanoTime();
-    BatchState state = state(batch);
-    RoaringBitmap up;
-    RoaringBitmap down;
-    boolean allDurable;
-    Set<Stage> stages = new java.util.LinkedHashSet<>(List.of(upstream, downstream));
-    for (int attempt = 1; ; attempt++) {
-      // Local marks first, then the store: a mark moves only from buffer to store, so it is seen
-      // in one place or the other.
-      up = state.buffer(upstream).snapshot();
-      down = state.buffer(downstream).snapshot();
-      allDurable = up.isEmpty() && down.isEmpty();
-      // The marks come with the incarnation they belong to: if it is the one cached, they are
-      // this batch's. Otherwise the cache is stale (purged, perhaps opened again with another
-      // size): never answer from it.
-      Optional<StageMarks> stored =
-          storeCall("read " + stages + " marks of " + batch, () -> store.read(batch, stages));
-      if (stored.isEmpty()) {
-        buffers.drop(state);
-        throw new UnknownBatchException(batch);
-      }
-      if (stored.get().incarnation() == state.info.incarnation()) {
-        up.or(stored.get().of(upstream));
-        down.or(stored.get().of(downstream));
-        break;
-      }
-      if (attempt >= 3) {
-        throw new TrackerStoreException(
-            "batch "
-                + batch
-                + " was purged and opened again "
-                + attempt
-                + " times while it was being reconciled; try again");
-      }
-      log.info(
-          "Batch {} was purged and opened again (incarnation {} -> {}); reading it afresh",
-          batch,
-          state.info.incarnation(),
-          stored.get().incarnation());
-      buffers.drop(state);
-      state = state(batch);
-    }
-    Reconciliation result =
-        Reconciliation.compute(batch, upstream, downstream, state.info.expectedRecords(), up, down);
-    if (result.isComplete()
-        && allDurable
-        && upstream.equals(Stage.SENT)
-        && downstream.equals(Stage.PROCESSED)
-        && !state.completionRecorded) {
-      boolean recorded =
-          storeCall(
-              "record completion of " + batch,
-              () -> store.tryRecordCompletion(batch, clock.instant()));
-      if (recorded) {
-        state.completionRecorded = true;
-      } else {
-        // Another transaction holds the batch (a caller's open markWithin): answering now matters
-        // more than the record, which a later reconcile makes.
-        log.debug(
-            "Completion of batch {} not recorded now: another transaction holds the batch;"
-                + " a later reconcile records it",
-            batch);
-      }
-    }
-    reconcileNanos.addAndGet(System.nanoTime() - start);
-    reconciles.incrementAndGet();
-    return result;
+    return reconciler.reconcile(batch, upstream, downstream);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -834,20 +429,7 @@ public final class RecordTracker implements AutoCloseable {
 
   /** A snapshot of this tracker's counters. */
   public TrackerStats stats() {
-    Map<Stage, Long> flushed = new java.util.TreeMap<>();
-    flushedRecords.forEach((stage, n) -> flushed.put(stage, n.sum()));
-    Map<Stage, Long> rejected = new java.util.TreeMap<>();
-    rejectedRecords.forEach((stage, n) -> rejected.put(stage, n.sum()));
-    return new TrackerStats(
-        flushed,
-        rejected,
-        buffers.bufferedRecords(),
-        flushes.get(),
-        flushFailures.get(),
-        Duration.ofNanos(flushNanos.get()),
-        reconciles.get(),
-        Duration.ofNanos(reconcileNanos.get()),
-        !failing);
+    return counters.snapshot(buffers.bufferedRecords(), flusher.storeHealthy());
   }
 
   /**
@@ -876,20 +458,14 @@ public final class RecordTracker implements AutoCloseable {
       return;
     }
     closed = true;
+    flusher.stop();
     // From here no mark can be added: one that was being added when closed was set is in its
     // buffer once this returns, so the final flush below writes it.
     buffers.close();
-    // Wake the flusher rather than interrupt it: an interrupt can break a store's I/O mid-write
-    // (H2, for one, closes its file channel when its thread is interrupted).
-    requestFlush();
+    flusher.awaitStopped(Duration.ofSeconds(30));
     try {
-      flusher.join(TimeUnit.SECONDS.toMillis(30));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    try {
-      flushNow();
-      reportRejected();
+      flusher.flush();
+      flusher.reportRejected();
     } catch (TrackerStoreException e) {
       log.error(
           "Closing with {} marked records that the store did not take",
@@ -916,30 +492,6 @@ public final class RecordTracker implements AutoCloseable {
     }
   }
 
-  @FunctionalInterface
-  private interface StoreCall<T> {
-    T call();
-  }
-
-  private <T> T storeCall(String what, StoreCall<T> call) {
-    try {
-      return call.call();
-    } catch (RecordTrackerException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      throw new TrackerStoreException(what + " failed: " + e, e);
-    }
-  }
-
-  static void requirePositive(Duration d, String name) {
-    if (d == null) {
-      throw new IllegalArgumentException(name + " must not be null");
-    }
-    if (d.isZero() || d.isNegative()) {
-      throw new IllegalArgumentException(name + " must be positive: " + d);
-    }
-  }
-
   @Override
   public String toString() {
     return "RecordTracker{store="
@@ -951,7 +503,8 @@ public final class RecordTracker implements AutoCloseable {
   }
 
   /**
-   * Builds a {@link RecordTracker}. Each setter rejects a bad value at once with an {@link
+   * Builds a {@link RecordTracker}. Each setter rejects a bad argument at once: null with a {@link
+   * NullPointerException} that names the setting, a bad value with an {@link
    * IllegalArgumentException} that names the setting and the value.
    */
   public static final class Builder {
@@ -978,18 +531,17 @@ public final class RecordTracker implements AutoCloseable {
     /**
      * Where batches and marks are kept; default a new {@link TrackerStore#inMemory()}. The tracker
      * closes it when it is closed.
+     *
+     * @throws NullPointerException if {@code store} is null
      */
     public Builder store(TrackerStore store) {
-      if (store == null) {
-        throw new IllegalArgumentException("store must not be null");
-      }
-      this.store = store;
+      this.store = Arguments.requireNonNull(store, "store");
       return this;
     }
 
     /** This host's clock, which a store-following clock corrects; tests skew it. */
     Builder hostClock(Clock hostClock) {
-      this.hostClock = Objects.requireNonNull(hostClock, "hostClock must not be null");
+      this.hostClock = Arguments.requireNonNull(hostClock, "hostClock");
       return this;
     }
 
@@ -999,41 +551,43 @@ public final class RecordTracker implements AutoCloseable {
      * database server's for a JDBC store) as seen through this host's clock corrected by its offset
      * to it, measured when the tracker is built and every minute after; the host's own clock
      * ({@link Clock#systemUTC()}) for a store without a clock, such as the in-memory one.
+     *
+     * @throws NullPointerException if {@code clock} is null
      */
     public Builder clock(Clock clock) {
-      if (clock == null) {
-        throw new IllegalArgumentException("clock must not be null");
-      }
-      this.clock = clock;
+      this.clock = Arguments.requireNonNull(clock, "clock");
       return this;
     }
 
-    /** How often buffered marks are flushed in the background; default 1 second. */
+    /**
+     * How often buffered marks are flushed in the background; default 1 second.
+     *
+     * @throws NullPointerException if {@code flushInterval} is null
+     * @throws IllegalArgumentException if {@code flushInterval} is not positive
+     */
     public Builder flushInterval(Duration flushInterval) {
-      requirePositive(flushInterval, "flushInterval");
-      this.flushInterval = flushInterval;
+      this.flushInterval = Arguments.requirePositive(flushInterval, "flushInterval");
       return this;
     }
 
-    /** Buffered records that trigger a background flush before the interval; default 1,000,000. */
+    /**
+     * Buffered records that trigger a background flush before the interval; default 1,000,000.
+     *
+     * @throws IllegalArgumentException if {@code flushThreshold} is not positive
+     */
     public Builder flushThreshold(int flushThreshold) {
-      if (flushThreshold <= 0) {
-        throw new IllegalArgumentException("flushThreshold must be positive: " + flushThreshold);
-      }
-      this.flushThreshold = flushThreshold;
+      this.flushThreshold = Arguments.requirePositive(flushThreshold, "flushThreshold");
       return this;
     }
 
     /**
      * The most records buffered before marking blocks until a flush makes room; default 67,108,864
      * (64 Mi). One mark call may exceed it once; memory is at most about 2 bytes a record.
+     *
+     * @throws IllegalArgumentException if {@code maxBufferedRecords} is not positive
      */
     public Builder maxBufferedRecords(long maxBufferedRecords) {
-      if (maxBufferedRecords <= 0) {
-        throw new IllegalArgumentException(
-            "maxBufferedRecords must be positive: " + maxBufferedRecords);
-      }
-      this.maxBufferedRecords = maxBufferedRecords;
+      this.maxBufferedRecords = Arguments.requirePositive(maxBufferedRecords, "maxBufferedRecords");
       return this;
     }
 

@@ -349,4 +349,23 @@ class MaintenanceGateTest {
     assertThatThrownBy(() -> gate().build().awaitQuiet(Duration.ofSeconds(-1)))
         .hasMessage("timeout must not be null or negative: PT-1S");
   }
+
+  @Test
+  void null_arguments_throw_null_pointer_exception_naming_them() {
+    assertThatThrownBy(() -> MaintenanceGate.builder(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("tracker must not be null");
+    assertThatThrownBy(() -> MaintenanceGate.builder(tracker).window(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("window must not be null");
+    assertThatThrownBy(() -> MaintenanceGate.builder(tracker).pollInterval(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("pollInterval must not be null");
+    assertThatThrownBy(() -> gate().build().awaitQuiet(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("timeout must not be null");
+    assertThatThrownBy(() -> tracker.inFlight(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("window must not be null");
+  }
 }

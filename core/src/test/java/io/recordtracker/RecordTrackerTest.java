@@ -37,9 +37,16 @@ class RecordTrackerTest {
   @Test
   void builder_rejects_each_bad_value_naming_it() {
     RecordTracker.Builder b = RecordTracker.builder();
-    assertThatThrownBy(() -> b.store(null)).hasMessage("store must not be null");
-    assertThatThrownBy(() -> b.clock(null)).hasMessage("clock must not be null");
-    assertThatThrownBy(() -> b.flushInterval(null)).hasMessage("flushInterval must not be null");
+    // Null is a NullPointerException naming the setting, a bad value an IllegalArgumentException.
+    assertThatThrownBy(() -> b.store(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("store must not be null");
+    assertThatThrownBy(() -> b.clock(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("clock must not be null");
+    assertThatThrownBy(() -> b.flushInterval(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("flushInterval must not be null");
     assertThatThrownBy(() -> b.flushInterval(Duration.ZERO))
         .hasMessage("flushInterval must be positive: PT0S");
     assertThatThrownBy(() -> b.flushInterval(Duration.ofSeconds(-1)))

@@ -66,26 +66,65 @@ class ValueTypesTest {
       assertThat(BatchId.of(id.value())).isEqualTo(id);
       inOrder.add(id.value());
     }
-    // Ids of one millisecond differ in their random part, so only ids of different
-    // milliseconds must sort by time: compare the 10-character time prefix.
-    List<String> prefixes = new ArrayList<>();
-    inOrder.forEach(v -> prefixes.add(v.substring(0, 10)));
-    assertThat(prefixes).isSorted();
+    // 20,000 ids take a few milliseconds: most share one with others, and still sort in
+    // generation order (monotonic within a JVM).
+    assertThat(inOrder).isSorted();
     assertThat(new HashSet<>(inOrder)).hasSize(inOrder.size());
 
     Set<String> concurrent = ConcurrentHashMap.newKeySet();
+    List<List<String>> perThread = new ArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(4);
     for (int t = 0; t < 4; t++) {
+      List<String> mine = new ArrayList<>();
+      perThread.add(mine);
       pool.submit(
           () -> {
             for (int i = 0; i < 10_000; i++) {
-              concurrent.add(BatchId.generate().value());
+              String v = BatchId.generate().value();
+              concurrent.add(v);
+              mine.add(v);
             }
           });
     }
     pool.shutdown();
     assertThat(pool.awaitTermination(1, TimeUnit.MINUTES)).isTrue();
     assertThat(concurrent).hasSize(40_000);
+    for (List<String> mine : perThread) {
+      assertThat(mine).hasSize(10_000).isSorted();
+    }
+  }
+
+  @Test
+  void generated_ids_of_one_millisecond_count_up_from_a_random_start() {
+    BatchId.Monotonic ids = new BatchId.Monotonic();
+    byte[] random = new byte[10];
+    random[9] = 0x7f;
+    String first = ids.next(1_000, random);
+    // Another random draw in the same millisecond is ignored: the suffix counts up by one.
+    byte[] other = new byte[10];
+    other[0] = (byte) 0xff;
+    assertThat(first).isEqualTo("00000000Z8" + "000000000000003Z");
+    assertThat(ids.next(1_000, other)).isEqualTo("00000000Z8" + "0000000000000040");
+    // The system clock stepping back keeps the last millisecond and the count.
+    assertThat(ids.next(999, other)).isEqualTo("00000000Z8" + "0000000000000041");
+    // A later millisecond starts again from its random draw.
+    assertThat(ids.next(1_001, random)).isEqualTo("00000000Z9" + "000000000000003Z");
+  }
+
+  @Test
+  void generated_id_suffix_carries_and_borrows_the_next_millisecond_when_used_up() {
+    BatchId.Monotonic ids = new BatchId.Monotonic();
+    byte[] lowAllOnes = {0, 0, 0, 0, 0, -1, -1, -1, -1, -1};
+    assertThat(ids.next(1_000, lowAllOnes)).isEqualTo("00000000Z8" + "00000000ZZZZZZZZ");
+    assertThat(ids.next(1_000, lowAllOnes)).isEqualTo("00000000Z8" + "0000000100000000");
+
+    BatchId.Monotonic full = new BatchId.Monotonic();
+    byte[] allOnes = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+    String last = full.next(1_000, allOnes);
+    assertThat(last).isEqualTo("00000000Z8" + "ZZZZZZZZZZZZZZZZ");
+    String next = full.next(1_000, allOnes);
+    assertThat(next).isEqualTo("00000000Z9" + "0000000000000000");
+    assertThat(next).isGreaterThan(last);
   }
 
   @Test

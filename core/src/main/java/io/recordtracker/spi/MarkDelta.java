@@ -50,8 +50,10 @@ public record MarkDelta(
    *
    * @param stored the batch as the store holds it now, with the same id
    * @return whether the store may merge this delta into it
+   * @throws NullPointerException if {@code stored} is null
    */
   public boolean madeFor(BatchInfo stored) {
+    Objects.requireNonNull(stored, "stored must not be null");
     return incarnation == BatchInfo.UNKNOWN_INCARNATION
         || stored.incarnation() == BatchInfo.UNKNOWN_INCARNATION
         || incarnation == stored.incarnation();

@@ -31,9 +31,11 @@ public record StageMarks(long incarnation, int expectedRecords, Map<Stage, Roari
    *
    * @param stage a stage that was asked for
    * @return its marks, empty if it has none
+   * @throws NullPointerException if {@code stage} is null
    * @throws IllegalArgumentException if {@code stage} was not asked for
    */
   public RoaringBitmap of(Stage stage) {
+    Objects.requireNonNull(stage, "stage must not be null");
     RoaringBitmap m = marks.get(stage);
     if (m == null) {
       throw new IllegalArgumentException("stage " + stage + " was not read: " + marks.keySet());

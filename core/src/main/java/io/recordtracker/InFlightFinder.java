@@ -1,0 +1,86 @@
+package io.recordtracker;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Finds the batches in flight for {@link RecordTracker#inFlightReport(Duration)}: candidates from
+ * the store and from this tracker's unflushed marks, each reconciled through the tracker.
+ */
+final class InFlightFinder {
+
+  private final RecordTracker tracker;
+  private final MarkBuffers buffers;
+
+  InFlightFinder(RecordTracker tracker, MarkBuffers buffers) {
+    this.tracker = tracker;
+    this.buffers = buffers;
+  }
+
+  /** The batches in flight within {@code window}, which must be positive. */
+  InFlightReport find(Duration window) {
+    Instant since = tracker.clock().instant().minus(window);
+    // Candidates: batches with a stage marked in the window, batches opened in it (marks may not
+    // be flushed yet), and batches this tracker holds unflushed marks of. Keyset paging: batches
+    // completed or purged meanwhile, here or by other processes, cannot shift a page and hide one.
+    Map<BatchId, BatchInfo> candidates = new LinkedHashMap<>();
+    collect(BatchQuery.builder().markedAfter(since), candidates);
+    collect(BatchQuery.builder().openedAfter(since).incompleteOnly(), candidates);
+    for (BatchInfo local : buffers.batchesWithMarks()) {
+      candidates.putIfAbsent(local.id(), local);
+    }
+    List<BatchInfo> inFlight = new ArrayList<>();
+    Map<BatchId, String> unreadable = new LinkedHashMap<>();
+    for (BatchInfo batch : candidates.values()) {
+      if (batch.isComplete()) {
+        continue; // marks only grow: complete stays complete
+      }
+      try {
+        if (!tracker.reconcile(batch.id()).isComplete()) {
+          inFlight.add(batch);
+        }
+      } catch (UnknownBatchException purgedMeanwhile) {
+        // purged between the listing and the reconciliation: not in flight
+      } catch (TrackerStoreException | IllegalStateException e) {
+        if (stillThere(batch.id(), e)) {
+          // Fail safe: what cannot be read may be in flight.
+          inFlight.add(batch);
+          unreadable.put(batch.id(), e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+      }
+    }
+    return new InFlightReport(inFlight, unreadable);
+  }
+
+  /**
+   * Whether {@code batch}, whose reconciliation failed with {@code failure}, is still in the store:
+   * then the batch is unreadable. Throws {@code failure} when the store does not answer at all:
+   * that is the store failing, not one batch.
+   */
+  private boolean stillThere(BatchId batch, RuntimeException failure) {
+    try {
+      return tracker.batch(batch).isPresent();
+    } catch (RuntimeException storeDown) {
+      failure.addSuppressed(storeDown);
+      throw failure;
+    }
+  }
+
+  private void collect(BatchQuery.Builder query, Map<BatchId, BatchInfo> into) {
+    query.limit(RecordTracker.PURGE_PAGE);
+    while (true) {
+      List<BatchInfo> page = tracker.batches(query.build());
+      for (BatchInfo batch : page) {
+        into.putIfAbsent(batch.id(), batch);
+      }
+      if (page.size() < RecordTracker.PURGE_PAGE) {
+        return;
+      }
+      query.startAfter(page.get(page.size() - 1));
+    }
+  }
+}

@@ -1,0 +1,115 @@
+package io.recordtracker;
+
+import io.recordtracker.spi.StageMarks;
+import io.recordtracker.spi.TrackerStore;
+import java.time.Clock;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import org.roaringbitmap.RoaringBitmap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reconciles two stages of a batch from this tracker's buffered marks and the store's, and records
+ * a batch's completion in the store once it is seen complete with every mark durable.
+ */
+final class Reconciler {
+
+  // The tracker's logger, so that users' logging configuration keeps applying to these lines.
+  private static final Logger log = LoggerFactory.getLogger(RecordTracker.class);
+
+  private final TrackerStore store;
+  private final Clock clock;
+  private final MarkBuffers buffers;
+  private final TrackerCounters counters;
+  private final Function<BatchId, BatchState> states;
+
+  /**
+   * @param states the cached, live state of a batch, loaded from the store on a miss
+   */
+  Reconciler(
+      TrackerStore store,
+      Clock clock,
+      MarkBuffers buffers,
+      TrackerCounters counters,
+      Function<BatchId, BatchState> states) {
+    this.store = store;
+    this.clock = clock;
+    this.buffers = buffers;
+    this.counters = counters;
+    this.states = states;
+  }
+
+  /** As {@link RecordTracker#reconcile(BatchId, Stage, Stage)}; the stages are not null. */
+  Reconciliation reconcile(BatchId batch, Stage upstream, Stage downstream) {
+    long start = System.nanoTime();
+    BatchState state = states.apply(batch);
+    RoaringBitmap up;
+    RoaringBitmap down;
+    boolean allDurable;
+    Set<Stage> stages = new LinkedHashSet<>(List.of(upstream, downstream));
+    for (int attempt = 1; ; attempt++) {
+      // Local marks first, then the store: a mark moves only from buffer to store, so it is seen
+      // in one place or the other.
+      up = state.buffer(upstream).snapshot();
+      down = state.buffer(downstream).snapshot();
+      allDurable = up.isEmpty() && down.isEmpty();
+      // The marks come with the incarnation they belong to: if it is the one cached, they are
+      // this batch's. Otherwise the cache is stale (purged, perhaps opened again with another
+      // size): never answer from it.
+      Optional<StageMarks> stored =
+          StoreCall.run("read " + stages + " marks of " + batch, () -> store.read(batch, stages));
+      if (stored.isEmpty()) {
+        buffers.drop(state);
+        throw new UnknownBatchException(batch);
+      }
+      if (stored.get().incarnation() == state.info.incarnation()) {
+        up.or(stored.get().of(upstream));
+        down.or(stored.get().of(downstream));
+        break;
+      }
+      if (attempt >= 3) {
+        throw new TrackerStoreException(
+            "batch "
+                + batch
+                + " was purged and opened again "
+                + attempt
+                + " times while it was being reconciled; try again");
+      }
+      log.info(
+          "Batch {} was purged and opened again (incarnation {} -> {}); reading it afresh",
+          batch,
+          state.info.incarnation(),
+          stored.get().incarnation());
+      buffers.drop(state);
+      state = states.apply(batch);
+    }
+    Reconciliation result =
+        Reconciliation.compute(batch, upstream, downstream, state.info.expectedRecords(), up, down);
+    if (result.isComplete()
+        && allDurable
+        && upstream.equals(Stage.SENT)
+        && downstream.equals(Stage.PROCESSED)
+        && !state.completionRecorded) {
+      boolean recorded =
+          StoreCall.run(
+              "record completion of " + batch,
+              () -> store.tryRecordCompletion(batch, clock.instant()));
+      if (recorded) {
+        state.completionRecorded = true;
+      } else {
+        // Another transaction holds the batch (a caller's open markWithin): answering now matters
+        // more than the record, which a later reconcile makes.
+        log.debug(
+            "Completion of batch {} not recorded now: another transaction holds the batch;"
+                + " a later reconcile records it",
+            batch);
+      }
+    }
+    counters.reconciled(System.nanoTime() - start);
+    return result;
+  }
+}

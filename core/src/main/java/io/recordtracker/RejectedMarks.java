@@ -1,0 +1,123 @@
+package io.recordtracker;
+
+import io.recordtracker.spi.MarkDelta;
+import io.recordtracker.spi.TrackerStore;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Marks the store rejected because it no longer has the batch they were made for: set aside (never
+ * stored, never retried), logged at ERROR, counted, and reported once by {@link #report()}.
+ */
+final class RejectedMarks {
+
+  /** Rejected batches remembered for the next flush() to report; the ERROR log has them all. */
+  private static final int MAX_UNREPORTED_BATCHES = 1_000;
+
+  // The tracker's logger, so that users' logging configuration keeps applying to these lines.
+  private static final Logger log = LoggerFactory.getLogger(RecordTracker.class);
+
+  private final TrackerStore store;
+  private final MarkBuffers buffers;
+  private final TrackerCounters counters;
+  private final Map<BatchId, Long> unreported = new LinkedHashMap<>();
+
+  RejectedMarks(TrackerStore store, MarkBuffers buffers, TrackerCounters counters) {
+    this.store = store;
+    this.buffers = buffers;
+    this.counters = counters;
+  }
+
+  /**
+   * Sets aside the drained marks the store rejected and returns the rest, to merge again. The store
+   * names the batches; the marks set aside are those made for an incarnation of them the store no
+   * longer has (a re-read tells which, since one drain may hold marks of an old and a new
+   * incarnation of one id). The rejected batches leave the cache, so their next use reads them
+   * again.
+   */
+  MarkBuffers.Drained setAside(
+      MarkBuffers.Drained drained, MarksRejectedException rejection, int attempt) {
+    Map<BatchId, Optional<BatchInfo>> stored = new LinkedHashMap<>();
+    for (BatchId id : rejection.batches()) {
+      stored.put(id, StoreCall.run("find batch " + id, () -> store.findBatch(id)));
+    }
+    Predicate<MarkDelta> gone =
+        d -> {
+          Optional<BatchInfo> now = stored.get(d.batch());
+          // A batch the store named is gone for the deltas not made for what it holds now; once
+          // the re-read leaves nothing to tell (a store without incarnations), all its deltas.
+          return now != null && (now.isEmpty() || !d.madeFor(now.get()) || attempt > 1);
+        };
+    Map<BatchId, Map<Stage, Long>> counts = new LinkedHashMap<>();
+    for (var delta : drained.deltas) {
+      if (gone.test(delta)) {
+        counts
+            .computeIfAbsent(delta.batch(), b -> new TreeMap<>())
+            .merge(delta.stage(), delta.marks().getLongCardinality(), Long::sum);
+      }
+    }
+    if (counts.isEmpty()) {
+      // The store named batches none of whose deltas the re-read condemns: it changed between
+      // the merge and the re-read. Merging again decides; the next attempt sets them aside.
+      return drained;
+    }
+    for (int i = 0; i < drained.deltas.size(); i++) {
+      var delta = drained.deltas.get(i);
+      if (gone.test(delta)) {
+        buffers.drop(drained.buffers.get(i).batch);
+      }
+    }
+    MarkBuffers.Drained rest = buffers.reject(drained, gone);
+    counts.forEach(
+        (batch, byStage) -> {
+          long n = 0;
+          for (var e : byStage.entrySet()) {
+            counters.rejected(e.getKey(), e.getValue());
+            n += e.getValue();
+          }
+          Optional<BatchInfo> now = stored.get(batch);
+          log.error(
+              "Set aside {} marked records of batch {} ({}): the store {} no longer has the batch"
+                  + " they were made for ({}). They are not stored and will not be retried; open"
+                  + " the batch again and re-mark them if they still matter.",
+              n,
+              batch,
+              byStage,
+              store,
+              now == null || now.isEmpty()
+                  ? "no such batch: purged, restored from an older backup, or tables recreated"
+                  : "it was purged and opened again as a new batch (incarnation "
+                      + now.get().incarnation()
+                      + ")");
+          synchronized (unreported) {
+            if (unreported.size() < MAX_UNREPORTED_BATCHES || unreported.containsKey(batch)) {
+              unreported.merge(batch, n, Long::sum);
+            }
+          }
+        });
+    return rest;
+  }
+
+  /**
+   * Throws, once, for marks set aside since the last report.
+   *
+   * @throws MarksRejectedException if marks were set aside since the last report
+   */
+  void report() {
+    Map<BatchId, Long> report;
+    synchronized (unreported) {
+      if (unreported.isEmpty()) {
+        return;
+      }
+      report = new LinkedHashMap<>(unreported);
+      unreported.clear();
+    }
+    throw new MarksRejectedException(
+        report, "they were set aside and logged at ERROR; every other mark is durable");
+  }
+}
