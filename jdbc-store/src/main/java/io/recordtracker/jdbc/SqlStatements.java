@@ -16,7 +16,7 @@ import java.util.Map;
  * Every SQL statement a {@link JdbcTrackerStore} runs, for one dialect and table prefix: the
  * statements all dialects share here, and what differs in one small subclass per dialect ({@link
  * Postgres}, {@link MySql}, {@link H2}). The table prefix, checked by the builder, is the only text
- * spliced in; every value is a parameter. Immutable.
+ * from outside spliced in; every value is a parameter. Immutable.
  */
 abstract sealed class SqlStatements
     permits SqlStatements.Postgres, SqlStatements.MySql, SqlStatements.H2 {
