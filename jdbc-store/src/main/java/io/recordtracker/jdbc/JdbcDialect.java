@@ -1,26 +1,23 @@
 package io.recordtracker.jdbc;
 
-import java.sql.Connection;
+import io.recordtracker.TrackerStoreException;
 import java.sql.DatabaseMetaData;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import javax.sql.DataSource;
 
 /**
  * The SQL flavour a {@link JdbcTrackerStore} speaks: {@link #POSTGRESQL}, {@link #MYSQL} (MySQL 8
  * and MariaDB 10.6+) or {@link #H2}. Detected from {@link
  * DatabaseMetaData#getDatabaseProductName()} unless set with {@link
  * JdbcTrackerStore.Builder#dialect(JdbcDialect)}. Each dialect's tables are described by one DDL
- * file on the classpath, {@link #ddlResource()}.
+ * file on the classpath, {@link #ddlResource()}. These three are the only dialects.
  */
-public abstract class JdbcDialect {
+public abstract sealed class JdbcDialect
+    permits JdbcDialect.PostgresDialect, JdbcDialect.MySqlDialect, JdbcDialect.H2Dialect {
 
   /** PostgreSQL 12 and later, and databases speaking its protocol and SQL. */
   public static final JdbcDialect POSTGRESQL = new PostgresDialect();
@@ -36,7 +33,7 @@ public abstract class JdbcDialect {
   private final String name;
   private final String ddlFile;
 
-  JdbcDialect(String name, String ddlFile) {
+  private JdbcDialect(String name, String ddlFile) {
     this.name = name;
     this.ddlFile = ddlFile;
   }
@@ -77,48 +74,46 @@ public abstract class JdbcDialect {
     return Optional.empty();
   }
 
+  /**
+   * The dialect of the database behind {@code dataSource}, from its metadata.
+   *
+   * @throws TrackerStoreException if the database is unreachable or no dialect fits it
+   */
+  static JdbcDialect detect(DataSource dataSource, String prefix, Duration queryTimeout) {
+    NetworkTimeout timeout = new NetworkTimeout((int) queryTimeout.toSeconds());
+    String[] productAndVersion;
+    try {
+      productAndVersion =
+          JdbcRunner.borrowed(
+              dataSource,
+              timeout,
+              c ->
+                  new String[] {
+                    c.getMetaData().getDatabaseProductName(),
+                    c.getMetaData().getDatabaseProductVersion()
+                  });
+    } catch (SQLException e) {
+      throw new SqlFailures(prefix, "the DDL file of its dialect")
+          .translate("connecting to detect the database", e);
+    }
+    String product = productAndVersion[0];
+    String version = productAndVersion[1];
+    return forProduct(product)
+        .orElseThrow(
+            () ->
+                new TrackerStoreException(
+                    "no dialect for database \""
+                        + product
+                        + "\" "
+                        + version
+                        + "; supported are PostgreSQL, MySQL/MariaDB and H2. If it speaks one of"
+                        + " their SQL, set it with JdbcTrackerStore.builder(ds).dialect(...)"));
+  }
+
   abstract boolean matches(String lowerCaseProductName);
 
-  /**
-   * Appends delta rows: batch id, stage, marks, then the parameters of {@code batchExists} (the
-   * batch id, and its incarnation when checked). Inserts nothing unless the batch exists.
-   */
-  abstract String insertMarks(String p, String batchExists);
-
-  /**
-   * Advances a stage's last-marked time: batch id, stage, time, then the parameters of {@code
-   * batchExists}. Never moves it back.
-   */
-  abstract String upsertStage(String p, String batchExists);
-
-  /**
-   * Inserts a batch row unless one exists: batch id, expected records, opened at, attributes,
-   * incarnation.
-   */
-  abstract String insertBatchIfAbsent(String p);
-
-  /**
-   * The condition that a batch row exists, with the batch id as its first parameter and, when
-   * {@code incarnation}, the incarnation as its second.
-   */
-  static String batchExists(String p, boolean incarnation) {
-    return "EXISTS (SELECT 1 FROM "
-        + p
-        + "batch WHERE batch_id = ?"
-        + (incarnation ? " AND incarnation = ?" : "")
-        + ")";
-  }
-
-  /**
-   * A query that locks a batch row for writing its completion without waiting, reading {@code
-   * completed_at}, with the batch id as its parameter; it fails at once with an error {@link
-   * SqlFailures#isLockUnavailable} recognises when another transaction holds a lock on the row.
-   * Null where updating the completion never waits for {@code markWithin}'s locks (PostgreSQL: its
-   * foreign key and EXISTS reads take no lock an update of a non-key column waits for; H2).
-   */
-  String lockBatchNowait(String p) {
-    return null;
-  }
+  /** Every statement the store runs in this dialect, on the tables of {@code prefix}. */
+  abstract SqlStatements statements(String prefix);
 
   /**
    * Whether the driver can run the INSERT ... SELECT statements as one JDBC batch (MariaDB's bulk
@@ -129,27 +124,16 @@ public abstract class JdbcDialect {
   }
 
   /**
-   * A query of one row and column: the database server's current time, as a timestamp with time
-   * zone unless {@link #readCurrentTime} says otherwise.
+   * Whether DDL takes part in transactions, so the schema can be created in one (under {@link
+   * SqlStatements#lockSchema()}).
    */
-  abstract String currentTimeUtc();
-
-  /** Reads the one column of {@link #currentTimeUtc()}. */
-  Instant readCurrentTime(ResultSet rs) throws SQLException {
-    return rs.getObject(1, OffsetDateTime.class).toInstant();
-  }
-
-  /** Whether DDL takes part in transactions, so the schema can be created in one. */
   boolean transactionalDdl() {
     return false;
   }
 
-  /** Serializes concurrent schema creation by several processes, inside the DDL transaction. */
-  void lockSchema(Connection c, String prefix, int timeoutSeconds) throws SQLException {}
-
-  /** PostgreSQL: ON CONFLICT upserts, transactional DDL under an advisory lock. */
+  /** PostgreSQL: transactional DDL. */
   static final class PostgresDialect extends JdbcDialect {
-    PostgresDialect() {
+    private PostgresDialect() {
       super("PostgreSQL", "postgresql.sql");
     }
 
@@ -159,57 +143,19 @@ public abstract class JdbcDialect {
     }
 
     @Override
-    String insertMarks(String p, String batchExists) {
-      return "INSERT INTO "
-          + p
-          + "marks (batch_id, stage, marks) SELECT ?, ?, ? WHERE "
-          + batchExists;
-    }
-
-    @Override
-    String upsertStage(String p, String batchExists) {
-      return "INSERT INTO "
-          + p
-          + "stage (batch_id, stage, last_marked_at) SELECT ?, ?, ? WHERE "
-          + batchExists
-          + " ON CONFLICT (batch_id, stage) DO UPDATE SET last_marked_at = GREATEST("
-          + p
-          + "stage.last_marked_at, EXCLUDED.last_marked_at)";
-    }
-
-    @Override
-    String insertBatchIfAbsent(String p) {
-      return "INSERT INTO "
-          + p
-          + "batch (batch_id, expected_records, opened_at, attributes, incarnation)"
-          + " VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING";
-    }
-
-    @Override
-    String currentTimeUtc() {
-      // clock_timestamp(), not now(): now() is the start of the transaction.
-      return "SELECT clock_timestamp()";
+    SqlStatements statements(String prefix) {
+      return new SqlStatements.Postgres(prefix);
     }
 
     @Override
     boolean transactionalDdl() {
       return true;
     }
-
-    @Override
-    void lockSchema(Connection c, String prefix, int timeoutSeconds) throws SQLException {
-      try (Statement s = c.createStatement()) {
-        s.setQueryTimeout(timeoutSeconds);
-        // A fixed key per prefix: concurrent CREATE TABLE IF NOT EXISTS can otherwise fail on
-        // PostgreSQL's catalog unique indexes.
-        s.execute("SELECT pg_advisory_xact_lock(" + (0x5254_0000L + prefix.hashCode()) + ")");
-      }
-    }
   }
 
-  /** MySQL 8 and MariaDB: INSERT IGNORE and ON DUPLICATE KEY UPDATE. */
+  /** MySQL 8 and MariaDB. */
   static final class MySqlDialect extends JdbcDialect {
-    MySqlDialect() {
+    private MySqlDialect() {
       super("MySQL", "mysql.sql");
     }
 
@@ -219,59 +165,19 @@ public abstract class JdbcDialect {
     }
 
     @Override
-    String insertMarks(String p, String batchExists) {
-      return "INSERT INTO "
-          + p
-          + "marks (batch_id, stage, marks) SELECT ?, ?, ? FROM DUAL WHERE "
-          + batchExists;
-    }
-
-    @Override
-    String upsertStage(String p, String batchExists) {
-      return "INSERT INTO "
-          + p
-          + "stage (batch_id, stage, last_marked_at) SELECT ?, ?, ? FROM DUAL WHERE "
-          + batchExists
-          + " ON DUPLICATE KEY UPDATE last_marked_at ="
-          + " GREATEST(last_marked_at, VALUES(last_marked_at))";
+    SqlStatements statements(String prefix) {
+      return new SqlStatements.MySql(prefix);
     }
 
     @Override
     boolean batchesInsertSelect() {
       return false;
     }
-
-    @Override
-    String lockBatchNowait(String p) {
-      // A markWithin transaction holds a shared lock on the batch row until it commits (its
-      // foreign key check and INSERT ... SELECT EXISTS read). An UPDATE would wait for it, and
-      // InnoDB queues every later shared lock (flushes, folds, other markWithin) behind the
-      // waiting exclusive request. NOWAIT: MySQL 8.0.1+, MariaDB 10.3+.
-      return "SELECT completed_at FROM " + p + "batch WHERE batch_id = ? FOR UPDATE NOWAIT";
-    }
-
-    @Override
-    String currentTimeUtc() {
-      return "SELECT UTC_TIMESTAMP(6)"; // no time zone type: a UTC wall-clock value
-    }
-
-    @Override
-    Instant readCurrentTime(ResultSet rs) throws SQLException {
-      return rs.getObject(1, LocalDateTime.class).toInstant(ZoneOffset.UTC);
-    }
-
-    @Override
-    String insertBatchIfAbsent(String p) {
-      return "INSERT IGNORE INTO "
-          + p
-          + "batch (batch_id, expected_records, opened_at, attributes, incarnation)"
-          + " VALUES (?, ?, ?, ?, ?)";
-    }
   }
 
-  /** H2 2.x: standard MERGE with typed parameters. */
+  /** H2 2.x. */
   static final class H2Dialect extends JdbcDialect {
-    H2Dialect() {
+    private H2Dialect() {
       super("H2", "h2.sql");
     }
 
@@ -281,40 +187,8 @@ public abstract class JdbcDialect {
     }
 
     @Override
-    String currentTimeUtc() {
-      return "SELECT CURRENT_TIMESTAMP(6)";
-    }
-
-    @Override
-    String insertMarks(String p, String batchExists) {
-      return "INSERT INTO "
-          + p
-          + "marks (batch_id, stage, marks) SELECT CAST(? AS VARCHAR(128)), CAST(? AS"
-          + " VARCHAR(32)), CAST(? AS VARBINARY) FROM DUAL WHERE "
-          + batchExists;
-    }
-
-    @Override
-    String upsertStage(String p, String batchExists) {
-      return "MERGE INTO "
-          + p
-          + "stage t USING (SELECT CAST(? AS VARCHAR(128)) AS batch_id, CAST(? AS VARCHAR(32)) AS"
-          + " stage, CAST(? AS TIMESTAMP(6)) AS last_marked_at FROM DUAL WHERE "
-          + batchExists
-          + ") s ON t.batch_id = s.batch_id AND t.stage = s.stage"
-          + " WHEN MATCHED THEN UPDATE SET last_marked_at = GREATEST(t.last_marked_at,"
-          + " s.last_marked_at) WHEN NOT MATCHED THEN INSERT (batch_id, stage, last_marked_at)"
-          + " VALUES (s.batch_id, s.stage, s.last_marked_at)";
-    }
-
-    @Override
-    String insertBatchIfAbsent(String p) {
-      // H2 has no insert-or-ignore outside its compatibility modes: an existing id fails with a
-      // duplicate key, which the store takes as "already there".
-      return "INSERT INTO "
-          + p
-          + "batch (batch_id, expected_records, opened_at, attributes, incarnation)"
-          + " VALUES (?, ?, ?, ?, ?)";
+    SqlStatements statements(String prefix) {
+      return new SqlStatements.H2(prefix);
     }
   }
 }

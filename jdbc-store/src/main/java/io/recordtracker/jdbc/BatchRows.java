@@ -1,0 +1,284 @@
+package io.recordtracker.jdbc;
+
+import io.recordtracker.BatchConflictException;
+import io.recordtracker.BatchId;
+import io.recordtracker.BatchInfo;
+import io.recordtracker.BatchQuery;
+import io.recordtracker.Stage;
+import io.recordtracker.TrackerStoreException;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The batch rows, with their attributes and stage times: opening, finding, listing, completing and
+ * deleting batches.
+ */
+final class BatchRows {
+
+  private static final Logger log = LoggerFactory.getLogger(BatchRows.class);
+
+  /** The most ids in one IN list. */
+  private static final int IN_CHUNK = 500;
+
+  private final JdbcRunner runner;
+  private final SqlStatements sql;
+
+  BatchRows(JdbcRunner runner, SqlStatements sql) {
+    this.runner = runner;
+    this.sql = sql;
+  }
+
+  /** Opens {@code batch} as a new incarnation unless it exists; returns the batch as stored. */
+  BatchInfo open(BatchInfo batch) {
+    BatchInfo fresh =
+        BatchInfo.of(
+                batch.id(),
+                batch.expectedRecords(),
+                StoredTimes.micros(batch.openedAt()),
+                batch.attributes())
+            .withIncarnation(newIncarnation());
+    return runner.inTransaction("open batch " + batch.id(), true, c -> open(c, fresh));
+  }
+
+  private BatchInfo open(Connection c, BatchInfo fresh) throws SQLException {
+    int inserted;
+    try (PreparedStatement ps = runner.prepare(c, sql.insertBatch)) {
+      ps.setString(1, fresh.id().value());
+      ps.setInt(2, fresh.expectedRecords());
+      ps.setObject(3, StoredTimes.utc(fresh.openedAt()));
+      ps.setString(4, AttributesJson.write(fresh.attributes()));
+      ps.setLong(5, fresh.incarnation());
+      inserted = ps.executeUpdate();
+    } catch (SQLException e) {
+      if (!sql.insertBatchFailsOnDuplicate() || !SqlFailures.isDuplicateKey(e)) {
+        throw e;
+      }
+      inserted = 0; // another connection inserted it first
+    }
+    if (inserted > 0) {
+      if (!fresh.attributes().isEmpty()) {
+        try (PreparedStatement ps = runner.prepare(c, sql.insertAttribute)) {
+          for (Map.Entry<String, String> e : fresh.attributes().entrySet()) {
+            ps.setString(1, fresh.id().value());
+            ps.setString(2, e.getKey());
+            ps.setString(3, e.getValue());
+            ps.addBatch();
+          }
+          ps.executeBatch();
+        }
+      }
+      return fresh;
+    }
+    BatchInfo existing =
+        find(c, fresh.id())
+            .orElseThrow(
+                () -> // deleted between our insert attempt and read: let the retry insert it
+                new SQLException("batch " + fresh.id() + " vanished while opening", "40001"));
+    if (existing.expectedRecords() != fresh.expectedRecords()) {
+      throw new BatchConflictException(existing, fresh.expectedRecords());
+    }
+    return existing;
+  }
+
+  /** A new batch's incarnation: random, so that no two openings of one id share one. */
+  private static long newIncarnation() {
+    long incarnation;
+    do {
+      incarnation = new SecureRandom().nextLong();
+    } while (incarnation == BatchInfo.UNKNOWN_INCARNATION);
+    return incarnation;
+  }
+
+  Optional<BatchInfo> find(BatchId id) {
+    return runner.withConnection("find batch " + id, c -> find(c, id));
+  }
+
+  private Optional<BatchInfo> find(Connection c, BatchId id) throws SQLException {
+    try (PreparedStatement ps = runner.prepare(c, sql.findBatch)) {
+      ps.setString(1, id.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        List<BatchInfo> found = readBatches(rs);
+        return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+      }
+    }
+  }
+
+  List<BatchInfo> list(BatchQuery query) {
+    SqlStatements.Query select = sql.batches(query);
+    return runner.withConnection(
+        "query batches",
+        c -> {
+          try (PreparedStatement ps = runner.prepare(c, select.sql())) {
+            List<Object> values = select.parameters();
+            for (int i = 0; i < values.size(); i++) {
+              ps.setObject(i + 1, values.get(i));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+              return readBatches(rs);
+            }
+          }
+        });
+  }
+
+  /**
+   * Batches from rows of (batch columns, stage, last_marked_at, incarnation), one row per stage.
+   */
+  private List<BatchInfo> readBatches(ResultSet rs) throws SQLException {
+    Map<String, Object[]> rows = new LinkedHashMap<>();
+    Map<String, Map<Stage, Instant>> times = new HashMap<>();
+    while (rs.next()) {
+      String id = rs.getString(1);
+      if (!rows.containsKey(id)) {
+        rows.put(
+            id,
+            new Object[] {
+              rs.getInt(2),
+              StoredTimes.read(rs, 3),
+              StoredTimes.read(rs, 4),
+              rs.getString(5),
+              rs.getLong(8)
+            });
+        times.put(id, new HashMap<>());
+      }
+      String stage = rs.getString(6);
+      if (stage != null) {
+        times.get(id).put(Stage.of(stage), StoredTimes.read(rs, 7));
+      }
+    }
+    List<BatchInfo> batches = new ArrayList<>(rows.size());
+    for (Map.Entry<String, Object[]> row : rows.entrySet()) {
+      Object[] v = row.getValue();
+      Map<String, String> attributes;
+      try {
+        attributes = AttributesJson.read((String) v[3]);
+      } catch (IllegalArgumentException e) {
+        throw new TrackerStoreException(
+            "batch "
+                + row.getKey()
+                + " has unreadable attributes in "
+                + sql.prefix
+                + "batch: "
+                + e.getMessage(),
+            e);
+      }
+      batches.add(
+          BatchInfo.of(
+                  BatchId.of(row.getKey()),
+                  (Integer) v[0],
+                  (Instant) v[1],
+                  attributes,
+                  times.get(row.getKey()),
+                  (Instant) v[2])
+              .withIncarnation((Long) v[4]));
+    }
+    return batches;
+  }
+
+  /**
+   * Records the completion, trying again without waiting while another transaction holds the batch
+   * row, for up to the query timeout.
+   */
+  void recordCompletion(BatchId batch, Instant at) {
+    int timeoutSeconds = runner.queryTimeoutSeconds();
+    long deadline = System.nanoTime() + Duration.ofSeconds(timeoutSeconds).toNanos();
+    for (int attempt = 1; !completeWithoutWaiting(batch, at); attempt++) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new TrackerStoreException(
+            "record completion of batch "
+                + batch
+                + " failed on the "
+                + sql.prefix
+                + "* tables: another transaction held the batch row for longer than the query"
+                + " timeout ("
+                + timeoutSeconds
+                + " s); usually an open transaction that called markWithin on the batch");
+      }
+      JdbcRunner.pause(Math.min(attempt, 20));
+    }
+  }
+
+  /** Records the completion unless the batch row stays locked for a few tries; false if it did. */
+  boolean tryRecordCompletion(BatchId batch, Instant at) {
+    for (int attempt = 1; ; attempt++) {
+      if (completeWithoutWaiting(batch, at)) {
+        return true;
+      }
+      if (attempt >= JdbcRunner.ATTEMPTS) {
+        log.debug(
+            "Batch {} is locked by another transaction; its completion is not recorded", batch);
+        return false;
+      }
+      JdbcRunner.pause(attempt);
+    }
+  }
+
+  /** Records the completion unless the batch row is locked; returns false if it is. */
+  private boolean completeWithoutWaiting(BatchId batch, Instant at) {
+    // A transaction, so that a pool handing out non-autocommit connections works.
+    return runner.inTransaction(
+        "record completion of batch " + batch,
+        true,
+        c -> {
+          if (sql.lockBatchNowait != null) {
+            try (PreparedStatement ps = runner.prepare(c, sql.lockBatchNowait)) {
+              ps.setString(1, batch.value());
+              try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || rs.getObject(1) != null) {
+                  return true; // no such batch, or recorded already
+                }
+              }
+            } catch (SQLException e) {
+              if (SqlFailures.isLockUnavailable(e)) {
+                return false;
+              }
+              throw e;
+            }
+          }
+          try (PreparedStatement ps = runner.prepare(c, sql.completeBatch)) {
+            ps.setObject(1, StoredTimes.utc(at));
+            ps.setString(2, batch.value());
+            ps.executeUpdate();
+          }
+          return true;
+        });
+  }
+
+  /** Deletes the batches, with their marks, stage times and attributes; returns how many. */
+  int delete(Collection<BatchId> batches) {
+    List<String> ids = batches.stream().map(BatchId::value).distinct().toList();
+    if (ids.isEmpty()) {
+      return 0;
+    }
+    return runner.inTransaction(
+        "delete " + ids.size() + " batches",
+        true,
+        c -> {
+          int deleted = 0;
+          // Marks, stage times and attributes go with the batch row (ON DELETE CASCADE).
+          for (int from = 0; from < ids.size(); from += IN_CHUNK) {
+            List<String> chunk = ids.subList(from, Math.min(ids.size(), from + IN_CHUNK));
+            try (PreparedStatement ps = runner.prepare(c, sql.deleteBatches(chunk.size()))) {
+              for (int i = 0; i < chunk.size(); i++) {
+                ps.setString(i + 1, chunk.get(i));
+              }
+              deleted += ps.executeUpdate();
+            }
+          }
+          return deleted;
+        });
+  }
+}

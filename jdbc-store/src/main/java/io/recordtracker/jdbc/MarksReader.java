@@ -1,0 +1,205 @@
+package io.recordtracker.jdbc;
+
+import io.recordtracker.BatchId;
+import io.recordtracker.Stage;
+import io.recordtracker.TrackerStoreException;
+import io.recordtracker.spi.StageMarks;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.roaringbitmap.FastAggregation;
+import org.roaringbitmap.RoaringBitmap;
+
+/**
+ * Reads marks rows and unions them into a stage's marks. Every blob is checked before it is
+ * decoded: one longer than any bitmap of its batch is not even fetched (the query returns NULL in
+ * its place, beside its length), and a corrupt or truncated one fails the read with a {@link
+ * TrackerStoreException} naming the batch, stage and row, never a wrong answer.
+ */
+final class MarksReader {
+
+  private final JdbcRunner runner;
+  private final SqlStatements sql;
+  private final Compactor compactor;
+
+  MarksReader(JdbcRunner runner, SqlStatements sql, Compactor compactor) {
+    this.runner = runner;
+    this.sql = sql;
+    this.compactor = compactor;
+  }
+
+  /** The union of the marks rows of (batch, stage), in one round trip. */
+  RoaringBitmap load(BatchId batch, Stage stage) {
+    List<RoaringBitmap> parts =
+        runner.withConnection(
+            "load marks of batch " + batch + ", stage " + stage,
+            c -> {
+              try (PreparedStatement ps = runner.prepare(c, sql.loadMarks)) {
+                ps.setString(1, batch.value());
+                ps.setString(2, stage.name());
+                try (ResultSet rs = ps.executeQuery()) {
+                  return readMarks(rs, batch, stage, null);
+                }
+              }
+            });
+    compactor.seen(new Compactor.Key(batch, stage), parts.size());
+    return union(parts);
+  }
+
+  /**
+   * Reads the batch row and the marks rows of {@code stages} in one statement, so that the marks
+   * are those of the incarnation it returns, in one round trip: the batch LEFT JOINed to its marks
+   * rows, one row with NULL marks when the stages have none, no row when the batch is gone.
+   */
+  Optional<StageMarks> read(BatchId batch, Set<Stage> stages) {
+    List<Stage> order = new ArrayList<>(stages);
+    String query = sql.readMarks(order.size());
+    Map<Stage, List<StoredRow>> rows = new HashMap<>();
+    long[] batchRow =
+        runner.withConnection(
+            "read " + order + " marks of batch " + batch,
+            c -> {
+              try (PreparedStatement ps = runner.prepare(c, query)) {
+                for (int i = 0; i < order.size(); i++) {
+                  ps.setString(i + 1, order.get(i).name());
+                }
+                ps.setString(order.size() + 1, batch.value());
+                try (ResultSet rs = ps.executeQuery()) {
+                  long[] row = null;
+                  while (rs.next()) {
+                    if (row == null) {
+                      row = new long[] {rs.getLong(5), rs.getInt(3)};
+                    }
+                    String stage = rs.getString(6);
+                    if (stage != null) {
+                      rows.computeIfAbsent(Stage.of(stage), k -> new ArrayList<>())
+                          .add(StoredRow.of(rs));
+                    }
+                  }
+                  return row;
+                }
+              }
+            });
+    if (batchRow == null) {
+      return Optional.empty();
+    }
+    // Decoded stage by stage in the order asked, so that a corrupt row is reported the same way
+    // whatever order the database returned the rows in.
+    Map<Stage, RoaringBitmap> marks = new HashMap<>();
+    for (Stage stage : order) {
+      List<RoaringBitmap> parts = new ArrayList<>();
+      for (StoredRow row : rows.getOrDefault(stage, List.of())) {
+        parts.add(decode(row, batch, stage));
+      }
+      compactor.seen(new Compactor.Key(batch, stage), parts.size());
+      marks.put(stage, union(parts));
+    }
+    return Optional.of(new StageMarks(batchRow[0], (int) batchRow[1], marks));
+  }
+
+  /**
+   * Decodes rows of (blob length, marks or NULL if over the limit, expected_records, id,
+   * incarnation); collects the ids if {@code ids} is given, with the batch's incarnation as its
+   * first element. The query leaves out an oversized blob, so a corrupt one is never transferred
+   * nor allocated; its length is reported here.
+   */
+  List<RoaringBitmap> readMarks(ResultSet rs, BatchId batch, Stage stage, List<Long> ids)
+      throws SQLException {
+    List<RoaringBitmap> parts = new ArrayList<>();
+    while (rs.next()) {
+      if (ids != null && ids.isEmpty()) {
+        ids.add(rs.getLong(5));
+      }
+      parts.add(decode(StoredRow.of(rs), batch, stage));
+      if (ids != null) {
+        ids.add(rs.getLong(4));
+      }
+    }
+    return parts;
+  }
+
+  /**
+   * Decodes a row's blob, checked before it is decoded: a corrupt or truncated one fails with a
+   * message naming the batch, stage and row, never a wrong answer.
+   */
+  private RoaringBitmap decode(StoredRow row, BatchId batch, Stage stage) {
+    long length = row.length();
+    boolean missing = length < 0;
+    long expected = row.expectedRecords();
+    long id = row.id();
+    long limit = PortableBitmaps.maxSerializedBytes(expected);
+    if (missing || length > limit) {
+      throw new TrackerStoreException(
+          "stored marks of batch "
+              + batch
+              + ", stage "
+              + stage
+              + " are corrupt (row id "
+              + id
+              + " of "
+              + sql.prefix
+              + "marks): "
+              + (missing
+                  ? "the blob is NULL"
+                  : "the blob is "
+                      + length
+                      + " bytes, more than the "
+                      + limit
+                      + " any bitmap of "
+                      + expected
+                      + " records takes")
+              + ". Restore the row from a backup or delete it and re-mark those records.");
+    }
+    byte[] blob = row.blob();
+    try {
+      return PortableBitmaps.deserialize(blob, expected);
+    } catch (PortableBitmaps.CorruptMarksException e) {
+      throw new TrackerStoreException(
+          "stored marks of batch "
+              + batch
+              + ", stage "
+              + stage
+              + " are corrupt (row id "
+              + id
+              + " of "
+              + sql.prefix
+              + "marks, "
+              + (blob == null ? 0 : blob.length)
+              + " bytes): "
+              + e.getMessage()
+              + ". Restore the row from a backup or delete it and re-mark those records.",
+          e);
+    }
+  }
+
+  /**
+   * One marks row as read (columns: length, blob or NULL if over the limit, expected records, row
+   * id); length -1 if the blob is NULL.
+   */
+  private record StoredRow(long length, byte[] blob, int expectedRecords, long id) {
+    static StoredRow of(ResultSet rs) throws SQLException {
+      long length = rs.getLong(1);
+      if (rs.wasNull()) {
+        length = -1;
+      }
+      return new StoredRow(length, rs.getBytes(2), rs.getInt(3), rs.getLong(4));
+    }
+  }
+
+  /** The union of {@code parts}; may return one of them. */
+  static RoaringBitmap union(List<RoaringBitmap> parts) {
+    if (parts.isEmpty()) {
+      return new RoaringBitmap();
+    }
+    if (parts.size() == 1) {
+      return parts.get(0);
+    }
+    return FastAggregation.or(parts.iterator());
+  }
+}

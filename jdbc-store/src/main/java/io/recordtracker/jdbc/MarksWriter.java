@@ -1,0 +1,441 @@
+package io.recordtracker.jdbc;
+
+import io.recordtracker.BatchId;
+import io.recordtracker.BatchInfo;
+import io.recordtracker.MarksRejectedException;
+import io.recordtracker.RecordRange;
+import io.recordtracker.Stage;
+import io.recordtracker.UnknownBatchException;
+import io.recordtracker.spi.MarkDelta;
+import io.recordtracker.spi.StoreClock;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.roaringbitmap.RoaringBitmap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes marks rows: appends deltas ({@link #merge}, {@link #markWithin}), advances the stages'
+ * last-marked times, and folds the rows of a (batch, stage) into one ({@link #compact}).
+ *
+ * <p>Every append writes only rows of its own, each a bitmap in Roaring's portable format of at
+ * most {@code maxBlobBytes}, and only into a batch that exists as the incarnation it was made for;
+ * a row the database did not insert (its batch gone or opened again) is counted, and fails the
+ * write. A fold reads the rows, inserts their union and deletes exactly the rows it read, by key,
+ * so rows appended meanwhile survive; two stores folding the same rows insert the same union, a
+ * harmless duplicate the next fold removes.
+ */
+final class MarksWriter {
+
+  private static final Logger log = LoggerFactory.getLogger(MarksWriter.class);
+
+  /** How many row deletions of a fold go in one JDBC batch. */
+  private static final int DELETES_PER_BATCH = 500;
+
+  private final JdbcRunner runner;
+  private final SqlStatements sql;
+  private final boolean batchesInsertSelect;
+  private final int maxBlobBytes;
+  private final MarksReader reader;
+  private final Compactor compactor;
+  private final StageTimes stageTimes;
+  private final String store;
+
+  /** The clock of markWithin's stage times. */
+  private volatile Clock clock;
+
+  /** The database's clock, followed, when that is {@link #clock}. */
+  private volatile StoreClock storeClock;
+
+  MarksWriter(
+      JdbcRunner runner,
+      JdbcDialect dialect,
+      SqlStatements sql,
+      int maxBlobBytes,
+      MarksReader reader,
+      Compactor compactor,
+      StageTimes stageTimes,
+      Clock clock,
+      String store) {
+    this.runner = runner;
+    this.sql = sql;
+    this.batchesInsertSelect = dialect.batchesInsertSelect();
+    this.maxBlobBytes = maxBlobBytes;
+    this.reader = reader;
+    this.compactor = compactor;
+    this.stageTimes = stageTimes;
+    this.clock = clock;
+    this.store = store;
+  }
+
+  /** Times markWithin's marks by {@code following}, resynchronised as stage times are written. */
+  void follow(StoreClock following) {
+    this.storeClock = following;
+    this.clock = following;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Appending on the store's connections
+
+  /** Appends the deltas in one transaction, or nothing if any of their batches is refused. */
+  void merge(List<MarkDelta> deltas) {
+    // One row per (batch, stage, incarnation), in a fixed order so that concurrent merges lock
+    // stage rows in the same order and cannot deadlock. Deltas made for different incarnations of
+    // one id stay apart: one of them is bound to be refused.
+    TreeMap<Target, RoaringBitmap> marks = new TreeMap<>();
+    Map<Target, Instant> markedAt = new HashMap<>();
+    for (MarkDelta delta : deltas) {
+      Target target =
+          new Target(new Compactor.Key(delta.batch(), delta.stage()), delta.incarnation());
+      RoaringBitmap union = marks.get(target);
+      if (union == null) {
+        marks.put(target, delta.marks().clone()); // never modify the caller's bitmap
+      } else {
+        union.or(delta.marks());
+      }
+      markedAt.merge(target, delta.markedAt(), (a, b) -> a.isAfter(b) ? a : b);
+    }
+    List<Target> targets = new ArrayList<>(marks.keySet());
+    List<List<byte[]>> blobs = new ArrayList<>(targets.size());
+    for (Target target : targets) {
+      RoaringBitmap bitmap = marks.get(target);
+      bitmap.runOptimize();
+      blobs.add(
+          bitmap.isEmpty() // an empty delta only advances the time
+              ? List.of()
+              : PortableBitmaps.serializeSplit(bitmap, maxBlobBytes));
+    }
+    // Which statements the merge needs: those checking the incarnation, and (for deltas made for
+    // no particular incarnation) those that do not.
+    List<Boolean> kinds = targets.stream().map(Target::checked).distinct().sorted().toList();
+    runner.inTransaction(
+        "merge of " + deltas.size() + " deltas",
+        true,
+        c -> {
+          // Every row written is counted: a delta whose batch is gone (purged, restored from an
+          // older backup, tables recreated) or is another incarnation inserts nothing, and then
+          // nothing of this merge may commit.
+          Map<BatchId, Long> rejected = new LinkedHashMap<>();
+          for (boolean checked : kinds) {
+            List<Integer> rows = new ArrayList<>();
+            try (PreparedStatement ps =
+                runner.prepare(c, checked ? sql.insertMarks : sql.insertMarksAnyIncarnation)) {
+              for (int i = 0; i < targets.size(); i++) {
+                Target t = targets.get(i);
+                if (t.checked() != checked) {
+                  continue;
+                }
+                for (byte[] blob : blobs.get(i)) {
+                  bindMarks(ps, t.key(), blob, t.incarnation());
+                  rows.add(i);
+                  addOrRun(ps, counts -> noteRejected(counts, rows, targets, marks, rejected));
+                }
+              }
+              runBatch(ps, counts -> noteRejected(counts, rows, targets, marks, rejected));
+            }
+          }
+          if (!rejected.isEmpty()) {
+            c.rollback();
+            throw new MarksRejectedException(
+                rejected, "the store " + store + " wrote none of the " + deltas.size() + " deltas");
+          }
+          for (boolean checked : kinds) {
+            try (PreparedStatement ps =
+                runner.prepare(c, checked ? sql.upsertStage : sql.upsertStageAnyIncarnation)) {
+              for (Target t : targets) {
+                if (t.checked() == checked) {
+                  bindStage(ps, t.key(), markedAt.get(t), t.incarnation());
+                  addOrRun(ps, counts -> {});
+                }
+              }
+              runBatch(ps, counts -> {});
+            }
+          }
+          return null;
+        });
+    for (int i = 0; i < targets.size(); i++) {
+      compactor.appended(targets.get(i).key(), blobs.get(i).size());
+    }
+  }
+
+  /** Where a delta goes: its (batch, stage), and the incarnation it was made for (0: any). */
+  private record Target(Compactor.Key key, long incarnation) implements Comparable<Target> {
+    boolean checked() {
+      return incarnation != BatchInfo.UNKNOWN_INCARNATION;
+    }
+
+    @Override
+    public int compareTo(Target other) {
+      int byKey = key.compareTo(other.key);
+      return byKey != 0 ? byKey : Long.compare(incarnation, other.incarnation);
+    }
+  }
+
+  /**
+   * Notes the targets whose inserts wrote no row; {@code counts} are the update counts of the rows
+   * last executed, which are the last {@code counts.length} of {@code rows}. A driver that does not
+   * say (SUCCESS_NO_INFO) is taken at its word: its inserts are checked by the foreign key.
+   */
+  private static void noteRejected(
+      int[] counts,
+      List<Integer> rows,
+      List<Target> targets,
+      Map<Target, RoaringBitmap> marks,
+      Map<BatchId, Long> rejected) {
+    int first = rows.size() - counts.length;
+    for (int j = 0; j < counts.length; j++) {
+      if (counts[j] == 0) {
+        Target t = targets.get(rows.get(first + j));
+        rejected.putIfAbsent(t.key().batch(), 0L);
+        rejected.merge(t.key().batch(), marks.get(t).getLongCardinality(), Long::sum);
+      }
+    }
+    rows.subList(first, rows.size()).clear();
+  }
+
+  /** Advances the last-marked times of stages in one short transaction of the store's own. */
+  void writeStageTimes(Map<Compactor.Key, Instant> times) {
+    StoreClock following = storeClock;
+    if (following != null) {
+      following.resyncIfDue(); // on the stage-time writer's thread, never the caller's
+    }
+    runner.inTransaction(
+        "advancing the last-marked time of " + times.size() + " stages",
+        true,
+        c -> {
+          try (PreparedStatement ps = runner.prepare(c, sql.upsertStageAnyIncarnation)) {
+            for (Map.Entry<Compactor.Key, Instant> e : times.entrySet()) {
+              bindStage(ps, e.getKey(), e.getValue(), BatchInfo.UNKNOWN_INCARNATION);
+              addOrRun(ps, counts -> {});
+            }
+            runBatch(ps, counts -> {});
+          }
+          return null;
+        });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Appending on the caller's connection
+
+  /** Marks {@code records}, each checked to be of the batch, in the caller's transaction. */
+  void markWithin(Connection connection, BatchId batch, Stage stage, int[] records) {
+    long[] found = batchWithin(connection, batch);
+    int expected = (int) found[0];
+    for (int record : records) {
+      if (record < 0 || record >= expected) {
+        throw outside("record " + record, batch, expected);
+      }
+    }
+    if (records.length > 0) {
+      appendWithin(connection, batch, stage, RoaringBitmap.bitmapOf(records), found[1]);
+    }
+  }
+
+  /** Marks {@code range}, checked to be of the batch, in the caller's transaction. */
+  void markWithin(Connection connection, BatchId batch, Stage stage, RecordRange range) {
+    long[] found = batchWithin(connection, batch);
+    int expected = (int) found[0];
+    if (range.last() >= expected) {
+      throw outside("range " + range, batch, expected);
+    }
+    RoaringBitmap marks = new RoaringBitmap();
+    marks.add((long) range.first(), (long) range.last() + 1);
+    appendWithin(connection, batch, stage, marks, found[1]);
+  }
+
+  private static IllegalArgumentException outside(String what, BatchId batch, int expected) {
+    return new IllegalArgumentException(
+        what
+            + " is outside batch "
+            + batch
+            + ", whose records are 0.."
+            + (expected - 1)
+            + " ("
+            + expected
+            + " expected)");
+  }
+
+  /** The batch's expected records and incarnation, as {@code connection} sees them. */
+  private long[] batchWithin(Connection connection, BatchId batch) {
+    try (PreparedStatement ps = connection.prepareStatement(sql.expectedRecords)) {
+      ps.setString(1, batch.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new UnknownBatchException(batch);
+        }
+        return new long[] {rs.getInt(1), rs.getLong(2)};
+      }
+    } catch (SQLException e) {
+      throw runner.failures().translate("mark within the caller's transaction, batch " + batch, e);
+    }
+  }
+
+  /**
+   * Appends the marks rows on the caller's connection: rows no other writer touches, so nothing
+   * here waits on, or makes anyone wait on, another transaction. The stage's shared last-marked row
+   * is advanced by {@link StageTimes} outside the caller's transaction.
+   */
+  private void appendWithin(
+      Connection connection, BatchId batch, Stage stage, RoaringBitmap marks, long incarnation) {
+    marks.runOptimize();
+    Compactor.Key key = new Compactor.Key(batch, stage);
+    List<byte[]> blobs = PortableBitmaps.serializeSplit(marks, maxBlobBytes);
+    try (PreparedStatement insert = connection.prepareStatement(sql.insertMarks)) {
+      for (byte[] blob : blobs) {
+        bindMarks(insert, key, blob, incarnation);
+        // No row: the batch was purged (or purged and opened again) after the caller's
+        // transaction first read it, which a snapshot (MariaDB's REPEATABLE READ) can hide.
+        if (insert.executeUpdate() == 0) {
+          throw new UnknownBatchException(batch);
+        }
+      }
+    } catch (SQLException e) {
+      if (SqlFailures.isForeignKeyViolation(e)) {
+        throw new UnknownBatchException(batch); // purged between the existence check and the row
+      }
+      throw runner.failures().translate("mark within the caller's transaction, batch " + batch, e);
+    }
+    stageTimes.advance(key, clock.instant());
+    compactor.appended(key, blobs.size());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Folding
+
+  /**
+   * Folds the delta rows of (batch, stage) into one, now, on the caller's thread.
+   *
+   * @return how many rows were folded (0 if there were fewer than two)
+   */
+  int compact(BatchId batch, Stage stage) {
+    return runner.inTransaction(
+        "compaction of batch " + batch + ", stage " + stage,
+        true,
+        c -> {
+          List<Long> read = new ArrayList<>();
+          List<RoaringBitmap> parts;
+          try (PreparedStatement ps = runner.prepare(c, sql.foldRows)) {
+            ps.setString(1, batch.value());
+            ps.setString(2, stage.name());
+            try (ResultSet rs = ps.executeQuery()) {
+              parts = reader.readMarks(rs, batch, stage, read);
+            }
+          }
+          if (read.size() < 3) {
+            return 0;
+          }
+          // The incarnation the rows were read from: the folded row is written only into that
+          // batch, so a fold delayed while the batch was purged and opened again writes nothing.
+          long incarnation = read.get(0);
+          List<Long> ids = read.subList(1, read.size());
+          RoaringBitmap folded = MarksReader.union(parts);
+          folded.runOptimize();
+          Compactor.Key key = new Compactor.Key(batch, stage);
+          List<byte[]> blobs = PortableBitmaps.serializeSplit(folded, maxBlobBytes);
+          if (blobs.size() >= ids.size()) {
+            // Already as few rows as the size cap allows: folding would only rewrite them.
+            compactor.settled(key, ids.size());
+            return 0;
+          }
+          try (PreparedStatement ps = runner.prepare(c, sql.insertMarks)) {
+            for (byte[] blob : blobs) {
+              bindMarks(ps, key, blob, incarnation);
+              if (ps.executeUpdate() == 0) {
+                c.rollback();
+                log.debug(
+                    "Batch {} was purged (or purged and opened again) during a fold of stage {};"
+                        + " nothing folded",
+                    batch,
+                    stage);
+                return 0;
+              }
+            }
+          }
+          // Delete exactly the rows read above, each by its key: rows appended since then are kept,
+          // and an uncommitted one (a caller's open markWithin) is never touched nor waited for.
+          try (PreparedStatement ps = runner.prepare(c, sql.deleteMarksRow)) {
+            for (int i = 0; i < ids.size(); i++) {
+              ps.setString(1, batch.value());
+              ps.setString(2, stage.name());
+              ps.setLong(3, ids.get(i));
+              ps.addBatch();
+              if ((i + 1) % DELETES_PER_BATCH == 0 || i == ids.size() - 1) {
+                ps.executeBatch();
+              }
+            }
+          }
+          return ids.size();
+        });
+  }
+
+  /** Folds as the background compaction does: a failure is logged, the rows stay unfolded. */
+  void foldQuietly(Compactor.Key key) {
+    try {
+      int folded = compact(key.batch(), key.stage());
+      log.debug("Folded {} delta rows of batch {}, stage {}", folded, key.batch(), key.stage());
+    } catch (RuntimeException e) {
+      // The rows stay as they are, correct but unfolded; the next trigger tries again.
+      log.warn(
+          "Compaction of batch {}, stage {} failed; its delta rows are kept unfolded: {}",
+          key.batch(),
+          key.stage(),
+          e.getMessage());
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Binding
+
+  /** What to do with the update counts of statements just run. */
+  @FunctionalInterface
+  private interface Counts {
+    void accept(int[] counts);
+  }
+
+  /** Adds the bound statement to the JDBC batch, or runs it now where batching is not possible. */
+  private void addOrRun(PreparedStatement ps, Counts counts) throws SQLException {
+    if (batchesInsertSelect) {
+      ps.addBatch();
+    } else {
+      counts.accept(new int[] {ps.executeUpdate()});
+    }
+  }
+
+  private void runBatch(PreparedStatement ps, Counts counts) throws SQLException {
+    if (batchesInsertSelect) {
+      counts.accept(ps.executeBatch());
+    }
+  }
+
+  private static void bindMarks(
+      PreparedStatement ps, Compactor.Key key, byte[] blob, long incarnation) throws SQLException {
+    ps.setString(1, key.batch().value());
+    ps.setString(2, key.stage().name());
+    ps.setBytes(3, blob);
+    ps.setString(4, key.batch().value());
+    if (incarnation != BatchInfo.UNKNOWN_INCARNATION) {
+      ps.setLong(5, incarnation);
+    }
+  }
+
+  private static void bindStage(
+      PreparedStatement ps, Compactor.Key key, Instant at, long incarnation) throws SQLException {
+    ps.setString(1, key.batch().value());
+    ps.setString(2, key.stage().name());
+    ps.setObject(3, StoredTimes.utc(at));
+    ps.setString(4, key.batch().value());
+    if (incarnation != BatchInfo.UNKNOWN_INCARNATION) {
+      ps.setLong(5, incarnation);
+    }
+  }
+}
