@@ -1,5 +1,8 @@
 package io.recordtracker.monitor;
 
+import static io.recordtracker.monitor.MonitorArguments.requireNonNull;
+import static io.recordtracker.monitor.MonitorArguments.requirePositive;
+
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;
 import io.recordtracker.BatchQuery;
@@ -116,13 +119,10 @@ public final class CompletenessMonitor {
   /**
    * A builder for a monitor of {@code tracker}'s store.
    *
-   * @throws IllegalArgumentException if {@code tracker} is null
+   * @throws NullPointerException if {@code tracker} is null
    */
   public static Builder builder(RecordTracker tracker) {
-    if (tracker == null) {
-      throw new IllegalArgumentException("tracker must not be null");
-    }
-    return new Builder(tracker);
+    return new Builder(requireNonNull(tracker, "tracker"));
   }
 
   /**
@@ -261,7 +261,10 @@ public final class CompletenessMonitor {
     if (kind == null) {
       return Outcome.NOT_DUE; // a resend is under way: within grace again
     }
-    return new Outcome(new Finding(kind, batch, r, since));
+    return new Outcome(
+        kind == Finding.Kind.OVERDUE
+            ? Finding.overdue(batch, r, since)
+            : Finding.stalled(batch, r, since));
   }
 
   /**
@@ -306,7 +309,7 @@ public final class CompletenessMonitor {
         }
         continue;
       }
-      due.add(Map.entry(e.getKey(), new DiscrepancyEvent(kind, finding, now)));
+      due.add(Map.entry(e.getKey(), DiscrepancyEvent.of(kind, finding, now)));
     }
     for (Iterator<Map.Entry<Key, Reported>> it = listener.reported.entrySet().iterator();
         it.hasNext(); ) {
@@ -319,10 +322,7 @@ public final class CompletenessMonitor {
           || outcome == Outcome.READABLE
           || outcome == Outcome.GONE) {
         // An unreadable batch that was purged is resolved too: purging it is one way to fix it.
-        due.add(
-            Map.entry(
-                e.getKey(),
-                new DiscrepancyEvent(DiscrepancyEvent.Kind.RESOLVED, e.getValue().finding, now)));
+        due.add(Map.entry(e.getKey(), DiscrepancyEvent.resolved(e.getValue().finding, now)));
       }
     }
     for (int i = 0; i < due.size(); i++) {
@@ -355,12 +355,11 @@ public final class CompletenessMonitor {
    * task never throws into the scheduler.
    *
    * @return the schedule; {@code cancel(false)} stops it after the running round
-   * @throws IllegalArgumentException if {@code scheduler} is null or {@code period} is not positive
+   * @throws NullPointerException if {@code scheduler} or {@code period} is null
+   * @throws IllegalArgumentException if {@code period} is not positive
    */
   public ScheduledFuture<?> start(ScheduledExecutorService scheduler, Duration period) {
-    if (scheduler == null) {
-      throw new IllegalArgumentException("scheduler must not be null");
-    }
+    requireNonNull(scheduler, "scheduler");
     requirePositive(period, "period");
     log.info(
         "Monitoring {} every {}: grace={}, deadline={}, renotifyAfter={}, listeners={}",
@@ -413,15 +412,6 @@ public final class CompletenessMonitor {
         + ", renotifyAfter="
         + renotifyAfter
         + "}";
-  }
-
-  private static void requirePositive(Duration d, String name) {
-    if (d == null) {
-      throw new IllegalArgumentException(name + " must not be null");
-    }
-    if (d.isZero() || d.isNegative()) {
-      throw new IllegalArgumentException(name + " must be positive: " + d);
-    }
   }
 
   private record StagePair(Stage upstream, Stage downstream) {
@@ -483,7 +473,8 @@ public final class CompletenessMonitor {
   }
 
   /**
-   * Builds a {@link CompletenessMonitor}. Each setter rejects a bad value at once with an {@link
+   * Builds a {@link CompletenessMonitor}. Each setter rejects a null at once with a {@link
+   * NullPointerException} naming the setting, and a bad value with an {@link
    * IllegalArgumentException} naming the setting and the value.
    */
   public static final class Builder {
@@ -529,14 +520,12 @@ public final class CompletenessMonitor {
      * Watches records going missing between {@code upstream} and {@code downstream}. The first call
      * replaces the default pair {@code sent -> processed}; call again to watch more pairs.
      *
-     * @throws IllegalArgumentException if a stage is null, both are the same, or the pair is
-     *     watched already
+     * @throws NullPointerException if a stage is null
+     * @throws IllegalArgumentException if both stages are the same, or the pair is watched already
      */
     public Builder watch(Stage upstream, Stage downstream) {
-      if (upstream == null || downstream == null) {
-        throw new IllegalArgumentException(
-            "stages must not be null: " + upstream + " -> " + downstream);
-      }
+      requireNonNull(upstream, "upstream");
+      requireNonNull(downstream, "downstream");
       if (upstream.equals(downstream)) {
         throw new IllegalArgumentException(
             "upstream and downstream must differ: " + upstream + " -> " + downstream);
@@ -553,13 +542,10 @@ public final class CompletenessMonitor {
      * Adds a listener; the first call replaces the default {@link Slf4jDiscrepancyListener} (add it
      * back explicitly to keep the log lines).
      *
-     * @throws IllegalArgumentException if {@code listener} is null
+     * @throws NullPointerException if {@code listener} is null
      */
     public Builder listener(DiscrepancyListener listener) {
-      if (listener == null) {
-        throw new IllegalArgumentException("listener must not be null");
-      }
-      listeners.add(listener);
+      listeners.add(requireNonNull(listener, "listener"));
       return this;
     }
 

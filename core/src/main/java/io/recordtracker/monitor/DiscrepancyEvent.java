@@ -1,7 +1,8 @@
 package io.recordtracker.monitor;
 
+import static io.recordtracker.monitor.MonitorArguments.requireNonNull;
+
 import java.time.Instant;
-import java.util.Objects;
 
 /**
  * What a {@link CompletenessMonitor} tells its {@link DiscrepancyListener}s about one finding: that
@@ -26,9 +27,57 @@ public final class DiscrepancyEvent {
   private final Instant at;
 
   DiscrepancyEvent(Kind kind, Finding finding, Instant at) {
-    this.kind = Objects.requireNonNull(kind);
-    this.finding = Objects.requireNonNull(finding);
-    this.at = Objects.requireNonNull(at);
+    this.kind = requireNonNull(kind, "kind");
+    this.finding = requireNonNull(finding, "finding");
+    this.at = requireNonNull(at, "at");
+  }
+
+  /**
+   * An event of {@code kind} about {@code finding}, raised by the round that ran {@code at}: the
+   * factory the others call, for tests that go through every kind.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  public static DiscrepancyEvent of(Kind kind, Finding finding, Instant at) {
+    return new DiscrepancyEvent(kind, finding, at);
+  }
+
+  /**
+   * A {@link Kind#NEW} event: {@code finding} appeared in the round that ran {@code at}.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  public static DiscrepancyEvent newFinding(Finding finding, Instant at) {
+    return of(Kind.NEW, finding, at);
+  }
+
+  /**
+   * A {@link Kind#GROWN} event: {@code finding} has more records missing than when it was last
+   * reported.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  public static DiscrepancyEvent grown(Finding finding, Instant at) {
+    return of(Kind.GROWN, finding, at);
+  }
+
+  /**
+   * A {@link Kind#REMINDER} event: {@code finding} is unchanged and due to be reported again.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  public static DiscrepancyEvent reminder(Finding finding, Instant at) {
+    return of(Kind.REMINDER, finding, at);
+  }
+
+  /**
+   * A {@link Kind#RESOLVED} event: the batch of {@code finding}, the finding last reported, is
+   * complete (or readable again) for its stage pair.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  public static DiscrepancyEvent resolved(Finding finding, Instant at) {
+    return of(Kind.RESOLVED, finding, at);
   }
 
   /** Why the listener is told. */

@@ -1,5 +1,7 @@
 package io.recordtracker.monitor;
 
+import static io.recordtracker.monitor.MonitorArguments.requireNonNull;
+
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;
 import io.recordtracker.Reconciliation;
@@ -40,34 +42,100 @@ public final class Finding {
   private final Instant overdueSince;
   private final String cause;
 
-  Finding(Kind kind, BatchInfo batch, Reconciliation reconciliation, Instant overdueSince) {
-    this(kind, batch, reconciliation, overdueSince, null);
-  }
-
   private Finding(
       Kind kind,
       BatchInfo batch,
       Reconciliation reconciliation,
       Instant overdueSince,
       String cause) {
-    this.kind = Objects.requireNonNull(kind);
-    this.batch = Objects.requireNonNull(batch);
-    this.reconciliation = Objects.requireNonNull(reconciliation);
-    this.overdueSince = Objects.requireNonNull(overdueSince);
+    this.kind = kind;
+    this.batch = batch;
+    this.reconciliation = reconciliation;
+    this.overdueSince = overdueSince;
     this.cause = cause;
   }
 
   /**
-   * An {@link Kind#UNREADABLE} finding: reading {@code batch}'s marks failed with {@code cause}.
+   * An {@link Kind#OVERDUE} finding, as a monitor makes it: {@code batch}'s upstream stage was last
+   * marked a grace period before {@code overdueSince}, and {@code reconciliation} still finds
+   * records missing downstream or never marked upstream. For tests of a {@link
+   * DiscrepancyListener}; a {@link io.recordtracker.RecordTracker} with the in-memory store gives
+   * the reconciliation.
+   *
+   * @param batch the batch as the store knows it
+   * @param reconciliation the batch's reconciliation of the stage pair watched
+   * @param overdueSince since when the batch is overdue
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code reconciliation} is not of {@code batch}, or is
+   *     complete (nothing missing, nothing absent upstream: no finding)
    */
-  static Finding unreadable(
+  public static Finding overdue(
+      BatchInfo batch, Reconciliation reconciliation, Instant overdueSince) {
+    return discrepancy(Kind.OVERDUE, batch, reconciliation, overdueSince);
+  }
+
+  /**
+   * A {@link Kind#STALLED} finding, as a monitor makes it: {@code batch} was opened a deadline
+   * before {@code overdueSince} and its upstream stage was never marked, so {@code reconciliation}
+   * finds its records never marked upstream. For tests of a {@link DiscrepancyListener}.
+   *
+   * @param batch the batch as the store knows it
+   * @param reconciliation the batch's reconciliation of the stage pair watched
+   * @param overdueSince since when the batch is stalled: its opening plus the deadline
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code reconciliation} is not of {@code batch}, or is
+   *     complete (nothing missing, nothing absent upstream: no finding)
+   */
+  public static Finding stalled(
+      BatchInfo batch, Reconciliation reconciliation, Instant overdueSince) {
+    return discrepancy(Kind.STALLED, batch, reconciliation, overdueSince);
+  }
+
+  /**
+   * An {@link Kind#UNREADABLE} finding: reading {@code batch}'s marks of the stage pair failed with
+   * {@code cause}. Its {@link #reconciliation()} is {@linkplain Reconciliation#empty empty}.
+   *
+   * @param batch the batch as the store knows it
+   * @param upstream the stage records should have reached first
+   * @param downstream the stage records should have reached next
+   * @param dueSince since when the batch was due to be checked
+   * @param cause why the marks could not be read: the store's message
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code upstream} and {@code downstream} are the same
+   */
+  public static Finding unreadable(
       BatchInfo batch, Stage upstream, Stage downstream, Instant dueSince, String cause) {
+    requireNonNull(batch, "batch");
+    requireNonNull(upstream, "upstream");
+    requireNonNull(downstream, "downstream");
+    requireNonNull(dueSince, "dueSince");
+    requireNonNull(cause, "cause");
+    if (upstream.equals(downstream)) {
+      throw new IllegalArgumentException(
+          "upstream and downstream must differ: " + upstream + " -> " + downstream);
+    }
     return new Finding(
         Kind.UNREADABLE,
         batch,
         Reconciliation.empty(batch.id(), upstream, downstream, batch.expectedRecords()),
         dueSince,
-        Objects.requireNonNull(cause));
+        cause);
+  }
+
+  private static Finding discrepancy(
+      Kind kind, BatchInfo batch, Reconciliation reconciliation, Instant overdueSince) {
+    requireNonNull(batch, "batch");
+    requireNonNull(reconciliation, "reconciliation");
+    requireNonNull(overdueSince, "overdueSince");
+    if (!reconciliation.batch().equals(batch.id())) {
+      throw new IllegalArgumentException(
+          "reconciliation is of batch " + reconciliation.batch() + ", not of batch " + batch.id());
+    }
+    if (reconciliation.missingCount() == 0 && reconciliation.absentUpstreamCount() == 0) {
+      throw new IllegalArgumentException(
+          "a " + kind + " finding needs records missing or absent upstream: " + reconciliation);
+    }
+    return new Finding(kind, batch, reconciliation, overdueSince, null);
   }
 
   /** Overdue, stalled or unreadable. */
@@ -121,8 +189,13 @@ public final class Finding {
     return Optional.ofNullable(cause);
   }
 
-  /** How long the batch has been overdue at {@code now}; zero if {@code now} is earlier. */
+  /**
+   * How long the batch has been overdue at {@code now}; zero if {@code now} is earlier.
+   *
+   * @throws NullPointerException if {@code now} is null
+   */
   public Duration overdueFor(Instant now) {
+    requireNonNull(now, "now");
     Duration d = Duration.between(overdueSince, now);
     return d.isNegative() ? Duration.ZERO : d;
   }

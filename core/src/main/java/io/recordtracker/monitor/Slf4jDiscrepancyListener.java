@@ -1,5 +1,7 @@
 package io.recordtracker.monitor;
 
+import static io.recordtracker.monitor.MonitorArguments.requireNonNull;
+
 import io.recordtracker.Reconciliation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,11 +28,17 @@ public final class Slf4jDiscrepancyListener implements DiscrepancyListener {
   }
 
   Slf4jDiscrepancyListener(Logger log) {
-    this.log = log;
+    this.log = requireNonNull(log, "log");
   }
 
+  /**
+   * Logs the event as the class documentation says.
+   *
+   * @throws NullPointerException if {@code event} is null
+   */
   @Override
   public void onEvent(DiscrepancyEvent event) {
+    requireNonNull(event, "event");
     Finding f = event.finding();
     Reconciliation r = f.reconciliation();
     if (f.kind() == Finding.Kind.UNREADABLE) {

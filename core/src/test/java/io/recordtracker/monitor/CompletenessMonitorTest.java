@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchQuery;
+import io.recordtracker.FlakyStore;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.SettableClock;
@@ -184,14 +185,14 @@ class CompletenessMonitorTest {
     batchLosingRecords();
     CompletenessMonitor m = monitor().build();
     clock.advance(Duration.ofMinutes(16));
-    store.down = true; // the listing still answers, nothing after it does
+    store.readsDown = true; // the listing still answers, nothing after it does
 
     assertThatThrownBy(m::runOnce)
         .isInstanceOf(TrackerStoreException.class)
         .hasMessageContaining("database went away (simulated)");
     assertThat(events).isEmpty();
 
-    store.down = false;
+    store.readsDown = false;
     assertThat(m.runOnce()).extracting(Finding::kind).containsExactly(Finding.Kind.OVERDUE);
     assertThat(events)
         .extracting(DiscrepancyEvent::kind)

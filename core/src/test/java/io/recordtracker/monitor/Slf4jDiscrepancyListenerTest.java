@@ -3,6 +3,7 @@ package io.recordtracker.monitor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.recordtracker.BatchId;
+import io.recordtracker.FlakyStore;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.SettableClock;

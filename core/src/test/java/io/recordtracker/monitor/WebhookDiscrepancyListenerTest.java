@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.recordtracker.BatchId;
+import io.recordtracker.FlakyStore;
 import io.recordtracker.Json;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
