@@ -71,4 +71,20 @@ public final class Arguments {
     }
     return value;
   }
+
+  /**
+   * Checks that {@code value} is at least {@code min}.
+   *
+   * @param value the value
+   * @param min the smallest allowed
+   * @param name the argument's name, for the message
+   * @return {@code value}
+   * @throws IllegalArgumentException "NAME must be at least MIN: VALUE" if it is smaller
+   */
+  public static int requireAtLeast(int value, int min, String name) {
+    if (value < min) {
+      throw new IllegalArgumentException(name + " must be at least " + min + ": " + value);
+    }
+    return value;
+  }
 }

@@ -1,6 +1,6 @@
 package io.recordtracker.monitor;
 
-import static io.recordtracker.monitor.MonitorArguments.requireNonNull;
+import static io.recordtracker.monitor.Arguments.requireNonNull;
 
 import java.time.Instant;
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordRange;
+import io.recordtracker.internal.Arguments;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -32,7 +33,7 @@ final class SlackMessage {
 
   /** A formatter listing at most {@code rangesShown} ranges before "(+N more)". */
   SlackMessage(int rangesShown) {
-    this.rangesShown = MonitorArguments.requireAtLeast(rangesShown, 1, "rangesShown");
+    this.rangesShown = Arguments.requireAtLeast(rangesShown, 1, "rangesShown");
   }
 
   /** The message for {@code event}, as UTF-8 JSON bytes. */

@@ -1,8 +1,8 @@
 package io.recordtracker.monitor;
 
-import static io.recordtracker.monitor.MonitorArguments.requireAtLeast;
-import static io.recordtracker.monitor.MonitorArguments.requireNonNull;
-import static io.recordtracker.monitor.MonitorArguments.requirePositive;
+import static io.recordtracker.monitor.Arguments.requireAtLeast;
+import static io.recordtracker.monitor.Arguments.requireNonNull;
+import static io.recordtracker.monitor.Arguments.requirePositive;
 
 import io.recordtracker.RecordTrackerException;
 import java.io.IOException;
