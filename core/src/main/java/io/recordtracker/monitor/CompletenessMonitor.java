@@ -1,7 +1,7 @@
 package io.recordtracker.monitor;
 
-import static io.recordtracker.monitor.Arguments.requireNonNull;
-import static io.recordtracker.monitor.Arguments.requirePositive;
+import static io.recordtracker.internal.Arguments.requireNonNull;
+import static io.recordtracker.internal.Arguments.requirePositive;
 
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;

@@ -1,6 +1,6 @@
 package io.recordtracker.monitor;
 
-import static io.recordtracker.monitor.Arguments.requireNonNull;
+import static io.recordtracker.internal.Arguments.requireNonNull;
 
 import java.time.Instant;
 

@@ -1,8 +1,8 @@
 package io.recordtracker.monitor;
 
-import static io.recordtracker.monitor.Arguments.requireAtLeast;
-import static io.recordtracker.monitor.Arguments.requireNonNull;
-import static io.recordtracker.monitor.Arguments.requirePositive;
+import static io.recordtracker.internal.Arguments.requireAtLeast;
+import static io.recordtracker.internal.Arguments.requireNonNull;
+import static io.recordtracker.internal.Arguments.requirePositive;
 
 import io.recordtracker.RecordTrackerException;
 import java.io.IOException;

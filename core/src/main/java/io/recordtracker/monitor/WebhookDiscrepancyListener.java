@@ -1,7 +1,7 @@
 package io.recordtracker.monitor;
 
-import static io.recordtracker.monitor.Arguments.requireAtLeast;
-import static io.recordtracker.monitor.Arguments.requireNonNull;
+import static io.recordtracker.internal.Arguments.requireAtLeast;
+import static io.recordtracker.internal.Arguments.requireNonNull;
 
 import io.recordtracker.RecordTrackerException;
 import java.net.URI;
