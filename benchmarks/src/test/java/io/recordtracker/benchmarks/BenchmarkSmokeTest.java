@@ -12,6 +12,7 @@ import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.Options;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
 
 /**
  * Runs every JMH benchmark once, in this JVM, at the smallest sizes, so that the benchmarks keep
@@ -59,6 +60,10 @@ class BenchmarkSmokeTest {
         .measurementTime(TimeValue.milliseconds(50))
         .timeUnit(TimeUnit.MICROSECONDS)
         .shouldFailOnError(true)
+        // In this JVM on purpose (forks(0)): JMH then prints two "non-forked runs" warnings per
+        // run, 48 lines of noise on every build for a test that measures nothing. A failing
+        // benchmark still fails the test through shouldFailOnError, with its exception.
+        .verbosity(VerboseMode.SILENT)
         .param("batchSize", "100000")
         .param("rangeSize", "1", "1000")
         .param("arraySize", "10000")
