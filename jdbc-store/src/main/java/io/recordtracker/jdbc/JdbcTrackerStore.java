@@ -990,6 +990,7 @@ public final class JdbcTrackerStore implements TrackerStore {
     long limit = PortableBitmaps.maxSerializedBytes(expected);
     if (missing || length > limit) {
       throw new TrackerStoreException(
+          TrackerStoreException.Reason.CORRUPT_DATA,
           "stored marks of batch "
               + batch
               + ", stage "
@@ -1015,6 +1016,7 @@ public final class JdbcTrackerStore implements TrackerStore {
       return PortableBitmaps.deserialize(blob, expected);
     } catch (PortableBitmaps.CorruptMarksException e) {
       throw new TrackerStoreException(
+          TrackerStoreException.Reason.CORRUPT_DATA,
           "stored marks of batch "
               + batch
               + ", stage "
