@@ -6,6 +6,7 @@ import io.recordtracker.BatchQuery;
 import io.recordtracker.RecordTracker;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +34,10 @@ final class BatchesCommand extends TrackerCommand {
       names = "--attribute",
       paramLabel = "KEY=VALUE",
       description = "Only batches with this attribute value; repeatable.")
-  Map<String, String> attributes = new LinkedHashMap<>();
+  List<String> attributeOptions = new ArrayList<>();
+
+  /** The --attribute options as keys and values, in the order given. */
+  private final Map<String, String> attributes = new LinkedHashMap<>();
 
   @Option(
       names = "--limit",
@@ -47,6 +51,16 @@ final class BatchesCommand extends TrackerCommand {
     if (limit < 1 || limit > BatchQuery.MAX_LIMIT) {
       throw new CliException(
           Exit.USAGE, "--limit must be 1.." + BatchQuery.MAX_LIMIT + ": " + limit);
+    }
+    // Parsed here rather than as a picocli map, whose message for a value without '=' reads
+    // "Value for option option '--attribute' ...".
+    for (String option : attributeOptions) {
+      int eq = option.indexOf('=');
+      if (eq <= 0) {
+        throw new CliException(
+            Exit.USAGE, "--attribute must be KEY=VALUE, like file=customers.edi: " + option);
+      }
+      attributes.put(option.substring(0, eq), option.substring(eq + 1));
     }
   }
 
@@ -87,8 +101,7 @@ final class BatchesCommand extends TrackerCommand {
     Render.batchTable(out(), batches);
     out()
         .println(
-            batches.size()
-                + (batches.size() == 1 ? " batch" : " batches")
+            Render.count(batches.size(), "batch", "batches")
                 + (batches.size() == limit ? " (limit reached: raise --limit to see more)" : ""));
     return Exit.OK;
   }

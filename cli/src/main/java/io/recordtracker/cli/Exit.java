@@ -2,11 +2,6 @@ package io.recordtracker.cli;
 
 import io.recordtracker.TrackerStoreException;
 import io.recordtracker.UnknownBatchException;
-import java.net.ConnectException;
-import java.net.NoRouteToHostException;
-import java.net.SocketTimeoutException;
-import java.net.UnknownHostException;
-import java.sql.SQLException;
 
 /**
  * The exit codes of the {@code record-tracker} command, and how a failure maps to one. The codes
@@ -38,7 +33,10 @@ final class Exit {
   /** The database cannot be reached: down, wrong host or port, network. */
   static final int DB_UNREACHABLE = 69;
 
-  /** The database answered with an error: missing tables, SQL failure. */
+  /**
+   * The database answered with an error: missing tables, missing database, read-only, timeout,
+   * corrupt marks, SQL failure.
+   */
   static final int DB_ERROR = 74;
 
   /** monitor: the webhook did not take an alert (after its retries). */
@@ -61,7 +59,7 @@ final class Exit {
       return UNKNOWN_BATCH;
     }
     if (e instanceof TrackerStoreException) {
-      return ofStoreFailure(e);
+      return of(((TrackerStoreException) e).reason());
     }
     if (e instanceof IllegalArgumentException) {
       return USAGE;
@@ -69,25 +67,21 @@ final class Exit {
     return INTERNAL;
   }
 
-  private static int ofStoreFailure(Throwable e) {
-    for (Throwable c = e; c != null; c = c.getCause()) {
-      if (c instanceof ConnectException
-          || c instanceof UnknownHostException
-          || c instanceof NoRouteToHostException
-          || c instanceof SocketTimeoutException) {
+  /** The exit code for a store failure of this reason: one meaning per code. */
+  static int of(TrackerStoreException.Reason reason) {
+    switch (reason) {
+      case UNREACHABLE:
         return DB_UNREACHABLE;
-      }
-      if (c instanceof SQLException) {
-        SQLException sql = (SQLException) c;
-        String state = sql.getSQLState() == null ? "" : sql.getSQLState();
-        if (state.startsWith("28") || sql.getErrorCode() == 1045) {
-          return DB_AUTH;
-        }
-        if (state.startsWith("08")) {
-          return DB_UNREACHABLE;
-        }
-      }
+      case AUTHENTICATION:
+        return DB_AUTH;
+      case MISSING_DATABASE:
+      case MISSING_SCHEMA:
+      case READ_ONLY:
+      case TIMEOUT:
+      case CORRUPT_DATA:
+      case OTHER:
+      default:
+        return DB_ERROR;
     }
-    return DB_ERROR;
   }
 }

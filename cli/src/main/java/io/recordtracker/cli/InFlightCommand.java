@@ -56,8 +56,8 @@ final class InFlightCommand extends TrackerCommand {
               "Waiting up to "
                   + Render.duration(wait)
                   + " for "
-                  + report.batches().size()
-                  + " batches in flight to finish...");
+                  + Render.count(report.batches().size(), "batch", "batches")
+                  + " in flight to finish...");
       err().flush();
       report =
           gate.awaitQuiet(wait) ? new InFlightReport(List.of(), Map.of()) : gate.inFlightReport();

@@ -67,8 +67,9 @@ final class PurgeCommand extends TrackerCommand {
       out()
           .println(
               "Purged "
-                  + purged
-                  + (includeIncomplete ? " batches" : " complete batches")
+                  + (includeIncomplete
+                      ? Render.count(purged, "batch", "batches")
+                      : Render.count(purged, "complete batch", "complete batches"))
                   + " opened before "
                   + Render.time(before)
                   + " UTC.");

@@ -1,5 +1,6 @@
 package io.recordtracker.cli;
 
+import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -42,7 +43,7 @@ import picocli.CommandLine.Spec;
       "  65  bad JDBC URL (malformed, or no bundled driver for it)",
       "  66  unknown batch",
       "  69  database unreachable",
-      "  74  database error (missing tables, SQL failure)",
+      "  74  database error (missing tables or database, read-only, SQL failure)",
       "  75  alert not delivered (monitor --webhook-url-env)",
       "  77  database rejected the credentials",
       "  78  configuration missing (password variable or file, webhook variable)"
@@ -98,16 +99,11 @@ public final class RecordTrackerCli implements Callable<Integer> {
     cmd.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           int code = Exit.of(e);
-          String message = e.getMessage() == null ? e.toString() : e.getMessage();
-          err.println(
-              "record-tracker: " + (code == Exit.INTERNAL ? "unexpected error: " + e : message));
           if (code == Exit.INTERNAL) {
+            err.println("record-tracker: unexpected error: " + e);
             e.printStackTrace(err);
-          }
-          if (code == Exit.DB_ERROR && mentionsMissingTable(message)) {
-            err.println(
-                "record-tracker: if the tables do not exist yet, add --create-schema, or check"
-                    + " --table-prefix");
+          } else {
+            err.println("record-tracker: " + FailureText.of(e, tablePrefix(commandLine)));
           }
           err.flush();
           return code;
@@ -118,12 +114,11 @@ public final class RecordTrackerCli implements Callable<Integer> {
     return code;
   }
 
-  private static boolean mentionsMissingTable(String message) {
-    String m = message.toLowerCase(java.util.Locale.ROOT);
-    return m.contains("not found")
-        || m.contains("does not exist")
-        || m.contains("doesn't exist")
-        || m.contains("is missing");
+  private static String tablePrefix(CommandLine commandLine) {
+    Object command = commandLine.getCommand();
+    return command instanceof TrackerCommand
+        ? ((TrackerCommand) command).database.tablePrefix
+        : JdbcTrackerStore.DEFAULT_TABLE_PREFIX;
   }
 
   /** Without a subcommand: show the usage and fail as bad arguments. */

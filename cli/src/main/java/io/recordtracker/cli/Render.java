@@ -23,6 +23,10 @@ final class Render {
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
   private static final JsonFactory JSON = new JsonFactory();
 
+  /** The attribute names senders use for the file name, as the webhook message looks them up. */
+  private static final List<String> FILE_KEYS =
+      List.of("file", "fileName", "file_name", "filename");
+
   private Render() {}
 
   /** An instant as "2020-08-23 11:00:00" (UTC), or "-". */
@@ -55,7 +59,7 @@ final class Render {
     }
     StringBuilder s = new StringBuilder();
     for (int i = 0; i < Math.min(max, ranges.size()); i++) {
-      s.append(i == 0 ? "" : ", ").append(ranges.get(i));
+      s.append(i == 0 ? "" : ", ").append(range(ranges.get(i)));
     }
     if (ranges.size() > max) {
       s.append(" (+").append(ranges.size() - max).append(" more)");
@@ -63,12 +67,38 @@ final class Render {
     return s.toString();
   }
 
+  /** A range as "100-199", a single record as "500". */
+  static String range(RecordRange range) {
+    return range.first() == range.last() ? Long.toString(range.first()) : range.toString();
+  }
+
+  /** "1 batch", "2 batches": a count with its noun in the right number. */
+  static String count(long n, String singular, String plural) {
+    return n + " " + (n == 1 ? singular : plural);
+  }
+
+  /**
+   * Attributes as "file=a.edi customer=ACME": the file name first, as the Slack message shows it,
+   * then the others in the order the store keeps them (the order they were given in).
+   */
   static String attributes(Map<String, String> attributes) {
     if (attributes.isEmpty()) {
       return "-";
     }
     List<String> parts = new ArrayList<>();
-    attributes.forEach((k, v) -> parts.add(k + "=" + v));
+    String fileKey = null;
+    for (String key : FILE_KEYS) {
+      if (attributes.containsKey(key)) {
+        fileKey = key;
+        parts.add(key + "=" + attributes.get(key));
+        break;
+      }
+    }
+    for (Map.Entry<String, String> a : attributes.entrySet()) {
+      if (!a.getKey().equals(fileKey)) {
+        parts.add(a.getKey() + "=" + a.getValue());
+      }
+    }
     return String.join(" ", parts);
   }
 
@@ -133,12 +163,15 @@ final class Render {
         2);
   }
 
-  /** A pretty-printing JSON generator on {@code out}, which it flushes but never closes. */
+  /**
+   * A JSON generator on {@code out}, which it flushes but never closes. Compact, as {@code
+   * reconcile --json} (the library's reconciliation schema) is: every command prints one document
+   * on one line, which a job parses or appends to a log line by line, and {@code jq .} indents.
+   */
   static JsonGenerator json(PrintWriter out) {
     try {
       JsonGenerator g = JSON.createGenerator(out);
       g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
-      g.useDefaultPrettyPrinter();
       return g;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -84,7 +84,7 @@ class RecordTrackerCliTest {
         .contains("Batch EDI-1  sent -> processed  (1000 records expected, opened ")
         .contains("  attributes:        file=customers.edi\n")
         .contains("  INCOMPLETE: 101 missing, 0 never sent, 0 unexpected\n")
-        .contains("  missing (resend):  100-199, 500-500\n");
+        .contains("  missing (resend):  100-199, 500\n");
     assertThat(r.err()).isEmpty();
   }
 
@@ -137,7 +137,10 @@ class RecordTrackerCliTest {
     Cli.Result r = cli("reconcile", "--batch", "NOPE");
 
     assertThat(r.code()).isEqualTo(66);
-    assertThat(r.err()).startsWith("record-tracker: unknown batch NOPE");
+    assertThat(r.err())
+        .isEqualTo(
+            "record-tracker: no batch NOPE in the store (table rt_batch): it was never opened, or"
+                + " it was purged\n");
     assertThat(r.out()).isEmpty();
   }
 
@@ -227,13 +230,47 @@ class RecordTrackerCliTest {
   }
 
   @Test
+  void unknown_host_exits_69_naming_the_host() {
+    Cli.Result r =
+        Cli.run(
+            env,
+            "batches",
+            "--jdbc-url",
+            "jdbc:postgresql://no-such-host.invalid:5432/app",
+            "--user",
+            "x");
+    assertThat(r.code()).as(r.toString()).isEqualTo(69);
+    assertThat(r.err())
+        .startsWith(
+            "record-tracker: the database is unreachable: the host no-such-host.invalid could not"
+                + " be resolved (")
+        .contains("check that it is running and that the host, port and database in --jdbc-url")
+        .doesNotContain("DataSource");
+  }
+
+  @Test
+  void a_database_that_does_not_exist_exits_74_saying_to_create_it_not_the_tables()
+      throws IOException {
+    Path dir = Files.createTempDirectory("rt-nodb");
+    String absent = "jdbc:h2:file:" + dir.resolve("absent") + ";IFEXISTS=TRUE";
+    Cli.Result r = Cli.run(env, "batches", "--jdbc-url", absent);
+    assertThat(r.code()).as(r.toString()).isEqualTo(74);
+    assertThat(r.err())
+        .startsWith("record-tracker: the database named in --jdbc-url does not exist (Database \"")
+        .contains("create it (CREATE DATABASE) or correct its name in --jdbc-url")
+        .doesNotContain("add --create-schema")
+        .doesNotContain("createSchema(true)");
+  }
+
+  @Test
   void missing_tables_exit_74_and_say_how_to_create_them() {
     String empty = "jdbc:h2:mem:empty_" + UUID.randomUUID().toString().replace("-", "");
     Cli.Result r = Cli.run(env, "batches", "--jdbc-url", empty);
     assertThat(r.code()).as(r.toString()).isEqualTo(74);
     assertThat(r.err())
         .contains("Table \"RT_BATCH\" not found")
-        .contains("if the tables do not exist yet, add --create-schema");
+        .contains("if the tables do not exist yet, add --create-schema, or check --table-prefix")
+        .doesNotContain("createSchema(true)");
   }
 
   @Test
@@ -264,6 +301,50 @@ class RecordTrackerCliTest {
     assertThat(at(json, "batches", 0, "attributes")).isEqualTo(Map.of("file", "customers.edi"));
     assertThat(((Map<?, ?>) at(json, "batches", 0, "lastMarkedAt")).keySet().toString())
         .isEqualTo("[processed, sent]");
+  }
+
+  @Test
+  void attributes_print_file_name_first_then_in_the_order_given() {
+    Map<String, String> attributes = new java.util.LinkedHashMap<>();
+    attributes.put("customer", "ACME");
+    attributes.put("region", "eu");
+    attributes.put("file", "customers.edi");
+    seed.tracker.openBatch(BatchId.of("ORDERED-1"), 10, attributes);
+    seed.tracker.flush();
+
+    Cli.Result r = cli("batches");
+    assertThat(r.code()).as(r.toString()).isEqualTo(0);
+    assertThat(r.out())
+        .contains(" file=customers.edi customer=ACME region=eu\n")
+        .endsWith("1 batch\n");
+  }
+
+  @Test
+  void attribute_without_a_value_exits_64_with_a_plain_message() {
+    Cli.Result r = cli("batches", "--attribute", "customers.edi");
+    assertThat(r.code()).as(r.toString()).isEqualTo(64);
+    assertThat(r.err())
+        .isEqualTo(
+            "record-tracker: --attribute must be KEY=VALUE, like file=customers.edi:"
+                + " customers.edi\n");
+    Cli.Result ok = cli("batches", "--attribute", "file=a=b.edi");
+    assertThat(ok.code()).as(ok.toString()).isEqualTo(0);
+  }
+
+  @Test
+  void json_is_one_compact_line_for_every_command() {
+    lossyBatch();
+    for (String[] command :
+        List.of(
+            new String[] {"reconcile", "--batch", "EDI-1", "--json"},
+            new String[] {"batches", "--json"},
+            new String[] {"in-flight", "--json"},
+            new String[] {"monitor", "--once", "--json"},
+            new String[] {"purge", "--older-than", "30d", "--json"})) {
+      Cli.Result r = cli(command);
+      assertThat(r.out().lines().toList()).as(r.toString()).hasSize(1);
+      assertThat(r.out()).as(r.toString()).startsWith("{\"").doesNotContain(" : ");
+    }
   }
 
   @Test
@@ -300,7 +381,7 @@ class RecordTrackerCliTest {
     lossyBatch();
     Cli.Result r = cli("in-flight", "--wait", "300ms", "--poll", "100ms");
     assertThat(r.code()).isEqualTo(3);
-    assertThat(r.err()).contains("Waiting up to 300ms for 1 batches in flight to finish...\n");
+    assertThat(r.err()).contains("Waiting up to 300ms for 1 batch in flight to finish...\n");
   }
 
   @Test
@@ -322,7 +403,7 @@ class RecordTrackerCliTest {
 
     Cli.Result all = cli("purge", "--older-than", "30d", "--include-incomplete");
     assertThat(all.code()).isEqualTo(0);
-    assertThat(all.out()).startsWith("Purged 1 batches opened before ");
+    assertThat(all.out()).startsWith("Purged 1 batch opened before ");
     assertThat(ids()).containsExactly("NEW-DONE");
     assertThat(
             cli("purge", "--older-than", "30d", "--completed-only", "--include-incomplete").code())
@@ -404,6 +485,30 @@ class RecordTrackerCliTest {
     }
     Cli.Result unset = cli("monitor", "--once", "--webhook-url-env", "RT_NOT_SET");
     assertThat(unset.code()).isEqualTo(78);
+  }
+
+  @Test
+  void monitor_once_says_in_words_that_the_webhook_refused_the_connection_and_how_long_it_tried()
+      throws IOException {
+    seed.at(Duration.ofMinutes(20));
+    lossyBatch();
+    int port;
+    try (java.net.ServerSocket closed = new java.net.ServerSocket(0)) {
+      port = closed.getLocalPort();
+    }
+    env.put("RT_WEBHOOK", "http://127.0.0.1:" + port + "/hook/secret9");
+    Cli.Result r = cli("monitor", "--once", "--webhook-url-env", "RT_WEBHOOK");
+    assertThat(r.code()).as(r.toString()).isEqualTo(75);
+    assertThat(r.err())
+        .startsWith(
+            "record-tracker: the webhook did not take every alert: webhook http://127.0.0.1:"
+                + port
+                + "/… did not take NEW of batch EDI-1; gave up after ")
+        .contains(
+            " s. Last failure: the connection was refused (is the URL's host and port right?)")
+        .doesNotContain("within 4 attempts")
+        .doesNotContain("java.net.ConnectException")
+        .doesNotContain("secret9");
   }
 
   @Test
@@ -558,7 +663,7 @@ class RecordTrackerCliTest {
         .matches("BATCH +KIND +STAGES +MISSING +NEVER SENT +OVERDUE BY +FIRST RANGES");
     assertThat(lines.get(2)).matches("BAD-1 +unreadable +sent->processed +\\? +\\? +4m\\S* +-");
     assertThat(lines.get(3))
-        .matches("EDI-1 +overdue +sent->processed +101 +0 +5m\\S* +100-199, 500-500");
+        .matches("EDI-1 +overdue +sent->processed +101 +0 +5m\\S* +100-199, 500");
     assertThat(lines.get(4))
         .startsWith(
             "Batch BAD-1 sent->processed cannot be read: stored marks of batch BAD-1, stage sent"
@@ -619,7 +724,7 @@ class RecordTrackerCliTest {
     assertThat(r.code()).as(r.toString()).isEqualTo(0);
     assertThat(r.out())
         .isEqualTo(
-            "No overdue or stalled batches among 1 incomplete ones (grace 15m, deadline 1h).\n");
+            "No overdue or stalled batches among 1 incomplete batch (grace 15m, deadline 1h).\n");
   }
 
   @Test

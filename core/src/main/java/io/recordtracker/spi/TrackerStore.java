@@ -22,7 +22,8 @@ import org.roaringbitmap.RoaringBitmap;
  * <p>The marks of a (batch, stage) are a grow-only set: {@link #merge} is a union, so it is
  * commutative, associative and idempotent, and writers never need to read what is stored or lock
  * each other. A store proves itself by passing the contract suite {@code
- * io.recordtracker.spi.TrackerStoreContractTest} published as the {@code record-tracker-store-tck} module.
+ * io.recordtracker.spi.TrackerStoreContractTest} published as the {@code record-tracker-store-tck}
+ * module.
  *
  * <p>Any method may throw {@link TrackerStoreException} when the underlying storage fails; the
  * tracker keeps unmerged marks and retries.

@@ -9,9 +9,8 @@ import io.recordtracker.RecordTracker;
 import io.recordtracker.Stage;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
 import java.io.PrintStream;
-import java.io.Writer;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -45,6 +44,15 @@ import org.slf4j.LoggerFactory;
  * database, as EDI and CIS really run. {@code --help} lists every option.
  */
 public final class IncidentReplay {
+  /** Bad arguments, as the record-tracker CLI exits. */
+  static final int EXIT_USAGE = 64;
+
+  /** Records are missing, as the record-tracker CLI's reconcile exits. */
+  static final int EXIT_MISSING = 2;
+
+  /** A reconciliation longer than this goes to a file, not the terminal. */
+  private static final int MAX_INLINE_JSON = 2_000;
+
   private static final Logger log = LoggerFactory.getLogger("replay");
 
   /** The stages a record goes through, in order. */
@@ -62,8 +70,10 @@ public final class IncidentReplay {
   }
 
   /**
-   * Runs the replay, or one role; exits 0 when all went as it should, 1 when not, 2 on a bad
-   * option, 3 when {@code --role reconcile} finds records missing.
+   * Runs the replay, or one role. The exit codes mean what they mean for the {@code record-tracker}
+   * CLI: 0 when all went as it should; 1 when not (an error, or the replay's reconciliation did not
+   * find exactly what the patch dropped); 2 when {@code --role reconcile} finds records missing; 64
+   * on a bad option.
    *
    * @param args the options; {@code --help} lists them
    */
@@ -74,7 +84,7 @@ public final class IncidentReplay {
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       System.err.println(ReplayOptions.USAGE);
-      System.exit(2);
+      System.exit(EXIT_USAGE);
       return;
     }
     if (options.help) {
@@ -93,14 +103,18 @@ public final class IncidentReplay {
 
   /**
    * Runs what the options ask. Returns the exit status: 0 when all is as it should be; 1 when the
-   * replay's reconciliation did not find exactly what the patch dropped; 3 when {@code --role
+   * replay's reconciliation did not find exactly what the patch dropped; 2 when {@code --role
    * reconcile} finds records missing.
    */
   int run() throws Exception {
     ReplayDatabase db = ReplayDatabase.open(options);
     log.info("Database: {}", db.describe());
     return switch (options.role) {
-      case REPLAY -> replay(db).matches() ? 0 : 1;
+      case REPLAY -> {
+        boolean matches = replay(db).matches();
+        printLeftBehind(db);
+        yield matches ? 0 : 1;
+      }
       case SENDER -> sender(db);
       case PROCESSOR -> processor(db);
       case RECONCILE -> reconcile(db);
@@ -376,8 +390,8 @@ public final class IncidentReplay {
         int purged = tracker.purge(done);
         db.cis(store).delete(ids);
         log.info(
-            "Purged {} completed batches of earlier replays and their customer rows ({} ms)",
-            purged,
+            "Purged {} of earlier replays and their customer rows ({} ms)",
+            plural(purged, "completed batch", "completed batches"),
             (System.nanoTime() - start) / 1_000_000);
       }
     }
@@ -412,11 +426,83 @@ public final class IncidentReplay {
     printJson(r);
   }
 
+  /**
+   * Prints the reconciliation's JSON when it is short; a long one (524 ranges make 12 KB on one
+   * line) goes to a file in --dir, named on a line of its own, which a job or {@code jq} reads.
+   */
   private void printJson(Reconciliation r) throws IOException {
-    Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-    r.writeJson(w);
+    StringWriter json = new StringWriter();
+    r.writeJson(json);
+    if (json.getBuffer().length() <= MAX_INLINE_JSON) {
+      out.println(json);
+    } else {
+      Path file =
+          options.dir.resolve(
+              r.batch().value() + "-" + r.upstream() + "-" + r.downstream() + ".json");
+      Files.writeString(file, json.toString(), StandardCharsets.UTF_8);
+      out.println(
+          "JSON report: "
+              + count(json.getBuffer().length())
+              + " characters, every range, written to "
+              + file.toAbsolutePath());
+    }
     out.println();
+  }
+
+  /**
+   * What the replay leaves on disk and in the database, and how to remove it: a 10 million record
+   * run leaves hundreds of MB of EDI files and a table of GB. The next replay in the same --dir
+   * deletes the files and purges the completed batches of earlier runs.
+   */
+  private void printLeftBehind(ReplayDatabase db) throws IOException {
+    long files = 0;
+    try (DirectoryStream<Path> edi = Files.newDirectoryStream(options.dir, "customers-*")) {
+      for (Path f : edi) {
+        files += Files.size(f);
+      }
+    }
     out.println();
+    out.println(
+        "Left behind: "
+            + megabytes(files)
+            + " of EDI files in "
+            + options.dir.toAbsolutePath()
+            + " (customers-*; delete them with rm "
+            + options.dir.toAbsolutePath().resolve("customers-*")
+            + ")");
+    String tables = options.tablePrefix + "*";
+    if (options.jdbcUrl == null) {
+      long h2 = 0;
+      try (DirectoryStream<Path> db2 = Files.newDirectoryStream(options.dir, "replay-db*")) {
+        for (Path f : db2) {
+          h2 += Files.size(f);
+        }
+      }
+      out.println(
+          "             "
+              + megabytes(h2)
+              + " of H2 database (the "
+              + tables
+              + " tables) in "
+              + options.dir.toAbsolutePath().resolve("replay-db.mv.db")
+              + "; delete the whole directory to remove everything.");
+    } else {
+      out.println(
+          "             the "
+              + tables
+              + " tables in "
+              + db.describe()
+              + db.tableBytes().map(b -> " (" + megabytes(b) + ")").orElse("")
+              + "; remove them with DROP TABLE on each "
+              + tables
+              + " table.");
+    }
+    out.println(
+        "The next replay in this directory deletes these files and purges the completed batches.");
+  }
+
+  static String megabytes(long bytes) {
+    return String.format(Locale.ROOT, "%,.1f MB", bytes / 1e6);
   }
 
   private void printSummary(Timeline timeline, Outcome o) {
@@ -485,27 +571,30 @@ public final class IncidentReplay {
       BatchInfo batch = batch(ops);
       ReconciliationJob job =
           new ReconciliationJob(ops, CHAIN, Duration.ZERO, Duration.ofDays(1), Map.of(), f -> {});
-      batch.lastMarkedAt().values().stream()
-          .max(Instant::compareTo)
-          .filter(last -> last.isAfter(Instant.now().minusSeconds(5)))
-          .ifPresent(
-              last ->
-                  out.println(
-                      "Note: batch "
-                          + batch.id()
-                          + " was marked at "
-                          + last
-                          + ", less than 5 s ago: records may still be in flight."));
       ReconciliationJob.Finding finding = job.check(batch);
+      Reconciliation r = finding == null ? ops.reconcile(batch.id()) : finding.sentToProcessed();
+      if (!r.isComplete()) {
+        // Only an incomplete batch can have records still on their way; a complete one is done.
+        batch.lastMarkedAt().values().stream()
+            .max(Instant::compareTo)
+            .filter(last -> last.isAfter(Instant.now().minusSeconds(5)))
+            .ifPresent(
+                last ->
+                    out.println(
+                        "Note: batch "
+                            + batch.id()
+                            + " was marked at "
+                            + last
+                            + ", less than 5 s ago: records may still be in flight."));
+      }
       if (finding == null) {
-        Reconciliation r = ops.reconcile(batch.id());
         out.println(
             "Batch " + batch.id() + " " + (r.isComplete() ? "complete" : "incomplete") + ":");
         printJson(r);
-        return r.isComplete() ? 0 : 3;
+        return r.isComplete() ? 0 : EXIT_MISSING;
       }
       printFinding(finding);
-      return 3;
+      return EXIT_MISSING;
     }
   }
 
@@ -586,7 +675,14 @@ public final class IncidentReplay {
   static String shape(List<RecordRange> ranges) {
     long singles = ranges.stream().filter(r -> r.size() == 1).count();
     long runs = ranges.size() - singles;
-    return runs + " contiguous ranges and " + singles + " scattered records";
+    return plural(runs, "contiguous range", "contiguous ranges")
+        + " and "
+        + plural(singles, "scattered record", "scattered records");
+  }
+
+  /** "1 contiguous range", "2 contiguous ranges". */
+  static String plural(long n, String singular, String plural) {
+    return count(n) + " " + (n == 1 ? singular : plural);
   }
 
   /** "a, b, c ... (+ n more)", or "none". */

@@ -4,7 +4,12 @@ import io.recordtracker.RecordTracker;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
@@ -39,7 +44,9 @@ final class ReplayDatabase {
                 + options.dir.toAbsolutePath().resolve("replay-db")
                 + ";AUTO_SERVER=TRUE;DB_CLOSE_DELAY=-1";
     return new ReplayDatabase(
-        url, new DriverManagerDataSource(url, options.user, options.password), options.tablePrefix);
+        url,
+        new DriverManagerDataSource(url, options.user, options.password(System.getenv())),
+        options.tablePrefix);
   }
 
   DataSource dataSource() {
@@ -64,6 +71,36 @@ final class ReplayDatabase {
   /** CIS's customer table beside the tracker's tables, created if missing. */
   CisDatabase cis(JdbcTrackerStore store) throws java.sql.SQLException {
     return new CisDatabase(dataSource, store, tablePrefix).createTable();
+  }
+
+  /**
+   * How many bytes the tables starting with the prefix take, data and indexes (PostgreSQL,
+   * MariaDB/MySQL); empty when the database cannot say or the user may not ask.
+   */
+  Optional<Long> tableBytes() {
+    String sql;
+    if (url.startsWith("jdbc:postgresql:")) {
+      sql =
+          "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n"
+              + " ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = current_schema()"
+              + " AND c.relname LIKE ?";
+    } else if (url.startsWith("jdbc:mariadb:") || url.startsWith("jdbc:mysql:")) {
+      sql =
+          "SELECT SUM(data_length + index_length) FROM information_schema.tables"
+              + " WHERE table_schema = DATABASE() AND table_name LIKE ?";
+    } else {
+      return Optional.empty();
+    }
+    String like = tablePrefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%";
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, like);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getObject(1) != null ? Optional.of(rs.getLong(1)) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      return Optional.empty();
+    }
   }
 
   /** Where the data is, without credentials. */

@@ -2,6 +2,7 @@ package io.recordtracker.examples;
 
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 
 /** The replay's command line. Every option is checked at once, naming the bad value. */
 final class ReplayOptions {
@@ -20,7 +21,9 @@ final class ReplayOptions {
           "  --jdbc-url URL       run on this database instead of the embedded H2 file,",
           "                       e.g. jdbc:postgresql://127.0.0.1:5432/test",
           "  --user USER          database user (default none)",
-          "  --password PASSWORD  database password (default none)",
+          "  --password-env VAR   read the database password from this environment variable",
+          "                       (default $RECORDTRACKER_PASSWORD if set, else none); never",
+          "                       pass a password as an argument",
           "  --table-prefix P     prefix of the tracker's tables (default replay_)",
           "  --role ROLE          replay (default): everything in one JVM; or one side as its own",
           "                       JVM: sender, processor, reconcile, resend",
@@ -32,6 +35,9 @@ final class ReplayOptions {
           "  --defer-every N      about 1 record in N times out on its first attempt in CIS and",
           "                       waits in memory for a retry (default 5000)",
           "  --help               this text");
+
+  /** The password's variable when --password-env is not given; the CLI reads the same one. */
+  static final String PASSWORD_ENV = "RECORDTRACKER_PASSWORD";
 
   enum Role {
     REPLAY,
@@ -46,7 +52,10 @@ final class ReplayOptions {
   Path dir = Path.of(System.getProperty("java.io.tmpdir"), "record-tracker-replay");
   String jdbcUrl;
   String user;
-  String password;
+
+  /** The environment variable holding the password; null: {@link #PASSWORD_ENV} if set. */
+  String passwordEnv;
+
   String tablePrefix = "replay_";
   Role role = Role.REPLAY;
   Path file;
@@ -75,7 +84,14 @@ final class ReplayOptions {
         case "--dir" -> o.dir = Path.of(value(args, ++i, arg));
         case "--jdbc-url" -> o.jdbcUrl = value(args, ++i, arg);
         case "--user" -> o.user = value(args, ++i, arg);
-        case "--password" -> o.password = value(args, ++i, arg);
+        case "--password-env" -> o.passwordEnv = value(args, ++i, arg);
+        case "--password" ->
+            throw new IllegalArgumentException(
+                "--password is not accepted: a password on the command line is visible to every user"
+                    + " of the machine. Put it in an environment variable and name it with"
+                    + " --password-env (default "
+                    + PASSWORD_ENV
+                    + "), as the record-tracker CLI does");
         case "--table-prefix" -> o.tablePrefix = value(args, ++i, arg);
         case "--file" -> o.file = Path.of(value(args, ++i, arg));
         case "--batch" -> o.batch = value(args, ++i, arg);
@@ -84,6 +100,24 @@ final class ReplayOptions {
       }
     }
     return o;
+  }
+
+  /**
+   * The database password from {@code env}: the variable named by --password-env, else {@link
+   * #PASSWORD_ENV}, else none.
+   *
+   * @throws IllegalArgumentException if --password-env names a variable that is not set
+   */
+  String password(Map<String, String> env) {
+    if (passwordEnv == null) {
+      return env.get(PASSWORD_ENV);
+    }
+    String value = env.get(passwordEnv);
+    if (value == null) {
+      throw new IllegalArgumentException(
+          "the environment variable " + passwordEnv + " named by --password-env is not set");
+    }
+    return value;
   }
 
   private static String value(String[] args, int i, String option) {

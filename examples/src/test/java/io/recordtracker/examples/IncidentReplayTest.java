@@ -8,8 +8,10 @@ import io.recordtracker.RecordTracker;
 import io.recordtracker.Stage;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -74,12 +76,34 @@ class IncidentReplayTest {
 
     String text = printed.toString(StandardCharsets.UTF_8);
     assertThat(text)
-        .contains("\"missing\":" + o.dropped().getLongCardinality())
+        .contains(
+            "Missing records of batch "
+                + o.batch()
+                + " ("
+                + IncidentReplay.count(o.dropped().getLongCardinality())
+                + "):")
         .contains("Lost at hop received->processed")
         .contains("exactly the records the patch dropped")
         .contains("Batch complete        yes")
         .contains("Patch applied during processing")
         .contains("Reconciliation job detected the discrepancy");
+    assertThat(firstJsonReport(text)).contains("\"missing\":" + o.dropped().getLongCardinality());
+    // A long report goes to a file: no line a terminal wraps into a wall of numbers.
+    assertThat(text.lines().mapToInt(String::length).max().orElse(0)).isLessThanOrEqualTo(2_100);
+  }
+
+  /** The first JSON report: printed when short, else in the file its line names. */
+  private static String firstJsonReport(String text) throws IOException {
+    for (String line : text.lines().toList()) {
+      if (line.startsWith("{\"schemaVersion\"")) {
+        return line;
+      }
+      if (line.startsWith("JSON report: ")) {
+        String file = line.substring(line.indexOf(" written to ") + " written to ".length());
+        return Files.readString(Path.of(file), StandardCharsets.UTF_8);
+      }
+    }
+    throw new AssertionError("no JSON report in:\n" + text);
   }
 
   @Test

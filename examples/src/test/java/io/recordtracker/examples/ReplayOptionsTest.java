@@ -51,4 +51,40 @@ class ReplayOptionsTest {
     assertThatThrownBy(() -> ReplayOptions.parse("--recrods", "5"))
         .hasMessage("unknown option: --recrods");
   }
+
+  @Test
+  void a_password_is_read_from_an_environment_variable_never_from_the_command_line() {
+    assertThatThrownBy(() -> ReplayOptions.parse("--password", "s3cret"))
+        .hasMessage(
+            "--password is not accepted: a password on the command line is visible to every user"
+                + " of the machine. Put it in an environment variable and name it with"
+                + " --password-env (default RECORDTRACKER_PASSWORD), as the record-tracker CLI"
+                + " does");
+    assertThat(ReplayOptions.parse().password(java.util.Map.of("RECORDTRACKER_PASSWORD", "a")))
+        .isEqualTo("a");
+    assertThat(ReplayOptions.parse().password(java.util.Map.of())).isNull();
+    ReplayOptions named = ReplayOptions.parse("--password-env", "DB_PW");
+    assertThat(named.password(java.util.Map.of("DB_PW", "b", "RECORDTRACKER_PASSWORD", "a")))
+        .isEqualTo("b");
+    assertThatThrownBy(() -> named.password(java.util.Map.of()))
+        .hasMessage("the environment variable DB_PW named by --password-env is not set");
+  }
+
+  @Test
+  void shapes_and_counts_use_the_singular_for_one() {
+    assertThat(
+            IncidentReplay.shape(
+                java.util.List.of(
+                    io.recordtracker.RecordRange.of(0, 9),
+                    io.recordtracker.RecordRange.of(20, 20))))
+        .isEqualTo("1 contiguous range and 1 scattered record");
+    assertThat(
+            IncidentReplay.shape(
+                java.util.List.of(
+                    io.recordtracker.RecordRange.of(0, 9),
+                    io.recordtracker.RecordRange.of(12, 19),
+                    io.recordtracker.RecordRange.of(20, 20),
+                    io.recordtracker.RecordRange.of(30, 30))))
+        .isEqualTo("2 contiguous ranges and 2 scattered records");
+  }
 }

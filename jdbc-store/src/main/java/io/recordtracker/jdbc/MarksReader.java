@@ -136,6 +136,7 @@ final class MarksReader {
     long limit = PortableBitmaps.maxSerializedBytes(expected);
     if (missing || length > limit) {
       throw new TrackerStoreException(
+          TrackerStoreException.Reason.CORRUPT_DATA,
           "stored marks of batch "
               + batch
               + ", stage "
@@ -161,6 +162,7 @@ final class MarksReader {
       return PortableBitmaps.deserialize(blob, expected);
     } catch (PortableBitmaps.CorruptMarksException e) {
       throw new TrackerStoreException(
+          TrackerStoreException.Reason.CORRUPT_DATA,
           "stored marks of batch "
               + batch
               + ", stage "

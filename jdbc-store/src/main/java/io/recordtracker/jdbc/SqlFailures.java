@@ -1,6 +1,7 @@
 package io.recordtracker.jdbc;
 
 import io.recordtracker.TrackerStoreException;
+import io.recordtracker.TrackerStoreException.Reason;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.sql.SQLException;
@@ -10,12 +11,14 @@ import java.sql.SQLTransientConnectionException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
- * Turns a {@link SQLException} into a {@link TrackerStoreException} whose message says what went
- * wrong in words a user acts on (unreachable, wrong credentials, read-only, missing table) and what
- * to do, with the driver's own message kept.
+ * Turns a {@link SQLException} into a {@link TrackerStoreException} whose {@link Reason} a program
+ * switches on and whose message says what went wrong in words a user acts on (unreachable, wrong
+ * credentials, read-only, missing table) and what to do, with the driver's own message kept. The
+ * reason and the words come from one classification, {@link #reason(SQLException)}.
  */
 final class SqlFailures {
 
@@ -40,46 +43,69 @@ final class SqlFailures {
   }
 
   TrackerStoreException translate(String what, SQLException e) {
-    return new TrackerStoreException(what + " failed on the " + tables + ": " + explain(e), e);
+    return new TrackerStoreException(
+        reason(e), what + " failed on the " + tables + ": " + explain(e), e);
+  }
+
+  /** What kind of failure {@code e} is; the first match in the order {@link #explain} tells it. */
+  static Reason reason(SQLException e) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    if (isMissingDatabase(e, state)) {
+      return Reason.MISSING_DATABASE;
+    }
+    if (isConnectionFailure(e, state)) {
+      return Reason.UNREACHABLE;
+    }
+    if (isQueryTimeout(e, state)) {
+      return Reason.TIMEOUT;
+    }
+    if (isAuthentication(e, state)) {
+      return Reason.AUTHENTICATION;
+    }
+    if (isReadOnly(e, state)) {
+      return Reason.READ_ONLY;
+    }
+    if (isMissingObject(e, state)) {
+      return Reason.MISSING_SCHEMA;
+    }
+    return Reason.OTHER;
   }
 
   String explain(SQLException e) {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
     String driver = driverMessage(e);
-    if (isConnectionFailure(e, state)) {
-      return "the database is unreachable ("
-          + driver
-          + "); check that it is running and that the DataSource's host, port and database are"
-          + " right. A tracker keeps its marks buffered and retries.";
-    }
-    if (isQueryTimeout(e, state)) {
-      return "the statement ran longer than the query timeout"
-          + (queryTimeoutSeconds > 0 ? " (" + queryTimeoutSeconds + " s)" : "")
-          + " and was cancelled ("
-          + driver
-          + ", SQLState "
-          + state
-          + "); usually a lock held by a long transaction on the same rows, or a stalled"
-          + " database. A tracker keeps its marks buffered and retries; raise"
-          + " JdbcTrackerStore.Builder.queryTimeout if the database is merely slow.";
-    }
-    if (state.startsWith("28") || e.getErrorCode() == 1045) {
-      return "the database rejected the credentials ("
-          + driver
-          + "); check the user name and password the DataSource is configured with.";
-    }
-    if (isReadOnly(e, state)) {
-      return "the database refused to write because the connection or database is read-only ("
-          + driver
-          + "); the store needs a read-write DataSource (not a replica, not"
-          + " setReadOnly(true)).";
-    }
-    if (isMissingObject(e, state)) {
-      return "a table or column is missing ("
-          + driver
-          + "); create the tables with createSchema(true), or apply "
-          + ddlResource
-          + " (replace ${prefix} with the table prefix) through your migrations.";
+    switch (reason(e)) {
+      case MISSING_DATABASE:
+        return "the database does not exist ("
+            + driver
+            + "); create it (CREATE DATABASE) or correct the database name the DataSource"
+            + " connects to. The tables can be created in it with createSchema(true).";
+      case UNREACHABLE:
+        return "the database is unreachable"
+            + unknownHost(e).map(host -> ": the host " + host + " could not be resolved").orElse("")
+            + " ("
+            + driver
+            + "); check that it is running and that the DataSource's host, port and database are"
+            + " right. A tracker keeps its marks buffered and retries.";
+      case TIMEOUT:
+        return timeout(e, state, driver);
+      case AUTHENTICATION:
+        return "the database rejected the credentials ("
+            + driver
+            + "); check the user name and password the DataSource is configured with.";
+      case READ_ONLY:
+        return "the database refused to write because the connection or database is read-only ("
+            + driver
+            + "); the store needs a read-write DataSource (not a replica, not"
+            + " setReadOnly(true)).";
+      case MISSING_SCHEMA:
+        return "a table or column is missing ("
+            + driver
+            + "); create the tables with createSchema(true), or apply "
+            + ddlResource
+            + " (replace ${prefix} with the table prefix) through your migrations.";
+      default:
+        break;
     }
     if (state.equals("42501") || e.getErrorCode() == 1142 || e.getErrorCode() == 1044) {
       return "the database user lacks a privilege on the tables ("
@@ -87,6 +113,18 @@ final class SqlFailures {
           + "); grant SELECT, INSERT, UPDATE and DELETE on them (and CREATE for createSchema).";
     }
     return driver + " (SQLState " + state + ", error " + e.getErrorCode() + ")";
+  }
+
+  private String timeout(SQLException e, String state, String driver) {
+    return "the statement ran longer than the query timeout"
+        + (queryTimeoutSeconds > 0 ? " (" + queryTimeoutSeconds + " s)" : "")
+        + " and was cancelled ("
+        + driver
+        + ", SQLState "
+        + state
+        + "); usually a lock held by a long transaction on the same rows, or a stalled"
+        + " database. A tracker keeps its marks buffered and retries; raise"
+        + " JdbcTrackerStore.Builder.queryTimeout if the database is merely slow.";
   }
 
   /**
@@ -152,6 +190,29 @@ final class SqlFailures {
   static boolean isDuplicateKey(SQLException e) {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
     return state.equals("23505") || e.getErrorCode() == 1062;
+  }
+
+  /**
+   * The server answered that the database named in the URL does not exist: PostgreSQL 3D000,
+   * MariaDB/MySQL 1049, H2 90146 (IFEXISTS=TRUE). Checked before the connection failures, since
+   * drivers report it while connecting and H2 as a connection exception.
+   */
+  private static boolean isMissingDatabase(SQLException e, String state) {
+    return state.equals("3D000") || e.getErrorCode() == 1049 || e.getErrorCode() == 90146;
+  }
+
+  private static boolean isAuthentication(SQLException e, String state) {
+    return state.startsWith("28") || e.getErrorCode() == 1045;
+  }
+
+  /** The host name a connection failure could not resolve, if that is what it was. */
+  static Optional<String> unknownHost(SQLException e) {
+    for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+      if (t instanceof UnknownHostException) {
+        return Optional.ofNullable(t.getMessage());
+      }
+    }
+    return Optional.empty();
   }
 
   private static boolean isConnectionFailure(SQLException e, String state) {
