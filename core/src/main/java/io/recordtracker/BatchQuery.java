@@ -214,22 +214,32 @@ public final class BatchQuery {
 
   @Override
   public String toString() {
-    return "BatchQuery{openedAfter="
-        + openedAfter
-        + ", openedBefore="
-        + openedBefore
-        + ", markedAfter="
-        + markedAfter
-        + ", attributes="
-        + attributes
-        + ", completion="
-        + completion
-        + ", limit="
-        + limit
-        + ", offset="
-        + offset
-        + (afterId == null ? "" : ", after=" + afterId + "@" + afterOpenedAt)
-        + "}";
+    // Only what is set, so that a log line says what was asked for, not every default.
+    StringBuilder text = new StringBuilder("BatchQuery{");
+    java.util.StringJoiner parts = new java.util.StringJoiner(", ");
+    if (openedAfter != null) {
+      parts.add("openedAfter=" + openedAfter);
+    }
+    if (openedBefore != null) {
+      parts.add("openedBefore=" + openedBefore);
+    }
+    if (markedAfter != null) {
+      parts.add("markedAfter=" + markedAfter);
+    }
+    if (!attributes.isEmpty()) {
+      parts.add("attributes=" + attributes);
+    }
+    if (completion != null) {
+      parts.add("completion=" + completion);
+    }
+    parts.add("limit=" + limit);
+    if (offset != 0) {
+      parts.add("offset=" + offset);
+    }
+    if (afterId != null) {
+      parts.add("after=" + afterId + "@" + afterOpenedAt);
+    }
+    return text.append(parts).append('}').toString();
   }
 
   /** Builds a {@link BatchQuery}; every method rejects a bad value at once. */

@@ -339,4 +339,17 @@ class ValueTypesTest {
     assertThat(BatchQuery.all().completionSpecified()).isFalse();
     assertThat(BatchQuery.all().limit()).isEqualTo(BatchQuery.DEFAULT_LIMIT);
   }
+
+  @Test
+  void batch_query_text_names_only_what_was_set() {
+    BatchQuery query =
+        BatchQuery.builder()
+            .openedBefore(java.time.Instant.parse("2026-11-01T00:00:00Z"))
+            .completion(BatchQuery.Completion.COMPLETE)
+            .limit(500)
+            .build();
+    assertThat(query.toString())
+        .isEqualTo("BatchQuery{openedBefore=2026-11-01T00:00:00Z, completion=COMPLETE, limit=500}");
+    assertThat(BatchQuery.all().toString()).isEqualTo("BatchQuery{limit=100}");
+  }
 }
