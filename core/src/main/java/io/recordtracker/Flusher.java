@@ -149,13 +149,19 @@ final class Flusher {
     }
   }
 
+  /** Where rejections stand now; pass it to {@link #reportRejected(long)} after flushing. */
+  long rejectionMark() {
+    return rejected.mark();
+  }
+
   /**
-   * Throws, once, for marks set aside since the last report.
+   * Throws for marks set aside since {@code since} (a {@link #rejectionMark()} taken before the
+   * caller's flush), and for any not reported to any caller yet.
    *
-   * @throws MarksRejectedException if marks were set aside since the last report
+   * @throws MarksRejectedException if there are such marks
    */
-  void reportRejected() {
-    rejected.report();
+  void reportRejected(long since) {
+    rejected.report(since);
   }
 
   /** Drains and writes every queued buffer; caller holds flushLock. */

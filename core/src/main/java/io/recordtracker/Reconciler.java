@@ -66,7 +66,10 @@ final class Reconciler {
         buffers.drop(state);
         throw new UnknownBatchException(batch);
       }
-      if (stored.get().incarnation() == state.info.incarnation()) {
+      // The size too: a store without incarnations (0 everywhere) still shows a reopened batch
+      // of another size as stale.
+      if (stored.get().incarnation() == state.info.incarnation()
+          && stored.get().expectedRecords() == state.info.expectedRecords()) {
         up.or(stored.get().of(upstream));
         down.or(stored.get().of(downstream));
         break;
@@ -80,10 +83,13 @@ final class Reconciler {
                 + " times while it was being reconciled; try again");
       }
       log.info(
-          "Batch {} was purged and opened again (incarnation {} -> {}); reading it afresh",
+          "Batch {} was purged and opened again (incarnation {} -> {}, {} -> {} records);"
+              + " reading it afresh",
           batch,
           state.info.incarnation(),
-          stored.get().incarnation());
+          stored.get().incarnation(),
+          state.info.expectedRecords(),
+          stored.get().expectedRecords());
       buffers.drop(state);
       state = states.apply(batch);
     }

@@ -383,13 +383,15 @@ public final class RecordTracker implements AutoCloseable {
    * wait for a connection), so this returns or throws within about twice that.
    *
    * @throws TrackerStoreException if the store cannot take them; they are kept for the next try
-   * @throws MarksRejectedException if marks were set aside since the last call reported them
+   * @throws MarksRejectedException if marks were set aside during this call, or earlier by the
+   *     background flusher and not yet reported to any caller
    * @throws IllegalStateException if the tracker is closed
    */
   public void flush() {
     ensureOpen();
+    long since = flusher.rejectionMark();
     flusher.flush();
-    flusher.reportRejected();
+    flusher.reportRejected(since);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -464,8 +466,9 @@ public final class RecordTracker implements AutoCloseable {
     buffers.close();
     flusher.awaitStopped(Duration.ofSeconds(30));
     try {
+      long since = flusher.rejectionMark();
       flusher.flush();
-      flusher.reportRejected();
+      flusher.reportRejected(since);
     } catch (TrackerStoreException e) {
       log.error(
           "Closing with {} marked records that the store did not take",

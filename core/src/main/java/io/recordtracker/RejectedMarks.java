@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
  */
 final class RejectedMarks {
 
-  /** Rejected batches remembered for the next flush() to report; the ERROR log has them all. */
-  private static final int MAX_UNREPORTED_BATCHES = 1_000;
+  /** Rejections remembered for flush() callers to report; the ERROR log has them all. */
+  private static final int MAX_REMEMBERED = 1_000;
 
   // The tracker's logger, so that users' logging configuration keeps applying to these lines.
   private static final Logger log = LoggerFactory.getLogger(RecordTracker.class);
@@ -25,7 +25,18 @@ final class RejectedMarks {
   private final TrackerStore store;
   private final MarkBuffers buffers;
   private final TrackerCounters counters;
-  private final Map<BatchId, Long> unreported = new LinkedHashMap<>();
+
+  /**
+   * The latest rejections, oldest first, each with its sequence number; guarded by itself. A
+   * flush() reports every rejection made after it started, even if another caller reported it
+   * already, and every one no caller has reported yet (made by the background flusher).
+   */
+  private final java.util.ArrayDeque<Rejection> remembered = new java.util.ArrayDeque<>();
+
+  private long sequence;
+  private long reportedUpTo;
+
+  private record Rejection(long sequence, BatchId batch, long records) {}
 
   RejectedMarks(TrackerStore store, MarkBuffers buffers, TrackerCounters counters) {
     this.store = store;
@@ -62,6 +73,16 @@ final class RejectedMarks {
       }
     }
     if (counts.isEmpty()) {
+      if (attempt > 2) {
+        // The store keeps naming batches that have no delta here: a store bug. Fail this flush
+        // (the marks are kept and retried with backoff) rather than loop holding the flush lock.
+        throw new TrackerStoreException(
+            "the store "
+                + store
+                + " rejected batches "
+                + rejection.batches()
+                + " that this flush holds no marks of");
+      }
       // The store named batches none of whose deltas the re-read condemns: it changed between
       // the merge and the re-read. Merging again decides; the next attempt sets them aside.
       return drained;
@@ -94,30 +115,43 @@ final class RejectedMarks {
                   : "it was purged and opened again as a new batch (incarnation "
                       + now.get().incarnation()
                       + ")");
-          synchronized (unreported) {
-            if (unreported.size() < MAX_UNREPORTED_BATCHES || unreported.containsKey(batch)) {
-              unreported.merge(batch, n, Long::sum);
+          synchronized (remembered) {
+            remembered.addLast(new Rejection(++sequence, batch, n));
+            if (remembered.size() > MAX_REMEMBERED) {
+              remembered.removeFirst();
             }
           }
         });
     return rest;
   }
 
-  /**
-   * Throws, once, for marks set aside since the last report.
-   *
-   * @throws MarksRejectedException if marks were set aside since the last report
-   */
-  void report() {
-    Map<BatchId, Long> report;
-    synchronized (unreported) {
-      if (unreported.isEmpty()) {
-        return;
-      }
-      report = new LinkedHashMap<>(unreported);
-      unreported.clear();
+  /** A mark of where rejections stand now, for {@link #report(long)} after a flush. */
+  long mark() {
+    synchronized (remembered) {
+      return sequence;
     }
-    throw new MarksRejectedException(
-        report, "they were set aside and logged at ERROR; every other mark is durable");
+  }
+
+  /**
+   * Throws for marks set aside after {@code since} (a {@link #mark()} taken when the caller's flush
+   * began), and for any no caller has reported yet; otherwise returns.
+   *
+   * @throws MarksRejectedException if there are such marks
+   */
+  void report(long since) {
+    Map<BatchId, Long> report = new LinkedHashMap<>();
+    synchronized (remembered) {
+      long from = Math.min(since, reportedUpTo);
+      for (Rejection r : remembered) {
+        if (r.sequence() > from) {
+          report.merge(r.batch(), r.records(), Long::sum);
+        }
+      }
+      reportedUpTo = sequence;
+    }
+    if (!report.isEmpty()) {
+      throw new MarksRejectedException(
+          report, "they were set aside and logged at ERROR; every other mark is durable");
+    }
   }
 }

@@ -39,6 +39,7 @@ public final class StoreClock extends Clock {
   private volatile long offsetNanos;
   private volatile long measuredAtNanos;
   private volatile boolean measured;
+  private volatile boolean warned;
 
   private StoreClock(Supplier<Optional<Instant>> storeTime, Clock host, String storeName) {
     this.storeTime = storeTime;
@@ -119,8 +120,21 @@ public final class StoreClock extends Clock {
             storeName);
       }
     } catch (RuntimeException e) {
-      log.debug(
-          "Could not read the time of {}; keeping the offset of {} ns", storeName, offsetNanos, e);
+      if (!measured && !warned) {
+        warned = true;
+        // Until a measurement succeeds, times are this host's: say so once, loudly.
+        log.warn(
+            "Could not read the time of {}; until it can be read, times are taken from this"
+                + " host's clock, which may differ from other hosts': {}",
+            storeName,
+            e.toString());
+      } else {
+        log.debug(
+            "Could not read the time of {}; keeping the offset of {} ns",
+            storeName,
+            offsetNanos,
+            e);
+      }
     }
   }
 

@@ -125,7 +125,7 @@ final class MarksWriter {
           // Every row written is counted: a delta whose batch is gone (purged, restored from an
           // older backup, tables recreated) or is another incarnation inserts nothing, and then
           // nothing of this merge may commit.
-          Map<BatchId, Long> rejected = new LinkedHashMap<>();
+          java.util.Set<Target> rejectedTargets = new java.util.LinkedHashSet<>();
           for (boolean checked : kinds) {
             List<Integer> rows = new ArrayList<>();
             try (PreparedStatement ps =
@@ -138,13 +138,18 @@ final class MarksWriter {
                 for (byte[] blob : blobs.get(i)) {
                   bindMarks(ps, t.key(), blob, t.incarnation());
                   rows.add(i);
-                  addOrRun(ps, counts -> noteRejected(counts, rows, targets, marks, rejected));
+                  addOrRun(ps, counts -> noteRejected(counts, rows, targets, rejectedTargets));
                 }
               }
-              runBatch(ps, counts -> noteRejected(counts, rows, targets, marks, rejected));
+              runBatch(ps, counts -> noteRejected(counts, rows, targets, rejectedTargets));
             }
           }
-          if (!rejected.isEmpty()) {
+          if (!rejectedTargets.isEmpty()) {
+            // Each target once, however many blob rows it was split into.
+            Map<BatchId, Long> rejected = new LinkedHashMap<>();
+            for (Target t : rejectedTargets) {
+              rejected.merge(t.key().batch(), marks.get(t).getLongCardinality(), Long::sum);
+            }
             c.rollback();
             throw new MarksRejectedException(
                 rejected, "the store " + store + " wrote none of the " + deltas.size() + " deltas");
@@ -184,20 +189,16 @@ final class MarksWriter {
   /**
    * Notes the targets whose inserts wrote no row; {@code counts} are the update counts of the rows
    * last executed, which are the last {@code counts.length} of {@code rows}. A driver that does not
-   * say (SUCCESS_NO_INFO) is taken at its word: its inserts are checked by the foreign key.
+   * say (SUCCESS_NO_INFO) cannot be checked here: the foreign key still refuses a gone batch, but
+   * not another incarnation. The supported drivers report counts for these statements (MariaDB's
+   * are run one by one; pgjdbc does not rewrite INSERT ... SELECT).
    */
   private static void noteRejected(
-      int[] counts,
-      List<Integer> rows,
-      List<Target> targets,
-      Map<Target, RoaringBitmap> marks,
-      Map<BatchId, Long> rejected) {
+      int[] counts, List<Integer> rows, List<Target> targets, java.util.Set<Target> rejected) {
     int first = rows.size() - counts.length;
     for (int j = 0; j < counts.length; j++) {
       if (counts[j] == 0) {
-        Target t = targets.get(rows.get(first + j));
-        rejected.putIfAbsent(t.key().batch(), 0L);
-        rejected.merge(t.key().batch(), marks.get(t).getLongCardinality(), Long::sum);
+        rejected.add(targets.get(rows.get(first + j)));
       }
     }
     rows.subList(first, rows.size()).clear();
