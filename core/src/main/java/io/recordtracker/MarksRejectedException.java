@@ -15,9 +15,10 @@ import java.util.Set;
  * <p>A store's {@link io.recordtracker.spi.TrackerStore#merge merge} throws it having stored none
  * of the deltas it was given. A tracker then sets those marks aside: they are not counted as
  * flushed, not retried, logged at ERROR with their count, counted in {@link
- * TrackerStats#rejectedRecords()}, and reported by the next {@link RecordTracker#flush()} (which
- * throws this exception once the other marks are durable). Re-open the batch and mark the records
- * again if they still matter.
+ * TrackerStats#rejectedRecords()}, and reported by {@link RecordTracker#flush()}: a call during
+ * which marks were set aside, or the first call after the background flusher set some aside, throws
+ * this exception once the other marks are durable. Re-open the batch and mark the records again if
+ * they still matter.
  */
 public class MarksRejectedException extends RecordTrackerException {
 
