@@ -34,6 +34,7 @@ public abstract class TrackerStoreContractTest {
   /** A base instant with microsecond precision, which every supported database keeps exactly. */
   protected static final Instant T0 = Instant.parse("2026-11-25T10:15:30.123456Z");
 
+  /** The store under test, made by {@link #createStore()} before each test. */
   protected TrackerStore store;
 
   /** A store to test; called before each test. It may hold data of earlier tests. */
@@ -59,10 +60,12 @@ public abstract class TrackerStoreContractTest {
     return BatchId.generate();
   }
 
+  /** A bitmap of {@code records}. */
   protected static RoaringBitmap bitmap(int... records) {
     return RoaringBitmap.bitmapOf(records);
   }
 
+  /** A delta made for whatever incarnation of the batch is stored when it is merged. */
   protected static MarkDelta delta(BatchId id, Stage stage, RoaringBitmap marks, Instant at) {
     return new MarkDelta(id, stage, marks, at);
   }
