@@ -1,9 +1,26 @@
 package io.recordtracker;
 
+import java.util.NoSuchElementException;
+import java.util.PrimitiveIterator;
+import java.util.stream.IntStream;
+
 /**
- * A run of consecutive record numbers, inclusive at both ends; written {@code first-last}.
+ * A run of consecutive record numbers, inclusive at both ends; written {@code first-last}, or as
+ * the one number when the range holds one record ({@code 4242}).
  *
- * <p>Record numbers are positions in a batch, 0 .. expectedRecords-1.
+ * <p>Record numbers are positions in a batch, 0 .. expectedRecords-1. To visit the records of a
+ * range, use {@link #stream()} or {@link #iterator()}, both without boxing:
+ *
+ * <pre>{@code
+ * range.stream().forEach(r -> out.write(r));
+ * for (PrimitiveIterator.OfInt it = range.iterator(); it.hasNext(); ) {
+ *   int r = it.nextInt();
+ * }
+ * }</pre>
+ *
+ * A range is deliberately not an {@link Iterable}: an {@code Iterable<Integer>} boxes every record
+ * in a for-each loop, and serializers and assertion libraries treat an iterable as a collection,
+ * so a range of millions of records would be written out record by record.
  */
 public final class RecordRange implements Comparable<RecordRange> {
 
@@ -38,7 +55,8 @@ public final class RecordRange implements Comparable<RecordRange> {
   }
 
   /**
-   * Parses the text form {@code first-last} (or a single number), as {@link #toString()} writes it.
+   * Parses the text form {@code first-last}, or a single number for a range of one record, as
+   * {@link #toString()} writes it; {@code 7-7} is accepted too.
    *
    * @throws IllegalArgumentException if the text is not such a range
    */
@@ -77,6 +95,35 @@ public final class RecordRange implements Comparable<RecordRange> {
     return record >= first && record <= last;
   }
 
+  /** The records of this range, ascending, without boxing. */
+  public IntStream stream() {
+    return IntStream.rangeClosed(first, last);
+  }
+
+  /**
+   * An iterator over the records of this range, ascending; {@link PrimitiveIterator.OfInt#nextInt()}
+   * returns each without boxing.
+   */
+  public PrimitiveIterator.OfInt iterator() {
+    return new PrimitiveIterator.OfInt() {
+      // A long, so that a range ending at Integer.MAX_VALUE ends.
+      private long next = first;
+
+      @Override
+      public boolean hasNext() {
+        return next <= last;
+      }
+
+      @Override
+      public int nextInt() {
+        if (next > last) {
+          throw new NoSuchElementException("past the last record of " + RecordRange.this);
+        }
+        return (int) next++;
+      }
+    };
+  }
+
   /** Orders by first record, then by last. */
   @Override
   public int compareTo(RecordRange other) {
@@ -96,9 +143,12 @@ public final class RecordRange implements Comparable<RecordRange> {
     return 31 * first + last;
   }
 
-  /** The range as {@code first-last}, for example {@code 3000000-3485999}. */
+  /**
+   * The range as {@code first-last}, for example {@code 3000000-3485999}, or a range of one record
+   * as its number, for example {@code 4242}. {@link #parse(String)} reads both.
+   */
   @Override
   public String toString() {
-    return first + "-" + last;
+    return first == last ? Integer.toString(first) : first + "-" + last;
   }
 }

@@ -183,7 +183,7 @@ class ValueTypesTest {
     assertThat(r.contains(2_999_999)).isFalse();
     assertThat(r.contains(3_486_000)).isFalse();
     assertThat(r).hasToString("3000000-3485999");
-    assertThat(RecordRange.single(7)).isEqualTo(RecordRange.of(7, 7)).hasToString("7-7");
+    assertThat(RecordRange.single(7)).isEqualTo(RecordRange.of(7, 7)).hasToString("7");
     assertThat(RecordRange.of(0, Integer.MAX_VALUE).size()).isEqualTo(1L << 31);
   }
 

@@ -52,24 +52,19 @@ final class Render {
     return out.toString();
   }
 
-  /** The first {@code max} ranges, with "(+N more)". */
+  /** The first {@code max} ranges ("100-199, 500"), with "(+N more)". */
   static String ranges(List<RecordRange> ranges, int max) {
     if (ranges.isEmpty()) {
       return "-";
     }
     StringBuilder s = new StringBuilder();
     for (int i = 0; i < Math.min(max, ranges.size()); i++) {
-      s.append(i == 0 ? "" : ", ").append(range(ranges.get(i)));
+      s.append(i == 0 ? "" : ", ").append(ranges.get(i));
     }
     if (ranges.size() > max) {
       s.append(" (+").append(ranges.size() - max).append(" more)");
     }
     return s.toString();
-  }
-
-  /** A range as "100-199", a single record as "500". */
-  static String range(RecordRange range) {
-    return range.first() == range.last() ? Long.toString(range.first()) : range.toString();
   }
 
   /** "1 batch", "2 batches": a count with its noun in the right number. */

@@ -41,7 +41,7 @@ public final class CustomStageExample {
             chain[i] + "->" + chain[i + 1], hop.missingCount(), hop.missing());
       }
       // sent->received       missing      0 []
-      // received->processed  missing  1,001 [4000-4999, 7777-7777]
+      // received->processed  missing  1,001 [4000-4999, 7777]
     }
   }
 }

@@ -56,7 +56,7 @@ class SmallExamplesTest {
     assertThat(lines())
         .containsExactly(
             "sent->received       missing      0 []",
-            "received->processed  missing  1,001 [4000-4999, 7777-7777]");
+            "received->processed  missing  1,001 [4000-4999, 7777]");
   }
 
   @Test
