@@ -2,7 +2,12 @@ package io.recordtracker;
 
 import java.util.AbstractList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.RandomAccess;
+import java.util.Spliterator;
+import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
+import java.util.stream.StreamSupport;
 import org.roaringbitmap.ArrayContainer;
 import org.roaringbitmap.BitmapContainer;
 import org.roaringbitmap.Container;
@@ -141,6 +146,136 @@ final class RangeList extends AbstractList<RecordRange> implements RandomAccess 
   @Override
   public int size() {
     return size;
+  }
+
+  /** The first five ranges for a log line, as {@code [5-9, 20]+3 more}. */
+  String firstFive() {
+    String shown = subList(0, Math.min(5, size)).toString();
+    return size > 5 ? shown + "+" + (size - 5) + " more" : shown;
+  }
+
+  /** Whether {@code record} lies in one of the ranges: a binary search over them. */
+  boolean includes(int record) {
+    int low = 0;
+    int high = size - 1;
+    while (low <= high) {
+      int mid = (low + high) >>> 1;
+      if (record < pairs[2 * mid]) {
+        high = mid - 1;
+      } else if (record > pairs[2 * mid + 1]) {
+        low = mid + 1;
+      } else {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The number of records in all the ranges. */
+  long recordCount() {
+    long n = 0;
+    for (int i = 0; i < size; i++) {
+      n += (long) pairs[2 * i + 1] - pairs[2 * i] + 1;
+    }
+    return n;
+  }
+
+  /**
+   * The records of all the ranges, ascending, produced one at a time as they are consumed: memory
+   * stays constant however many records the ranges hold (a flat-mapped stream would buffer a whole
+   * range when pulled through an iterator).
+   *
+   * @param recordCount the number of records, as {@link #recordCount()} counts them
+   */
+  IntStream records(long recordCount) {
+    return StreamSupport.intStream(new Records(0, size, recordCount), false);
+  }
+
+  /** Walks the records of ranges [range, end), splitting between ranges. */
+  private final class Records implements Spliterator.OfInt {
+    private int range;
+    private final int end;
+    // The next record of the current range; a long, so that a range ending at MAX_VALUE ends.
+    private long next;
+    // The records left: exact until a split, which halves it as an estimate.
+    private long estimate;
+    private boolean exact;
+
+    Records(int range, int end, long count) {
+      this.range = range;
+      this.end = end;
+      this.next = range < end ? pairs[2 * range] : 0;
+      this.estimate = count;
+      this.exact = true;
+    }
+
+    @Override
+    public boolean tryAdvance(IntConsumer action) {
+      if (range >= end) {
+        return false;
+      }
+      int record = (int) next;
+      if (next++ == pairs[2 * range + 1]) {
+        moveTo(range + 1);
+      }
+      estimate--;
+      action.accept(record);
+      return true;
+    }
+
+    @Override
+    public void forEachRemaining(IntConsumer action) {
+      estimate = 0;
+      for (; range < end; moveTo(range + 1)) {
+        for (long r = next, last = pairs[2 * range + 1]; r <= last; r++) {
+          action.accept((int) r);
+        }
+      }
+    }
+
+    private void moveTo(int index) {
+      range = index;
+      if (index < end) {
+        next = pairs[2 * index];
+      }
+    }
+
+    @Override
+    public Spliterator.OfInt trySplit() {
+      int remaining = end - range;
+      if (remaining < 2) {
+        return null;
+      }
+      int mid = range + remaining / 2;
+      Records prefix = new Records(range, mid, estimate / 2);
+      prefix.next = next;
+      prefix.exact = false;
+      exact = false;
+      moveTo(mid);
+      estimate -= prefix.estimate;
+      return prefix;
+    }
+
+    @Override
+    public long estimateSize() {
+      return estimate;
+    }
+
+    @Override
+    public int characteristics() {
+      int sized = exact ? Spliterator.SIZED : 0;
+      return Spliterator.ORDERED
+          | Spliterator.SORTED
+          | Spliterator.DISTINCT
+          | Spliterator.NONNULL
+          | Spliterator.IMMUTABLE
+          | sized;
+    }
+
+    @Override
+    public Comparator<? super Integer> getComparator() {
+      return null; // natural order
+    }
   }
 
   /** Appends ranges in ascending order, joining a range to the previous one when adjacent. */

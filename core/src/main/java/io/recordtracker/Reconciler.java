@@ -94,7 +94,14 @@ final class Reconciler {
       state = states.apply(batch);
     }
     Reconciliation result =
-        Reconciliation.compute(batch, upstream, downstream, state.info.expectedRecords(), up, down);
+        Reconciliation.compute(
+            batch,
+            upstream,
+            downstream,
+            state.info.expectedRecords(),
+            state.info.attributes(),
+            up,
+            down);
     if (result.isComplete()
         && allDurable
         && upstream.equals(Stage.SENT)

@@ -1,13 +1,12 @@
 package io.recordtracker;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.stream.IntStream;
 import org.roaringbitmap.RoaringBitmap;
 
 /**
@@ -23,6 +22,9 @@ import org.roaringbitmap.RoaringBitmap;
  *
  * Each list is ascending and maximal: adjacent ranges are merged, so {@code [5-9]}, never {@code
  * [5-6, 7-9]}.
+ *
+ * <p>To resend, ask for the records rather than looping over ranges: {@link #isMissing(int)},
+ * {@link #missingRecords()}, or {@link #resendPlan()} to hand to the sender or another system.
  *
  * <h2>JSON</h2>
  *
@@ -50,12 +52,11 @@ public final class Reconciliation {
   /** The version of the JSON schema {@link #writeJson(Writer)} writes. */
   public static final int JSON_SCHEMA_VERSION = 1;
 
-  private static final JsonFactory JSON = new JsonFactory();
-
   private final BatchId batch;
   private final Stage upstream;
   private final Stage downstream;
   private final int expectedRecords;
+  private final Map<String, String> attributes;
   private final RangeList missing;
   private final RangeList absentUpstream;
   private final RangeList unexpected;
@@ -68,6 +69,7 @@ public final class Reconciliation {
       Stage upstream,
       Stage downstream,
       int expectedRecords,
+      Map<String, String> attributes,
       RoaringBitmap missing,
       RoaringBitmap absentUpstream,
       RoaringBitmap unexpected) {
@@ -75,6 +77,7 @@ public final class Reconciliation {
     this.upstream = upstream;
     this.downstream = downstream;
     this.expectedRecords = expectedRecords;
+    this.attributes = attributes;
     this.missing = RangeList.of(missing);
     this.absentUpstream = RangeList.of(absentUpstream);
     this.unexpected = RangeList.of(unexpected);
@@ -86,12 +89,15 @@ public final class Reconciliation {
   /**
    * Reconciles the marks of two stages of a batch of {@code expectedRecords} records. Neither
    * bitmap is modified.
+   *
+   * @param attributes the batch's, as {@link BatchInfo#attributes()} holds them (immutable)
    */
   static Reconciliation compute(
       BatchId batch,
       Stage upstream,
       Stage downstream,
       int expectedRecords,
+      Map<String, String> attributes,
       RoaringBitmap upstreamMarks,
       RoaringBitmap downstreamMarks) {
     RoaringBitmap missing = RoaringBitmap.andNot(upstreamMarks, downstreamMarks);
@@ -101,7 +107,7 @@ public final class Reconciliation {
     absent.remove((long) expectedRecords, 0x1_0000_0000L);
     RoaringBitmap unexpected = RoaringBitmap.andNot(downstreamMarks, upstreamMarks);
     return new Reconciliation(
-        batch, upstream, downstream, expectedRecords, missing, absent, unexpected);
+        batch, upstream, downstream, expectedRecords, attributes, missing, absent, unexpected);
   }
 
   /**
@@ -126,6 +132,7 @@ public final class Reconciliation {
         upstream,
         downstream,
         expectedRecords,
+        Map.of(),
         new RoaringBitmap(),
         new RoaringBitmap(),
         new RoaringBitmap());
@@ -154,6 +161,44 @@ public final class Reconciliation {
   /** Records marked upstream but not downstream: the ones to resend. Ascending, maximal. */
   public List<RecordRange> missing() {
     return missing;
+  }
+
+  /**
+   * Whether {@code record} is {@linkplain #missing() missing}: a binary search over the missing
+   * ranges, so a sender can filter its original file record by record.
+   *
+   * @throws IllegalArgumentException if {@code record} is negative
+   */
+  public boolean isMissing(int record) {
+    return missing.includes(requireRecord(record));
+  }
+
+  /**
+   * The missing records one by one, ascending, as {@link #missing()} holds them in ranges. The
+   * stream is lazy: it makes each record as it is consumed and never an array of them, so ten
+   * million missing records take no more memory than ten. It is sequential; {@code parallel()}
+   * splits it between ranges.
+   */
+  public IntStream missingRecords() {
+    return missing.records(missingCount);
+  }
+
+  /**
+   * The plan to resend the {@linkplain #missing() missing} records: this batch, this stage pair,
+   * the missing ranges and the batch's attributes, in a value a sender filters its original with
+   * ({@link ResendPlan#includes(int)}) and a job hands to another system ({@link
+   * ResendPlan#toJson()}). Records never marked upstream ({@link #absentUpstream()}) are not in it.
+   */
+  public ResendPlan resendPlan() {
+    return new ResendPlan(batch, upstream, downstream, attributes, missing, missingCount);
+  }
+
+  /** Checks a record number given to a query. */
+  static int requireRecord(int record) {
+    if (record < 0) {
+      throw new IllegalArgumentException("record must not be negative: " + record);
+    }
+    return record;
   }
 
   /** Records of 0 .. expected-1 never marked upstream. Ascending, maximal. */
@@ -191,13 +236,7 @@ public final class Reconciliation {
    * very many ranges prefer {@link #writeJson(Writer)}.
    */
   public String toJson() {
-    StringWriter out = new StringWriter();
-    try {
-      writeJson(out);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e); // a StringWriter does not fail
-    }
-    return out.toString();
+    return ReportJson.toJson(this::write);
   }
 
   /**
@@ -207,43 +246,24 @@ public final class Reconciliation {
    * @throws IOException if the writer fails
    */
   public void writeJson(Writer writer) throws IOException {
-    Objects.requireNonNull(writer, "writer must not be null");
-    try (JsonGenerator g = JSON.createGenerator(writer)) {
-      g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
-      g.writeStartObject();
-      g.writeNumberField("schemaVersion", JSON_SCHEMA_VERSION);
-      g.writeStringField("batch", batch.value());
-      g.writeObjectFieldStart("stages");
-      g.writeStringField("upstream", upstream.name());
-      g.writeStringField("downstream", downstream.name());
-      g.writeEndObject();
-      g.writeNumberField("expected", expectedRecords);
-      g.writeBooleanField("complete", isComplete());
-      g.writeObjectFieldStart("counts");
-      g.writeNumberField("missing", missingCount);
-      g.writeNumberField("absentUpstream", absentUpstreamCount);
-      g.writeNumberField("unexpected", unexpectedCount);
-      g.writeEndObject();
-      g.writeObjectFieldStart("ranges");
-      writeRanges(g, "missing", missing);
-      writeRanges(g, "absentUpstream", absentUpstream);
-      writeRanges(g, "unexpected", unexpected);
-      g.writeEndObject();
-      g.writeEndObject();
-    }
-    writer.flush();
+    ReportJson.write(writer, this::write);
   }
 
-  private static void writeRanges(JsonGenerator g, String name, RangeList ranges)
-      throws IOException {
-    g.writeArrayFieldStart(name);
-    for (int i = 0, n = ranges.size(); i < n; i++) {
-      g.writeStartArray();
-      g.writeNumber(ranges.first(i));
-      g.writeNumber(ranges.last(i));
-      g.writeEndArray();
-    }
-    g.writeEndArray();
+  private void write(JsonGenerator g) throws IOException {
+    ReportJson.writeHead(g, JSON_SCHEMA_VERSION, batch, upstream, downstream);
+    g.writeNumberField("expected", expectedRecords);
+    g.writeBooleanField("complete", isComplete());
+    g.writeObjectFieldStart("counts");
+    g.writeNumberField("missing", missingCount);
+    g.writeNumberField("absentUpstream", absentUpstreamCount);
+    g.writeNumberField("unexpected", unexpectedCount);
+    g.writeEndObject();
+    g.writeObjectFieldStart("ranges");
+    ReportJson.writeRanges(g, "missing", missing);
+    ReportJson.writeRanges(g, "absentUpstream", absentUpstream);
+    ReportJson.writeRanges(g, "unexpected", unexpected);
+    g.writeEndObject();
+    g.writeEndObject();
   }
 
   /**
@@ -268,10 +288,7 @@ public final class Reconciliation {
             .append(", unexpected=")
             .append(unexpectedCount);
     if (!missing.isEmpty()) {
-      s.append(", missingRanges=").append(missing.subList(0, Math.min(5, missing.size())));
-      if (missing.size() > 5) {
-        s.append("+").append(missing.size() - 5).append(" more");
-      }
+      s.append(", missingRanges=").append(missing.firstFive());
     }
     return s.append('}').toString();
   }

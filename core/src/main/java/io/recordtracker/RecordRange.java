@@ -19,8 +19,8 @@ import java.util.stream.IntStream;
  * }</pre>
  *
  * A range is deliberately not an {@link Iterable}: an {@code Iterable<Integer>} boxes every record
- * in a for-each loop, and serializers and assertion libraries treat an iterable as a collection,
- * so a range of millions of records would be written out record by record.
+ * in a for-each loop, and serializers and assertion libraries treat an iterable as a collection, so
+ * a range of millions of records would be written out record by record.
  */
 public final class RecordRange implements Comparable<RecordRange> {
 
@@ -101,8 +101,8 @@ public final class RecordRange implements Comparable<RecordRange> {
   }
 
   /**
-   * An iterator over the records of this range, ascending; {@link PrimitiveIterator.OfInt#nextInt()}
-   * returns each without boxing.
+   * An iterator over the records of this range, ascending; {@link
+   * PrimitiveIterator.OfInt#nextInt()} returns each without boxing.
    */
   public PrimitiveIterator.OfInt iterator() {
     return new PrimitiveIterator.OfInt() {

@@ -112,6 +112,18 @@ class ReconcileDifferentialTest {
     assertThat(r.absentUpstreamCount()).isEqualTo((long) base + absent.cardinality());
     assertThat(r.isComplete())
         .isEqualTo(missing.isEmpty() && unexpected.isEmpty() && absent.isEmpty() && base == 0);
+
+    // The resend API answers record by record what the ranges say.
+    assertThat(r.missingRecords().toArray())
+        .as("missingRecords")
+        .isEqualTo(missing.stream().map(i -> base + i).toArray());
+    for (int probe = 0; probe < 20 && window > 0; probe++) {
+      int i = random.nextInt(window);
+      assertThat(r.isMissing(base + i)).as("isMissing(%d)", base + i).isEqualTo(missing.get(i));
+      assertThat(r.resendPlan().includes(base + i)).isEqualTo(missing.get(i));
+    }
+    assertThat(r.resendPlan().ranges()).isEqualTo(r.missing());
+    assertThat(r.resendPlan().recordCount()).isEqualTo(r.missingCount());
   }
 
   private void markRandom(

@@ -9,6 +9,8 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.PrimitiveIterator;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -188,10 +190,27 @@ class ValueTypesTest {
   }
 
   @Test
+  void range_streams_and_iterates_its_records_in_order() {
+    assertThat(RecordRange.of(5, 9).stream().toArray()).containsExactly(5, 6, 7, 8, 9);
+    assertThat(RecordRange.single(4242).stream().toArray()).containsExactly(4242);
+    PrimitiveIterator.OfInt top =
+        RecordRange.of(Integer.MAX_VALUE - 1, Integer.MAX_VALUE).iterator();
+    assertThat(top.nextInt()).isEqualTo(Integer.MAX_VALUE - 1);
+    assertThat(top.nextInt()).isEqualTo(Integer.MAX_VALUE);
+    assertThat(top.hasNext()).isFalse();
+    assertThatThrownBy(top::nextInt)
+        .isInstanceOf(NoSuchElementException.class)
+        .hasMessage("past the last record of 2147483646-2147483647");
+  }
+
+  @Test
   void range_parses_its_text() {
     assertThat(RecordRange.parse("3000000-3485999"))
         .isEqualTo(RecordRange.of(3_000_000, 3_485_999));
     assertThat(RecordRange.parse("5")).isEqualTo(RecordRange.single(5));
+    assertThat(RecordRange.parse("5-5")).isEqualTo(RecordRange.single(5));
+    assertThat(RecordRange.parse(RecordRange.single(4242).toString()))
+        .isEqualTo(RecordRange.single(4242));
     assertThatThrownBy(() -> RecordRange.parse("a-b")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> RecordRange.parse("9-3")).isInstanceOf(IllegalArgumentException.class);
   }
