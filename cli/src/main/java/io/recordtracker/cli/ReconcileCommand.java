@@ -18,6 +18,8 @@ import picocli.CommandLine.Option;
       "Lists the records that reached the upstream stage but not the downstream one (missing:"
           + " resend them), those that never reached upstream, and those that reached downstream"
           + " only.",
+      "With --plan, prints the resend plan as JSON instead: the batch, the stage pair, its"
+          + " attributes and the missing ranges, for the sender or another system.",
       "Exit 0 when the batch is complete, 2 when records are missing, 66 when the batch is"
           + " unknown. When sent -> processed is complete, its completion is recorded, which"
           + " makes the batch eligible for purge."
@@ -50,6 +52,13 @@ final class ReconcileCommand extends TrackerCommand {
               + " JSON lists all.")
   int ranges;
 
+  @Option(
+      names = "--plan",
+      description =
+          "Print the resend plan as JSON (batch, stages, attributes, counts, missing ranges)"
+              + " instead of the reconciliation; --json is implied.")
+  boolean plan;
+
   private BatchId id;
   private Stage up;
   private Stage down;
@@ -71,7 +80,10 @@ final class ReconcileCommand extends TrackerCommand {
   int run(RecordTracker tracker) throws Exception {
     BatchInfo info = tracker.batch(id).orElseThrow(() -> new UnknownBatchException(id));
     Reconciliation r = tracker.reconcile(id, up, down);
-    if (json) {
+    if (plan) {
+      r.resendPlan().writeJson(out());
+      out().println();
+    } else if (json) {
       r.writeJson(out());
       out().println();
     } else {

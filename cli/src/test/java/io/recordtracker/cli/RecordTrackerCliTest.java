@@ -8,6 +8,7 @@ import io.recordtracker.BatchId;
 import io.recordtracker.BatchQuery;
 import io.recordtracker.Json;
 import io.recordtracker.RecordRange;
+import io.recordtracker.ResendPlan;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -104,6 +105,37 @@ class RecordTrackerCliTest {
         .isEqualTo(Map.of("missing", 101L, "absentUpstream", 0L, "unexpected", 0L));
     assertThat(at(json, "ranges", "missing"))
         .isEqualTo(List.of(List.of(100L, 199L), List.of(500L, 500L)));
+  }
+
+  @Test
+  void reconcile_plan_prints_the_resend_plan_json_and_exits_as_reconcile() {
+    lossyBatch();
+    completeBatch("DONE-P");
+
+    Cli.Result lossy = cli("reconcile", "--batch", "EDI-1", "--plan");
+    Cli.Result done = cli("reconcile", "--batch", "DONE-P", "--plan", "--json");
+    Cli.Result unknown = cli("reconcile", "--batch", "NOPE", "--plan");
+
+    assertThat(lossy.code()).as(lossy.toString()).isEqualTo(2);
+    assertThat(lossy.out())
+        .isEqualTo(
+            "{\"schemaVersion\":1,\"batch\":\"EDI-1\","
+                + "\"stages\":{\"upstream\":\"sent\",\"downstream\":\"processed\"},"
+                + "\"attributes\":{\"file\":\"customers.edi\"},"
+                + "\"counts\":{\"records\":101,\"ranges\":2},"
+                + "\"ranges\":[[100,199],[500,500]]}\n");
+    assertThat(ResendPlan.fromJson(lossy.out()).ranges())
+        .containsExactly(RecordRange.of(100, 199), RecordRange.single(500));
+    assertThat(lossy.err()).isEmpty();
+    assertThat(done.code()).as(done.toString()).isEqualTo(0);
+    assertThat(done.out())
+        .isEqualTo(
+            "{\"schemaVersion\":1,\"batch\":\"DONE-P\","
+                + "\"stages\":{\"upstream\":\"sent\",\"downstream\":\"processed\"},"
+                + "\"attributes\":{},\"counts\":{\"records\":0,\"ranges\":0},"
+                + "\"ranges\":[]}\n");
+    assertThat(unknown.code()).as(unknown.toString()).isEqualTo(66);
+    assertThat(unknown.out()).isEmpty();
   }
 
   @Test
