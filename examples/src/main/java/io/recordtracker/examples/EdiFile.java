@@ -135,6 +135,13 @@ final class EdiFile {
       written++;
     }
 
+    /** Writes a record line as read from another file of the batch, its stamp unchanged. */
+    void copy(String recordLine) throws IOException {
+      out.append(recordLine);
+      out.newLine();
+      written++;
+    }
+
     private static String two(int n) {
       return n < 10 ? "0" + n : Integer.toString(n);
     }

@@ -3,10 +3,10 @@ package io.recordtracker.examples;
 import io.recordtracker.BatchId;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
+import io.recordtracker.ResendPlan;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The EDI side: declares a batch before sending it, writes the file with a {@link
  * io.recordtracker.RecordStamp} on every record, and marks records sent as the transport confirms
- * each chunk. Resends exactly the ranges a reconciliation names.
+ * each chunk. Resends exactly the records of a reconciliation's {@link ResendPlan}, filtering the
+ * original file.
  */
 final class EdiSender {
   /** Records the transport confirms at a time. */
@@ -62,34 +63,50 @@ final class EdiSender {
   }
 
   /**
-   * Writes a resend file holding only the records of {@code ranges}, each with its original stamp,
-   * and marks them sent again (marking twice is harmless). Returns once the marks are durable.
+   * Writes a resend file holding only the records of {@code plan}, copied from the original file
+   * (named by the batch's {@code file} attribute, in {@code dir}) with their original stamps, and
+   * marks them sent again (marking twice is harmless). Returns once the marks are durable.
+   *
+   * @throws IllegalStateException if the original does not hold every record of the plan
    */
-  Sent resend(BatchId batch, int expectedRecords, List<RecordRange> ranges, Path dir)
-      throws IOException {
+  Sent resend(ResendPlan plan, Path dir) throws IOException {
+    String name = plan.attributes().get("file");
+    if (name == null) {
+      throw new IllegalArgumentException("batch " + plan.batch() + " has no file attribute");
+    }
+    Path original = dir.resolve(name);
     Path file =
         dir.resolve(
-            "customers-" + batch.value() + "-resend-" + System.currentTimeMillis() + ".edi");
-    long count = ranges.stream().mapToLong(RecordRange::size).sum();
-    long total = 0;
-    try (EdiFile.Writer out =
-        new EdiFile.Writer(file, batch, expectedRecords, count, EdiFile.RESEND)) {
-      for (RecordRange range : ranges) {
-        for (int r = range.first(); r <= range.last(); r++) {
-          out.write(r);
+            "customers-" + plan.batch().value() + "-resend-" + System.currentTimeMillis() + ".edi");
+    long copied = 0;
+    try (EdiFile.Reader in = new EdiFile.Reader(original);
+        EdiFile.Writer out =
+            new EdiFile.Writer(
+                file,
+                plan.batch(),
+                in.header().expectedRecords(),
+                plan.recordCount(),
+                EdiFile.RESEND)) {
+      while (in.next()) {
+        if (plan.includes(in.record())) {
+          out.copy(in.line());
+          copied++;
         }
-        out.confirm();
-        tracker.markSent(batch, range);
-        total += range.size();
       }
+      out.confirm();
     }
+    if (copied != plan.recordCount()) {
+      throw new IllegalStateException(
+          original + " holds " + copied + " of the " + plan.recordCount() + " records to resend");
+    }
+    plan.ranges().forEach(range -> tracker.markSent(plan.batch(), range));
     tracker.flush();
     log.info(
         "Resent {} records of batch {} in {} ranges, file {}",
-        IncidentReplay.count(total),
-        batch,
-        ranges.size(),
+        IncidentReplay.count(copied),
+        plan.batch(),
+        plan.rangeCount(),
         file);
-    return new Sent(batch, file, (int) total);
+    return new Sent(plan.batch(), file, (int) copied);
   }
 }

@@ -199,8 +199,7 @@ public final class IncidentReplay {
           ops.reconcile(sent.batch(), Stage.SENT, CisProcessor.RECEIVED);
 
       // 5. EDI resends exactly the missing ranges; CIS processes them (no patch this time).
-      EdiSender.Sent resent =
-          sender.resend(sent.batch(), sent.records(), before.missing(), options.dir);
+      EdiSender.Sent resent = sender.resend(before.resendPlan(), options.dir);
       timeline.note(
           "EDI resent only the missing records: "
               + count(resent.records())
@@ -606,8 +605,7 @@ public final class IncidentReplay {
         out.println("Nothing to resend: batch " + batch.id() + " has no missing records");
         return 0;
       }
-      EdiSender.Sent resent =
-          new EdiSender(edi).resend(batch.id(), batch.expectedRecords(), r.missing(), options.dir);
+      EdiSender.Sent resent = new EdiSender(edi).resend(r.resendPlan(), options.dir);
       out.println("batch " + resent.batch());
       out.println("file " + resent.file());
     }

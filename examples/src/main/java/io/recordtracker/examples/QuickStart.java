@@ -2,9 +2,9 @@ package io.recordtracker.examples;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.recordtracker.BatchId;
-import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
+import io.recordtracker.ResendPlan;
 import io.recordtracker.Stage;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.sql.Connection;
@@ -12,7 +12,7 @@ import java.util.Map;
 
 /** The README's quick start: one batch sent, partly processed, reconciled to what to resend. */
 public final class QuickStart {
-  /** Prints {@code resend 244000-246999}: the records sent and never processed. */
+  /** Prints {@code resend [244000-246999]: 3000 records}: those sent and never processed. */
   public static void main(String[] args) throws Exception {
     try (HikariDataSource dataSource = new HikariDataSource()) {
       dataSource.setJdbcUrl("jdbc:h2:mem:quickstart"); // or jdbc:postgresql://db:5432/cis ...
@@ -33,9 +33,10 @@ public final class QuickStart {
           c.commit();
         }
 
-        // Reconciliation job: what was sent and never processed?
-        Reconciliation r = tracker.reconcile(batch);
-        r.missing().forEach(range -> System.out.println("resend " + range));
+        // Reconciliation job: what was sent and never processed? A plan for the sender, which
+        // resends the records of its original file that plan.includes(recordNumber).
+        ResendPlan plan = tracker.reconcile(batch).resendPlan();
+        System.out.println("resend " + plan.ranges() + ": " + plan.recordCount() + " records");
       }
     }
   }

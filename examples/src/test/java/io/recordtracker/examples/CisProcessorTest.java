@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
+import io.recordtracker.ResendPlan;
 import io.recordtracker.Stage;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -92,10 +94,14 @@ class CisProcessorTest {
       EdiSender sender = new EdiSender(tracker);
       EdiSender.Sent sent = sender.send(dir, 5_000, Map.of());
       List<RecordRange> ranges = List.of(RecordRange.of(10, 19), RecordRange.single(4_999));
+      tracker.markProcessed(sent.batch(), RecordRange.of(0, 9));
+      tracker.markProcessed(sent.batch(), RecordRange.of(20, 4_998));
+      ResendPlan plan = tracker.reconcile(sent.batch()).resendPlan();
 
-      EdiSender.Sent resent = sender.resend(sent.batch(), 5_000, ranges, dir);
+      EdiSender.Sent resent = sender.resend(plan, dir);
 
       RoaringBitmap records = new RoaringBitmap();
+      List<String> lines = new ArrayList<>();
       try (EdiFile.Reader in = new EdiFile.Reader(resent.file())) {
         assertThat(in.header().kind()).isEqualTo(EdiFile.RESEND);
         assertThat(in.header().batch()).isEqualTo(sent.batch());
@@ -103,9 +109,21 @@ class CisProcessorTest {
         assertThat(in.header().count()).isEqualTo(11);
         while (in.next()) {
           records.add(in.record());
+          lines.add(in.line());
         }
       }
       assertThat(IncidentReplay.ranges(records)).isEqualTo(ranges);
+      List<String> originals = new ArrayList<>();
+      try (EdiFile.Reader in = new EdiFile.Reader(sent.file())) {
+        while (in.next()) {
+          if (plan.includes(in.record())) {
+            originals.add(in.line());
+          }
+        }
+      }
+      assertThat(lines).isEqualTo(originals).hasSize(11); // copied as first sent
+      assertThat(resent.records()).isEqualTo(11);
+      assertThat(tracker.reconcile(sent.batch()).missing()).isEqualTo(ranges); // marked sent again
     }
   }
 

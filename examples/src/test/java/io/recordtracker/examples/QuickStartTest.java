@@ -42,7 +42,7 @@ class QuickStartTest {
 
     List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();
     assertThat(lines.stream().filter(l -> !LOG_LINE.matcher(l).matches()))
-        .containsExactly("resend 244000-246999");
+        .containsExactly("resend [244000-246999]: 3000 records");
     // Nothing went wrong on the way: no warning or error was logged.
     assertThat(lines).noneMatch(l -> l.matches("^\\S+ (WARN|ERROR) .*"));
   }
