@@ -113,8 +113,22 @@ final class MarkBuffers {
   }
 
   /**
+   * Whether the cache holds more than twice {@code maxCachedBatches}: a reader loading many batches
+   * between two flush intervals; the caller should wake the flusher to evict.
+   */
+  boolean overfull() {
+    return batches.size() > 2L * maxCachedBatches;
+  }
+
+  /** How many batch states are cached. */
+  int cachedBatches() {
+    return batches.size();
+  }
+
+  /**
    * Evicts states that hold no marks while more than {@code maxCachedBatches} are cached, down to
-   * half of it. Runs on the flusher after a flush, never on a marking thread.
+   * half of it. Runs on the flusher (after a flush, and at every interval with nothing to flush, so
+   * that a process that only reads keeps a bounded cache), never on a marking thread.
    */
   void evictIdle() {
     int excess = batches.size() - maxCachedBatches / 2;

@@ -333,8 +333,13 @@ public final class RecordTracker implements AutoCloseable {
   }
 
   private BatchInfo loadBatch(BatchId id) {
-    return StoreCall.run("find batch " + id, () -> store.findBatch(id))
-        .orElseThrow(() -> new UnknownBatchException(id));
+    BatchInfo info =
+        StoreCall.run("find batch " + id, () -> store.findBatch(id))
+            .orElseThrow(() -> new UnknownBatchException(id));
+    if (buffers.overfull()) {
+      flusher.requestFlush(); // the flusher evicts idle states: a reader's cache stays bounded
+    }
+    return info;
   }
 
   private static void checkRecord(BatchState state, int record) {
@@ -428,6 +433,11 @@ public final class RecordTracker implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
   // Lifecycle and introspection
+
+  /** How many batch states this tracker caches now. */
+  int cachedBatches() {
+    return buffers.cachedBatches();
+  }
 
   /** A snapshot of this tracker's counters. */
   public TrackerStats stats() {
