@@ -30,10 +30,11 @@ part() {
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo n/a)"
 } > "$out/machine.txt"
 
-part jmh-mark java -jar "$jar" 'MarkBenchmark|RangeMarkBenchmark|IntArrayMarkBenchmark' \
+part jmh-mark java -jar "$jar" 'MarkBenchmark|RangeMarkBenchmark|IntArrayMarkBenchmark|ConcurrentMarkBenchmark' \
   -rf json -rff "$out/jmh-mark.json" "$@"
 part jmh-jdbc java -jar "$jar" 'JdbcBenchmark' -rf json -rff "$out/jmh-jdbc.json" "$@"
 part jmh-reconcile java -jar "$jar" 'ReconcileBenchmark' \
   -rf json -rff "$out/jmh-reconcile.json" "$@"
 part sizes java -cp "$jar" io.recordtracker.benchmarks.SerializedSizes
 part comparison java -cp "$jar" io.recordtracker.benchmarks.RowPerRecordComparison
+part comparison-cold java -cp "$jar" io.recordtracker.benchmarks.RowPerRecordComparison --cold

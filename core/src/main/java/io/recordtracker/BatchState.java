@@ -10,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A state is <em>retired</em> when it leaves the cache (evicted while empty) or when the tracker
  * closes. The flag is set while holding this state's monitor, which also guards the creation of
- * custom-stage buffers, and every buffer's lock is taken after it is set: so once {@link #retire()}
+ * custom-stage buffers, and every stripe's lock is taken after it is set: so once {@link #retire()}
  * or {@link #retireIfEmpty()} returns, no add can succeed on any buffer of this state, and every
  * add that did succeed is visible to the caller (in the buffer, or already queued for a flush).
  */
@@ -21,7 +21,7 @@ final class BatchState {
   private final StageBuffer processed;
   private final ConcurrentHashMap<Stage, StageBuffer> custom = new ConcurrentHashMap<>(4);
 
-  /** Read by adds under their buffer's lock; written under this state's monitor. */
+  /** Read by adds under their stripe's lock; written under this state's monitor. */
   volatile boolean retired;
 
   /** Whether completion has been recorded in the store, so it is not recorded twice. */
@@ -62,27 +62,23 @@ final class BatchState {
 
   /** Retires this state if none of its buffers holds marks; returns whether it did. */
   synchronized boolean retireIfEmpty() {
-    // Hold every buffer's lock so no mark can slip in between the emptiness check and the flag.
-    return retireLocked(buffers(), 0);
+    // Hold every buffer's and stripe's lock so no mark can slip in between the check and the flag.
+    return retireIfEmpty(buffers(), 0);
   }
 
-  private boolean retireLocked(List<StageBuffer> all, int i) {
+  private boolean retireIfEmpty(List<StageBuffer> all, int i) {
     if (i == all.size()) {
       retired = true;
       return true;
     }
-    synchronized (all.get(i)) {
-      return all.get(i).isEmpty() && retireLocked(all, i + 1);
-    }
+    return all.get(i).emptyThen(() -> retireIfEmpty(all, i + 1));
   }
 
   /** Retires this state whatever it holds: no add succeeds after this returns. */
   synchronized void retire() {
     retired = true;
     for (StageBuffer b : buffers()) {
-      synchronized (b) {
-        // Waits for an add that read the flag before it was set to finish.
-      }
+      b.awaitAdds();
     }
   }
 

@@ -251,6 +251,7 @@ final class Flusher {
           storeClock.resyncIfDue(); // one store call a minute, off the marking threads
         }
         if (!buffers.hasQueued()) {
+          buffers.evictIdle(); // a tracker that only reads: its cache must not grow forever
           continue;
         }
         try {

@@ -9,7 +9,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import org.roaringbitmap.RoaringBitmap;
 
 /**
  * A tracker's write buffers: the cache of batch states, the queue of buffers that hold marks, and
@@ -25,14 +24,23 @@ final class MarkBuffers {
   private final ConcurrentLinkedQueue<StageBuffer> queue = new ConcurrentLinkedQueue<>();
   private final AtomicLong buffered = new AtomicLong();
   private final long maxBufferedRecords;
+  private final long publishEvery;
   private final int maxCachedBatches;
   private final Object room = new Object();
   private long pass;
   private volatile boolean closed;
 
-  MarkBuffers(long maxBufferedRecords, int maxCachedBatches) {
+  MarkBuffers(long maxBufferedRecords, long flushThreshold, int maxCachedBatches) {
     this.maxBufferedRecords = maxBufferedRecords;
+    // The stripes of one buffer hold back at most 1/64 of the bound and of the flush threshold.
+    long limit = Math.min(maxBufferedRecords, flushThreshold);
+    this.publishEvery = Math.max(1, Math.min(1024, limit / (64L * StageBuffer.STRIPES)));
     this.maxCachedBatches = maxCachedBatches;
+  }
+
+  /** How many newly buffered records a stripe counts before it adds them to the shared total. */
+  long publishEvery() {
+    return publishEvery;
   }
 
   /**
@@ -105,8 +113,22 @@ final class MarkBuffers {
   }
 
   /**
+   * Whether the cache holds more than twice {@code maxCachedBatches}: a reader loading many batches
+   * between two flush intervals; the caller should wake the flusher to evict.
+   */
+  boolean overfull() {
+    return batches.size() > 2L * maxCachedBatches;
+  }
+
+  /** How many batch states are cached. */
+  int cachedBatches() {
+    return batches.size();
+  }
+
+  /**
    * Evicts states that hold no marks while more than {@code maxCachedBatches} are cached, down to
-   * half of it. Runs on the flusher after a flush, never on a marking thread.
+   * half of it. Runs on the flusher (after a flush, and at every interval with nothing to flush, so
+   * that a process that only reads keeps a bounded cache), never on a marking thread.
    */
   void evictIdle() {
     int excess = batches.size() - maxCachedBatches / 2;
@@ -152,9 +174,16 @@ final class MarkBuffers {
     return added == 0 ? buffered.get() : buffered.addAndGet(added);
   }
 
-  /** The number of records buffered and not yet known durable. */
+  /**
+   * The number of records buffered and not yet known durable, counting those the stripes have not
+   * yet published: exact when one thread marks, and after every drain.
+   */
   long bufferedRecords() {
-    return buffered.get();
+    long n = buffered.get();
+    for (StageBuffer buffer : queue) {
+      n += buffer.unpublished();
+    }
+    return n;
   }
 
   /**
@@ -200,16 +229,17 @@ final class MarkBuffers {
     StageBuffer buffer = null;
     try {
       while ((buffer = queue.poll()) != null) {
-        RoaringBitmap marks = buffer.drain(thisPass);
-        if (marks == StageBuffer.ALREADY_DRAINED) {
+        StageBuffer.Drain drain = buffer.drain(thisPass);
+        if (drain == StageBuffer.ALREADY_DRAINED) {
           queue.add(buffer);
           break;
         }
-        if (marks != null) {
+        adjust(drain.countChange);
+        if (drain.marks != null) {
           drained.buffers.add(buffer);
           BatchInfo info = buffer.batch.info;
           drained.deltas.add(
-              new MarkDelta(info.id(), buffer.stage, marks, now, info.incarnation()));
+              new MarkDelta(info.id(), buffer.stage, drain.marks, now, info.incarnation()));
         }
       }
     } catch (RuntimeException | Error e) {
@@ -257,10 +287,19 @@ final class MarkBuffers {
   }
 
   private void release(long n) {
+    adjust(-n);
+  }
+
+  /** Changes the shared total by {@code n}, waking markers waiting for room if it went down. */
+  private void adjust(long n) {
     if (n == 0) {
       return;
     }
-    long after = buffered.addAndGet(-n);
+    long after = buffered.addAndGet(n);
+    if (n > 0) {
+      return;
+    }
+    n = -n;
     if (after + n >= maxBufferedRecords) {
       synchronized (room) {
         room.notifyAll();

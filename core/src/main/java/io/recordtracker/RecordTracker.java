@@ -80,7 +80,7 @@ public final class RecordTracker implements AutoCloseable {
             ? null
             : StoreClock.following(this.store::currentTime, b.hostClock, this.store.toString());
     this.clock = b.clock != null ? b.clock : storeClock;
-    this.buffers = new MarkBuffers(b.maxBufferedRecords, b.maxCachedBatches);
+    this.buffers = new MarkBuffers(b.maxBufferedRecords, b.flushThreshold, b.maxCachedBatches);
     this.flusher =
         new Flusher(store, clock, storeClock, b.flushInterval, b.flushThreshold, buffers, counters);
     this.reconciler = new Reconciler(store, clock, buffers, counters, this::state);
@@ -333,8 +333,13 @@ public final class RecordTracker implements AutoCloseable {
   }
 
   private BatchInfo loadBatch(BatchId id) {
-    return StoreCall.run("find batch " + id, () -> store.findBatch(id))
-        .orElseThrow(() -> new UnknownBatchException(id));
+    BatchInfo info =
+        StoreCall.run("find batch " + id, () -> store.findBatch(id))
+            .orElseThrow(() -> new UnknownBatchException(id));
+    if (buffers.overfull()) {
+      flusher.requestFlush(); // the flusher evicts idle states: a reader's cache stays bounded
+    }
+    return info;
   }
 
   private static void checkRecord(BatchState state, int record) {
@@ -428,6 +433,11 @@ public final class RecordTracker implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
   // Lifecycle and introspection
+
+  /** How many batch states this tracker caches now. */
+  int cachedBatches() {
+    return buffers.cachedBatches();
+  }
 
   /** A snapshot of this tracker's counters. */
   public TrackerStats stats() {
@@ -586,6 +596,12 @@ public final class RecordTracker implements AutoCloseable {
     /**
      * The most records buffered before marking blocks until a flush makes room; default 67,108,864
      * (64 Mi). One mark call may exceed it once; memory is at most about 2 bytes a record.
+     *
+     * <p>Threads marking the same (batch, stage) each buffer into their own stripe and add to the
+     * shared count in chunks, so that they never write a shared counter per mark: between flushes
+     * the count may lag by less than 1/64 of this bound (and of {@code flushThreshold}) per (batch,
+     * stage) being marked, and a record marked by several threads counts once per thread until the
+     * next flush merges their stripes. With one marking thread the count is exact.
      *
      * @throws IllegalArgumentException if {@code maxBufferedRecords} is not positive
      */

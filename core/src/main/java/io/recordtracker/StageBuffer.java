@@ -1,27 +1,68 @@
 package io.recordtracker;
 
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.BooleanSupplier;
 import org.roaringbitmap.RoaringBitmap;
 
 /**
- * The not-yet-durable marks of one (batch, stage) in one tracker. Guarded by {@code this}.
+ * The not-yet-durable marks of one (batch, stage) in one tracker, striped so that threads marking
+ * the same (batch, stage) do not share a lock.
  *
- * <p>{@code pending} takes new marks; a flush moves it to {@code inflight} while the store writes
- * it, then drops it on success or folds it back into {@code pending} on failure. Because both live
- * under one lock, a reader that takes {@link #snapshot()} and then loads the store can never miss a
- * mark: at every instant a mark is in {@code pending}, in {@code inflight} or already in the store.
+ * <ol>
+ *   <li><b>Stripes.</b> New marks go to the {@code pending} bitmap of the calling thread's stripe
+ *       (chosen by thread id), guarded by that stripe's monitor alone: threads with different
+ *       stripes never wait for each other, nor write a shared cache line, on the fast path. Stripes
+ *       are created on first use, under this buffer's monitor.
+ *   <li><b>Drain.</b> A flush takes this buffer's monitor, then each stripe's in turn, and moves
+ *       every stripe's pending marks into one {@code inflight} bitmap (the union) while the store
+ *       writes it; on success inflight is dropped, on failure it is folded back into a stripe. A
+ *       {@link #snapshot()} takes the same locks in the same order, so it sees a mark in a stripe,
+ *       in inflight or, once dropped, in the store: a reader that snapshots and then loads the
+ *       store can never miss one.
+ *   <li><b>Counting.</b> Each stripe counts the records it newly holds exactly (a record marked
+ *       twice on one stripe counts once), and publishes the count to {@link MarkBuffers}' shared
+ *       total in chunks of {@link MarkBuffers#publishEvery()}, so that the shared counter is
+ *       written once per chunk, not once per mark. A drain publishes the rest and corrects for
+ *       records held by several stripes (marked by several threads): after a drain the total is
+ *       exact, between drains it may lag by less than a chunk per stripe or exceed by such
+ *       duplicates.
+ *   <li><b>Queueing.</b> A buffer is on the tracker's flush queue at most once: {@code queued} is
+ *       set by compare-and-set by the add that queues it, still holding its stripe (so that once an
+ *       add's stripe is released, its buffer is queued), and cleared by the drain before it touches
+ *       the stripes, so a mark that lands after the drain passed its stripe sees {@code queued}
+ *       clear and queues the buffer again.
+ * </ol>
+ *
+ * <p>Lock order: the batch state's monitor, then this buffer's, then a stripe's. A marking thread
+ * holds only its stripe's monitor while it adds, and takes this buffer's only to create its stripe,
+ * before it holds the stripe.
  */
 final class StageBuffer {
+
+  /** Stripes per buffer: a power of two, four per processor, between 4 and 64. */
+  static final int STRIPES =
+      Integer.highestOneBit(
+          Math.max(4, Math.min(64, 4 * Runtime.getRuntime().availableProcessors())) * 2 - 1);
 
   final BatchState batch;
   final Stage stage;
 
-  private RoaringBitmap pending = new RoaringBitmap();
+  private final AtomicReferenceArray<Stripe> stripes = new AtomicReferenceArray<>(STRIPES);
+
+  /** Guarded by {@code this}. Marks handed to the store and not yet known durable. */
   private RoaringBitmap inflight;
 
-  /** Whether this buffer is on the tracker's queue of buffers to flush. */
-  private boolean queued;
+  /** 1 while this buffer is on the tracker's queue of buffers to flush; set by compare-and-set. */
+  private volatile int queued;
 
-  /** The flush pass that last drained this buffer; see {@link MarkBuffers#drain()}. */
+  private static final AtomicIntegerFieldUpdater<StageBuffer> QUEUED =
+      AtomicIntegerFieldUpdater.newUpdater(StageBuffer.class, "queued");
+
+  /** The stripe of the thread that last queued this buffer; see {@link #failed}. */
+  private volatile int queuedBy;
+
+  /** The flush pass that last drained this buffer; see {@link MarkBuffers#drain}. */
   private long drainedInPass;
 
   StageBuffer(BatchState batch, Stage stage) {
@@ -29,85 +70,186 @@ final class StageBuffer {
     this.stage = stage;
   }
 
+  /** One thread's share of the pending marks. Guarded by its own monitor. */
+  private static final class Stripe {
+    final int index;
+    RoaringBitmap pending = new RoaringBitmap();
+
+    /** Records newly added to {@code pending} since the last drain: its cardinality. */
+    long counted;
+
+    /** How many of {@code counted} are in {@link MarkBuffers}' total. */
+    long published;
+
+    Stripe(int index) {
+      this.index = index;
+    }
+
+    /** Counts {@code added} new records; returns how many to publish now (0 until a chunk). */
+    long count(long added, long publishEvery) {
+      counted += added;
+      long unpublished = counted - published;
+      if (unpublished < publishEvery) {
+        return 0;
+      }
+      published = counted;
+      return unpublished;
+    }
+  }
+
+  private Stripe stripe() {
+    int i = (int) Thread.currentThread().getId() & (STRIPES - 1);
+    Stripe s = stripes.get(i);
+    return s != null ? s : createStripe(i);
+  }
+
+  private synchronized Stripe createStripe(int i) {
+    Stripe s = stripes.get(i);
+    if (s == null) {
+      s = new Stripe(i);
+      stripes.set(i, s);
+    }
+    return s;
+  }
+
   /**
-   * Adds one record; returns how many records became newly buffered (0 or 1), or -1 if the batch
-   * batch state was retired (evicted, or the tracker closed) and the caller must look it up again.
+   * Adds one record; returns how many newly buffered records the caller must count now (a chunk, or
+   * 0), or -1 if the batch state was retired (evicted, or the tracker closed) and the caller must
+   * look it up again.
    */
-  synchronized long add(int record, MarkBuffers owner) {
-    if (batch.retired) {
-      return -1;
+  long add(int record, MarkBuffers owner) {
+    Stripe s = stripe();
+    long publish;
+    synchronized (s) {
+      if (batch.retired) {
+        return -1;
+      }
+      if (!s.pending.checkedAdd(record)) {
+        return 0; // whoever added it queued the buffer, holding this stripe
+      }
+      publish = s.count(1, owner.publishEvery());
+      enqueue(owner, s);
     }
-    if (!pending.checkedAdd(record)) {
-      return 0;
-    }
-    enqueue(owner);
-    return 1;
+    return publish;
   }
 
   /** Adds records {@code first..last}; see {@link #add(int, MarkBuffers)}. */
-  synchronized long add(int first, int last, MarkBuffers owner) {
+  long add(int first, int last, MarkBuffers owner) {
     if (first == last) {
       return add(first, owner);
     }
-    if (batch.retired) {
-      return -1;
+    Stripe s = stripe();
+    long publish;
+    synchronized (s) {
+      if (batch.retired) {
+        return -1;
+      }
+      RoaringBitmap pending = s.pending;
+      long end = (long) last + 1;
+      // Within one container, not rangeCardinality: on a bitmap container it ranks from the
+      // container's start (up to 1,024 popcounts, ~300 ns, whatever the range's size), while
+      // intersecting with the range costs what the add itself costs. A range spanning containers
+      // pays those ranks only at its two ends, less than intersecting every container it covers.
+      long present =
+          (first >>> 16) == (last >>> 16)
+              ? RoaringBitmap.andCardinality(pending, RoaringBitmap.bitmapOfRange(first, end))
+              : pending.rangeCardinality(first, end);
+      pending.add((long) first, end);
+      publish = s.count(end - first - present, owner.publishEvery());
+      enqueue(owner, s);
     }
-    long end = (long) last + 1;
-    // Within one container, not rangeCardinality: on a bitmap container it ranks from the
-    // container's start (up to 1,024 popcounts, ~300 ns, whatever the range's size), while
-    // intersecting with the range costs what the add itself costs. A range spanning containers
-    // pays those ranks only at its two ends, less than intersecting every container it covers.
-    long present =
-        (first >>> 16) == (last >>> 16)
-            ? RoaringBitmap.andCardinality(pending, RoaringBitmap.bitmapOfRange(first, end))
-            : pending.rangeCardinality(first, end);
-    pending.add((long) first, end);
-    enqueue(owner);
-    return end - first - present;
+    return publish;
   }
 
   /** Adds the records of {@code records}; see {@link #add(int, MarkBuffers)}. */
-  synchronized long add(RoaringBitmap records, MarkBuffers owner) {
-    if (batch.retired) {
-      return -1;
+  long add(RoaringBitmap records, MarkBuffers owner) {
+    Stripe s = stripe();
+    long publish;
+    synchronized (s) {
+      if (batch.retired) {
+        return -1;
+      }
+      long before = s.pending.getLongCardinality();
+      s.pending.or(records);
+      publish = s.count(s.pending.getLongCardinality() - before, owner.publishEvery());
+      enqueue(owner, s);
     }
-    long before = pending.getLongCardinality();
-    pending.or(records);
-    enqueue(owner);
-    return pending.getLongCardinality() - before;
+    return publish;
   }
 
-  private void enqueue(MarkBuffers owner) {
-    if (!queued) {
-      queued = true;
+  /**
+   * Queues this buffer for a flush unless it is queued. Called holding stripe {@code s}, so that
+   * once {@link #awaitAdds()} returns every add that succeeded has also queued its buffer.
+   */
+  private void enqueue(MarkBuffers owner, Stripe s) {
+    if (queued == 0 && QUEUED.compareAndSet(this, 0, 1)) {
+      queuedBy = s.index;
       owner.enqueue(this);
     }
   }
 
+  /** The result of one {@link #drain}: the marks to write and the change to the buffered total. */
+  static final class Drain {
+    final RoaringBitmap marks;
+    final long countChange;
+
+    Drain(RoaringBitmap marks, long countChange) {
+      this.marks = marks;
+      this.countChange = countChange;
+    }
+  }
+
+  static final Drain ALREADY_DRAINED = new Drain(null, 0);
+
   /**
-   * Moves pending marks to inflight and returns them run-optimised, or null if there are none.
-   * Returns {@code ALREADY_DRAINED} (and leaves the buffer queued) if this pass drained it before.
+   * Moves every stripe's pending marks to inflight, run-optimised. Returns them with the change the
+   * buffered total needs to be exact (the unpublished counts, less the records several stripes
+   * held), or {@link #ALREADY_DRAINED} (leaving the buffer queued) if this pass drained it before.
+   * Returns marks of null if there were none.
    */
-  synchronized RoaringBitmap drain(long pass) {
+  synchronized Drain drain(long pass) {
     if (drainedInPass == pass) {
       return ALREADY_DRAINED;
     }
     drainedInPass = pass;
-    queued = false;
-    if (pending.isEmpty()) {
-      return null;
+    queued = 0;
+    RoaringBitmap merged = null;
+    long counted = 0;
+    long unpublished = 0;
+    for (int i = 0; i < STRIPES; i++) {
+      Stripe s = stripes.get(i);
+      if (s == null) {
+        continue;
+      }
+      synchronized (s) {
+        if (s.pending.isEmpty()) {
+          continue;
+        }
+        counted += s.counted;
+        unpublished += s.counted - s.published;
+        if (merged == null) {
+          merged = s.pending;
+        } else {
+          merged.or(s.pending);
+        }
+        s.pending = new RoaringBitmap();
+        s.counted = 0;
+        s.published = 0;
+      }
     }
-    pending.runOptimize();
-    inflight = pending;
-    pending = new RoaringBitmap();
-    return inflight;
+    if (merged == null) {
+      return new Drain(null, 0);
+    }
+    merged.runOptimize();
+    inflight = merged;
+    return new Drain(merged, unpublished - (counted - merged.getLongCardinality()));
   }
 
-  static final RoaringBitmap ALREADY_DRAINED = new RoaringBitmap();
-
   /** Queues this buffer again after a drain failed part-way through it. */
-  synchronized void requeue(MarkBuffers owner) {
-    enqueue(owner);
+  void requeue(MarkBuffers owner) {
+    if (QUEUED.compareAndSet(this, 0, 1)) {
+      owner.enqueue(this);
+    }
   }
 
   /** The store took the inflight marks: forget them. Returns how many records they were. */
@@ -118,30 +260,96 @@ final class StageBuffer {
   }
 
   /**
-   * The store failed: fold inflight back into pending and queue again. Returns how many records
-   * were both inflight and re-marked meanwhile, which the buffered count had counted twice.
+   * The store failed: fold inflight back into a stripe and queue again. Returns how many records
+   * were both inflight and re-marked on that stripe meanwhile, which the buffered total had counted
+   * twice. The stripe is that of the thread that last queued the buffer: with one marking thread,
+   * its own, so that its re-marks of failed records are not counted again.
    */
   synchronized long failed(MarkBuffers owner) {
-    long before = pending.getLongCardinality() + inflight.getLongCardinality();
-    pending.or(inflight);
+    RoaringBitmap back = inflight;
     inflight = null;
-    if (!pending.isEmpty()) {
-      enqueue(owner);
+    Stripe s = createStripe(queuedBy);
+    long twice;
+    synchronized (s) {
+      long before = s.pending.getLongCardinality();
+      s.pending.or(back);
+      long added = s.pending.getLongCardinality() - before;
+      twice = back.getLongCardinality() - added;
+      // Inflight records were published already: they stay in the total as this stripe's.
+      s.counted += added;
+      s.published += added;
     }
-    return before - pending.getLongCardinality();
+    requeue(owner);
+    return twice;
   }
 
-  /** A copy of every mark not yet known durable: pending plus inflight. */
+  /** A copy of every mark not yet known durable: every stripe's pending plus inflight. */
   synchronized RoaringBitmap snapshot() {
-    RoaringBitmap copy = pending.clone();
-    if (inflight != null) {
-      copy.or(inflight);
+    RoaringBitmap copy = inflight == null ? new RoaringBitmap() : inflight.clone();
+    for (int i = 0; i < STRIPES; i++) {
+      Stripe s = stripes.get(i);
+      if (s != null) {
+        synchronized (s) {
+          copy.or(s.pending);
+        }
+      }
     }
     return copy;
   }
 
+  /** Records counted by the stripes and not yet in the shared total. */
+  synchronized long unpublished() {
+    long n = 0;
+    for (int i = 0; i < STRIPES; i++) {
+      Stripe s = stripes.get(i);
+      if (s != null) {
+        synchronized (s) {
+          n += s.counted - s.published;
+        }
+      }
+    }
+    return n;
+  }
+
   /** Whether nothing is pending or inflight. */
-  synchronized boolean isEmpty() {
-    return pending.isEmpty() && inflight == null;
+  boolean isEmpty() {
+    return emptyThen(() -> true);
+  }
+
+  /**
+   * Whether this buffer is empty and then, still holding every one of its locks (so no mark can be
+   * added meanwhile), what {@code next} returns.
+   */
+  synchronized boolean emptyThen(BooleanSupplier next) {
+    return inflight == null && stripesEmptyThen(0, next);
+  }
+
+  private boolean stripesEmptyThen(int i, BooleanSupplier next) {
+    if (i == STRIPES) {
+      return next.getAsBoolean();
+    }
+    Stripe s = stripes.get(i);
+    if (s == null) {
+      return stripesEmptyThen(i + 1, next);
+    }
+    synchronized (s) {
+      return s.pending.isEmpty() && stripesEmptyThen(i + 1, next);
+    }
+  }
+
+  /**
+   * Waits for every add in progress to finish. Called after the batch state's {@code retired} flag
+   * is set: an add that read the flag before holds its stripe until it is done, and a stripe
+   * created after this returns reads the flag set.
+   */
+  synchronized void awaitAdds() {
+    for (int i = 0; i < STRIPES; i++) {
+      Stripe s = stripes.get(i);
+      if (s != null) {
+        synchronized (s) {
+          // Nothing: holding the lock once is the wait.
+        }
+      }
+    }
   }
 }

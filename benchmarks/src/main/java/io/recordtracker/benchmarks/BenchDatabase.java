@@ -29,11 +29,28 @@ final class BenchDatabase implements AutoCloseable {
   private final HikariDataSource pool;
   private final EmbeddedPostgres embedded;
   private final String where;
+  private final String url;
 
-  private BenchDatabase(HikariDataSource pool, EmbeddedPostgres embedded, String where) {
-    this.pool = pool;
+  private BenchDatabase(String url, EmbeddedPostgres embedded, String where) {
+    this.pool = pool(url);
     this.embedded = embedded;
     this.where = where;
+    this.url = url;
+  }
+
+  /** The database at {@code url}, as another process of the benchmark opened it. */
+  static BenchDatabase at(String url, String where) {
+    return new BenchDatabase(url, null, where);
+  }
+
+  /** The JDBC URL, for a child process to open the same database. */
+  String jdbcUrl() {
+    return url;
+  }
+
+  /** Where the database is, as {@link #describe()} says after the product. */
+  String where() {
+    return where;
   }
 
   /**
@@ -45,7 +62,7 @@ final class BenchDatabase implements AutoCloseable {
     switch (kind.toLowerCase(Locale.ROOT)) {
       case "h2":
         return new BenchDatabase(
-            pool("jdbc:h2:mem:rtbench;DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000"), null, "in-memory H2");
+            "jdbc:h2:mem:rtbench;DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000", null, "in-memory H2");
       case "postgres":
       case "postgresql":
         return postgres();
@@ -58,12 +75,12 @@ final class BenchDatabase implements AutoCloseable {
   static BenchDatabase postgres() {
     String url = System.getenv(PG_URL_ENV);
     if (url != null && !url.isBlank()) {
-      return new BenchDatabase(pool(url), null, "PostgreSQL server at " + PG_URL_ENV);
+      return new BenchDatabase(url, null, "PostgreSQL server at " + PG_URL_ENV);
     }
     try {
       EmbeddedPostgres pg = EmbeddedPostgres.builder().start();
       return new BenchDatabase(
-          pool(pg.getJdbcUrl("postgres", "postgres")), pg, "embedded PostgreSQL (zonky)");
+          pg.getJdbcUrl("postgres", "postgres"), pg, "embedded PostgreSQL (zonky)");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start embedded PostgreSQL", e);
     }

@@ -24,6 +24,7 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.SplittableRandom;
 import java.util.function.UnaryOperator;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyManager;
@@ -55,9 +56,14 @@ import org.postgresql.copy.CopyManager;
  * with each other and with the holes the pattern made; if they differ in any way the program prints
  * the first difference and exits with status 1.
  *
+ * <p>With {@code --cold}, each design's writer and each of {@code --cold-readers} readers run in a
+ * fresh child JVM, processed chunks arrive in shuffled order, and the reconcile reported is each
+ * reader's first; see {@link ColdChild}.
+ *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.recordtracker.benchmarks.RowPerRecordComparison \
- *     [--records 10000000] [--pattern RANDOM_1PCT_PLUS_GAP] [--chunk 10000] [--runs 7]
+ *     [--records 10000000] [--pattern RANDOM_1PCT_PLUS_GAP] [--chunk 10000] [--runs 7] \
+ *     [--cold [--cold-readers 5]]
  * </pre>
  *
  * PostgreSQL: the server at {@code $RECORDTRACKER_PG_URL} if set, otherwise an embedded one. Its
@@ -93,6 +99,12 @@ public final class RowPerRecordComparison {
     int runs = 7;
     boolean warmUp = true;
 
+    /** Each design's writer and readers in fresh child JVMs, processed chunks in shuffled order. */
+    boolean cold;
+
+    /** In cold mode, how many fresh reader JVMs each design's first reconcile is measured in. */
+    int coldReaders = 5;
+
     /** Applied to the tracker's answer before the check; only tests change it. */
     UnaryOperator<List<RecordRange>> trackerAnswer = UnaryOperator.identity();
 
@@ -102,6 +114,11 @@ public final class RowPerRecordComparison {
         String name = args[i];
         if (name.equals("--no-warmup")) {
           c.warmUp = false;
+          continue;
+        }
+        if (name.equals("--cold")) {
+          c.cold = true;
+          c.warmUp = false; // the point of a cold run
           continue;
         }
         if (i + 1 >= args.length) {
@@ -120,6 +137,9 @@ public final class RowPerRecordComparison {
             break;
           case "--runs":
             c.runs = positive(name, value);
+            break;
+          case "--cold-readers":
+            c.coldReaders = positive(name, value);
             break;
           default:
             throw new IllegalArgumentException("unknown option: " + name);
@@ -157,11 +177,7 @@ public final class RowPerRecordComparison {
     }
 
     double reconcileMillisMedian() {
-      long[] sorted = reconcileNanos.clone();
-      Arrays.sort(sorted);
-      int n = sorted.length;
-      double median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
-      return median / 1e6;
+      return medianMillis(reconcileNanos);
     }
   }
 
@@ -174,6 +190,9 @@ public final class RowPerRecordComparison {
   }
 
   static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length > 0 && args[0].equals(ColdChild.FLAG)) {
+      return ColdChild.run(Arrays.copyOfRange(args, 1, args.length), out);
+    }
     Config config;
     try {
       config = Config.parse(args);
@@ -182,7 +201,7 @@ public final class RowPerRecordComparison {
       err.println(
           "usage: RowPerRecordComparison [--records N] [--pattern "
               + Arrays.toString(GapPattern.values())
-              + "] [--chunk N] [--runs N] [--no-warmup]");
+              + "] [--chunk N] [--runs N] [--no-warmup] [--cold [--cold-readers N]]");
       return 2;
     }
     try (BenchDatabase db = BenchDatabase.postgres()) {
@@ -230,8 +249,8 @@ public final class RowPerRecordComparison {
       warm.runs = 20;
       out.printf(Locale.ROOT, "Warming up both designs on %,d records...%n", warm.records);
       BitSet warmProcessed = warm.pattern.processed(warm.records);
-      rowDesign(warm, db, warmProcessed, BatchId.of("warmup-rows"));
-      trackerDesign(warm, db, warmProcessed, BatchId.of("warmup-tracker"), TRACKER_PREFIX, false);
+      inProcess(Design.ROWS, warm, db, warmProcessed, BatchId.of("warmup-rows"));
+      inProcess(Design.TRACKER, warm, db, warmProcessed, BatchId.of("warmup-tracker"));
       dropAll(db);
     }
 
@@ -239,11 +258,11 @@ public final class RowPerRecordComparison {
     List<RecordRange> expected = toRanges(config.pattern.holes(config.records));
     BatchId id = BatchId.of("comparison-" + Instant.now().toEpochMilli());
 
-    Side rows = rowDesign(config, db, processed, id);
+    Side rows = side(Design.ROWS, config, db, processed, id);
     out.printf(Locale.ROOT, "row per record done: %.2f s to record%n", rows.recordSeconds());
-    Side tracker = trackerDesign(config, db, processed, id, TRACKER_PREFIX, false);
+    Side tracker = side(Design.TRACKER, config, db, processed, id);
     out.printf(Locale.ROOT, "tracker done: %.3f s to record%n", tracker.recordSeconds());
-    Side chunkFlush = trackerDesign(config, db, processed, id, CHUNK_FLUSH_PREFIX, true);
+    Side chunkFlush = side(Design.TRACKER_CHUNK_FLUSH, config, db, processed, id);
     Side checkedTracker =
         new Side(
             tracker.design(),
@@ -264,6 +283,13 @@ public final class RowPerRecordComparison {
         expected.size(),
         expected.stream().mapToLong(RecordRange::size).sum());
     return new Result(config, database, rows, checkedTracker, chunkFlush);
+  }
+
+  private static Side side(
+      Design design, Config config, BenchDatabase db, BitSet processed, BatchId id) {
+    return config.cold
+        ? ColdChild.side(design, config, db, id)
+        : inProcess(design, config, db, processed, id);
   }
 
   /**
@@ -304,15 +330,80 @@ public final class RowPerRecordComparison {
   // -----------------------------------------------------------------------------------------------
   // Row per record
 
-  private static Side rowDesign(Config config, BenchDatabase db, BitSet processed, BatchId id) {
-    try (Connection c = db.dataSource().getConnection()) {
-      try (Statement st = c.createStatement()) {
-        st.execute(
-            "CREATE TABLE IF NOT EXISTS "
-                + ROW_TABLE
-                + " (batch_id VARCHAR(128) NOT NULL, record_no INTEGER NOT NULL,"
-                + " status VARCHAR(16) NOT NULL, PRIMARY KEY (batch_id, record_no))");
+  /** What a design's writer measured: the time to record sent, then processed, and its heap. */
+  record Written(double sentSeconds, double processedSeconds, long peakHeapBytes) {}
+
+  /** What a design's reader measured: every reconcile's time, and the missing ranges found. */
+  record Read(long[] reconcileNanos, List<RecordRange> missing) {}
+
+  /** The design a side runs: how it writes and how it reads, in this JVM or in a child. */
+  enum Design {
+    ROWS("row per record", ROW_PREFIX),
+    TRACKER("tracker", TRACKER_PREFIX),
+    TRACKER_CHUNK_FLUSH("tracker, flush() after every chunk", CHUNK_FLUSH_PREFIX);
+
+    final String title;
+    final String prefix;
+
+    Design(String title, String prefix) {
+      this.title = title;
+      this.prefix = prefix;
+    }
+
+    Written write(Config config, BenchDatabase db, BitSet processed, BatchId id) {
+      return this == ROWS
+          ? rowWrite(config, db, processed, id)
+          : trackerWrite(config, db, processed, id, prefix, this == TRACKER_CHUNK_FLUSH);
+    }
+
+    /** Reconciles {@code unmeasured} times, then {@code measured} times, timing each of those. */
+    Read read(BenchDatabase db, BatchId id, int unmeasured, int measured) {
+      return this == ROWS
+          ? rowRead(db, id, unmeasured, measured)
+          : trackerRead(db, id, prefix, unmeasured, measured);
+    }
+  }
+
+  /** Runs {@code design} in this JVM: writes, then reads after {@value #WARMUP_RUNS} unmeasured. */
+  private static Side inProcess(
+      Design design, Config config, BenchDatabase db, BitSet processed, BatchId id) {
+    Written w = design.write(config, db, processed, id);
+    Read r = design.read(db, id, WARMUP_RUNS, config.runs);
+    return new Side(
+        design.title,
+        w.sentSeconds(),
+        w.processedSeconds(),
+        r.reconcileNanos(),
+        db.totalRelationSize(design.prefix),
+        w.peakHeapBytes(),
+        r.missing());
+  }
+
+  /**
+   * The order in which chunks are processed: ascending, or (cold) shuffled with a fixed seed, as
+   * workers that finish chunks out of order send them.
+   */
+  static int[] chunkOrder(Config config) {
+    int chunks = (int) ((config.records + (long) config.chunk - 1) / config.chunk);
+    int[] order = new int[chunks];
+    for (int i = 0; i < chunks; i++) {
+      order[i] = i;
+    }
+    if (config.cold) {
+      SplittableRandom random = new SplittableRandom(42);
+      for (int i = chunks - 1; i > 0; i--) {
+        int j = random.nextInt(i + 1);
+        int x = order[i];
+        order[i] = order[j];
+        order[j] = x;
       }
+    }
+    return order;
+  }
+
+  private static Written rowWrite(Config config, BenchDatabase db, BitSet processed, BatchId id) {
+    try (Connection c = db.dataSource().getConnection()) {
+      createRowTable(c);
       c.setAutoCommit(false);
       HeapPeak heap = HeapPeak.start();
       long t0 = System.nanoTime();
@@ -334,7 +425,8 @@ public final class RowPerRecordComparison {
               "UPDATE "
                   + ROW_TABLE
                   + " SET status = 'processed' WHERE batch_id = ? AND record_no = ?")) {
-        for (int from = 0; from < config.records; from += config.chunk) {
+        for (int chunkNo : chunkOrder(config)) {
+          int from = chunkNo * config.chunk;
           int[] chunk = chunk(processed, from, Math.min(config.records, from + config.chunk));
           if (chunk.length == 0) {
             continue;
@@ -349,18 +441,38 @@ public final class RowPerRecordComparison {
         }
       }
       long t2 = System.nanoTime();
-      long peak = heap.peak();
+      c.setAutoCommit(true);
+      return new Written((t1 - t0) / 1e9, (t2 - t1) / 1e9, heap.peak());
+    } catch (SQLException e) {
+      throw new IllegalStateException("row-per-record design failed: " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("COPY failed", e);
+    }
+  }
 
-      String islands =
-          "SELECT MIN(record_no), MAX(record_no) FROM ("
-              + " SELECT record_no, record_no - ROW_NUMBER() OVER (ORDER BY record_no) AS island"
-              + " FROM "
+  static void createRowTable(Connection c) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.execute(
+          "CREATE TABLE IF NOT EXISTS "
               + ROW_TABLE
-              + " WHERE batch_id = ? AND status = 'sent') AS sent_only"
-              + " GROUP BY island ORDER BY 1";
-      long[] nanos = new long[config.runs];
-      List<RecordRange> missing = null;
-      for (int run = -WARMUP_RUNS; run < config.runs; run++) {
+              + " (batch_id VARCHAR(128) NOT NULL, record_no INTEGER NOT NULL,"
+              + " status VARCHAR(16) NOT NULL, PRIMARY KEY (batch_id, record_no))");
+    }
+  }
+
+  private static Read rowRead(BenchDatabase db, BatchId id, int unmeasured, int measured) {
+    String islands =
+        "SELECT MIN(record_no), MAX(record_no) FROM ("
+            + " SELECT record_no, record_no - ROW_NUMBER() OVER (ORDER BY record_no) AS island"
+            + " FROM "
+            + ROW_TABLE
+            + " WHERE batch_id = ? AND status = 'sent') AS sent_only"
+            + " GROUP BY island ORDER BY 1";
+    long[] nanos = new long[measured];
+    List<RecordRange> missing = null;
+    try (Connection c = db.dataSource().getConnection()) {
+      c.setAutoCommit(false);
+      for (int run = -unmeasured; run < measured; run++) {
         long s = System.nanoTime();
         List<RecordRange> found = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(islands)) {
@@ -379,41 +491,26 @@ public final class RowPerRecordComparison {
         missing = found;
       }
       c.setAutoCommit(true);
-      return new Side(
-          "row per record",
-          (t1 - t0) / 1e9,
-          (t2 - t1) / 1e9,
-          nanos,
-          db.totalRelationSize(ROW_PREFIX),
-          peak,
-          missing);
     } catch (SQLException e) {
       throw new IllegalStateException("row-per-record design failed: " + e.getMessage(), e);
-    } catch (IOException e) {
-      throw new UncheckedIOException("COPY failed", e);
     }
+    return new Read(nanos, missing);
   }
 
-  // -----------------------------------------------------------------------------------------------
-  // Tracker
-
-  private static Side trackerDesign(
+  private static Written trackerWrite(
       Config config,
       BenchDatabase db,
       BitSet processed,
       BatchId id,
       String prefix,
       boolean flushEveryChunk) {
-    long sentNanos;
-    long processedNanos;
-    long peak;
     try (RecordTracker tracker =
         RecordTracker.builder()
             .store(JdbcTrackerStore.builder(db.dataSource()).tablePrefix(prefix).build())
             .build()) {
-      tracker.openBatch(id, config.records);
       HeapPeak heap = HeapPeak.start();
       long t0 = System.nanoTime();
+      tracker.openBatch(id, config.records);
       for (int from = 0; from < config.records; from += config.chunk) {
         int to = Math.min(config.records, from + config.chunk);
         tracker.markSent(id, RecordRange.of(from, to - 1));
@@ -423,7 +520,8 @@ public final class RowPerRecordComparison {
       }
       tracker.flush();
       long t1 = System.nanoTime();
-      for (int from = 0; from < config.records; from += config.chunk) {
+      for (int chunkNo : chunkOrder(config)) {
+        int from = chunkNo * config.chunk;
         int[] chunk = chunk(processed, from, Math.min(config.records, from + config.chunk));
         if (chunk.length > 0) {
           tracker.markProcessed(id, chunk);
@@ -434,18 +532,22 @@ public final class RowPerRecordComparison {
       }
       tracker.flush();
       long t2 = System.nanoTime();
-      peak = heap.peak();
-      sentNanos = t1 - t0;
-      processedNanos = t2 - t1;
+      return new Written((t1 - t0) / 1e9, (t2 - t1) / 1e9, heap.peak());
     }
-    // A fresh tracker and store: nothing cached, every mark read from the database.
-    long[] nanos = new long[config.runs];
+  }
+
+  /**
+   * Reconciles from a fresh tracker and store: nothing cached, every mark read from the database.
+   */
+  private static Read trackerRead(
+      BenchDatabase db, BatchId id, String prefix, int unmeasured, int measured) {
+    long[] nanos = new long[measured];
     List<RecordRange> missing = null;
     try (RecordTracker reader =
         RecordTracker.builder()
             .store(JdbcTrackerStore.builder(db.dataSource()).tablePrefix(prefix).build())
             .build()) {
-      for (int run = -WARMUP_RUNS; run < config.runs; run++) {
+      for (int run = -unmeasured; run < measured; run++) {
         long s = System.nanoTime();
         missing = reader.reconcile(id).missing();
         if (run >= 0) {
@@ -453,14 +555,7 @@ public final class RowPerRecordComparison {
         }
       }
     }
-    return new Side(
-        flushEveryChunk ? "tracker, flush() after every chunk" : "tracker",
-        sentNanos / 1e9,
-        processedNanos / 1e9,
-        nanos,
-        db.totalRelationSize(prefix),
-        peak,
-        missing);
+    return new Read(nanos, missing);
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -569,7 +664,15 @@ public final class RowPerRecordComparison {
         "%.3f");
     row(
         out,
-        "reconcile, median of " + r.config().runs + " after " + WARMUP_RUNS + " unmeasured (ms)",
+        r.config().cold
+            ? "reconcile, the first in a fresh reader JVM, median of "
+                + r.config().coldReaders
+                + " JVMs (ms)"
+            : "reconcile, median of "
+                + r.config().runs
+                + " after "
+                + WARMUP_RUNS
+                + " unmeasured (ms)",
         rows.reconcileMillisMedian(),
         t.reconcileMillisMedian(),
         ">= 80x",
@@ -605,6 +708,22 @@ public final class RowPerRecordComparison {
             + millis(t.reconcileNanos())
             + "; tracker, flush per chunk "
             + millis(cf.reconcileNanos()));
+    if (r.config().cold) {
+      out.printf(
+          Locale.ROOT,
+          "Later reconciles in the same reader JVMs, median (ms): row per record %.2f; tracker"
+              + " %.2f; tracker, flush per chunk %.2f%n",
+          medianMillis(ColdChild.warmNanos.get(Design.ROWS)),
+          medianMillis(ColdChild.warmNanos.get(Design.TRACKER)),
+          medianMillis(ColdChild.warmNanos.get(Design.TRACKER_CHUNK_FLUSH)));
+    }
+  }
+
+  static double medianMillis(long[] nanos) {
+    long[] sorted = nanos.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    return (n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0) / 1e6;
   }
 
   private static void row(

@@ -24,6 +24,10 @@ class BenchmarkSmokeTest {
   /** Every benchmark method of the module; a new one must be added here to be smoke-tested. */
   private static final List<String> BENCHMARKS =
       List.of(
+          "ConcurrentMarkBenchmark.threads1",
+          "ConcurrentMarkBenchmark.threads2",
+          "ConcurrentMarkBenchmark.threads4",
+          "ConcurrentMarkBenchmark.threads8",
           "IntArrayMarkBenchmark.randomRecords",
           "JdbcBenchmark.flushChunk",
           "JdbcBenchmark.reconcile",
@@ -47,9 +51,9 @@ class BenchmarkSmokeTest {
       assertThat(result.getPrimaryResult().getScore()).as(name).isPositive().isFinite();
     }
     assertThat(ran).containsExactlyInAnyOrderElementsOf(BENCHMARKS);
-    // Reconcile: 6 patterns x 2 methods; marking: 3 + 2 ranges + 1 array; JDBC: 2 databases x
-    // (reconcile of 1 and of 10 delta rows + flush).
-    assertThat(results).hasSize(12 + 3 + 2 + 1 + 2 * 3);
+    // Reconcile: 6 patterns x 2 methods; marking: 3 + 2 ranges + 1 array + 4 thread counts; JDBC:
+    // 2 databases x (reconcile of 1 and of 10 delta rows + flush).
+    assertThat(results).hasSize(12 + 3 + 2 + 1 + 4 + 2 * 3);
   }
 
   static OptionsBuilder smallest() {

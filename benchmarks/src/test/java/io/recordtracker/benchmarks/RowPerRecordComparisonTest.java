@@ -95,6 +95,25 @@ class RowPerRecordComparisonTest {
   }
 
   @Test
+  void cold_mode_runs_writers_and_readers_in_child_jvms_and_they_find_exactly_the_holes() {
+    RowPerRecordComparison.Config config = tiny();
+    config.cold = true;
+    config.coldReaders = 2;
+    Output o = new Output();
+
+    int status = RowPerRecordComparison.run(config, db, o.outStream, o.errStream);
+
+    assertThat(status).as(o.err()).isZero();
+    List<RecordRange> expected =
+        RowPerRecordComparison.toRanges(GapPattern.RANDOM_1PCT_PLUS_GAP.holes(20_000));
+    assertThat(o.out())
+        .contains(
+            "Answers checked: both designs found the same " + expected.size() + " missing ranges")
+        .contains("| reconcile, the first in a fresh reader JVM, median of 2 JVMs (ms) |")
+        .contains("Later reconciles in the same reader JVMs, median (ms): row per record ");
+  }
+
+  @Test
   void a_tracker_answer_missing_a_range_fails_loudly_before_any_ratio() {
     RowPerRecordComparison.Config config = tiny();
     config.trackerAnswer =
