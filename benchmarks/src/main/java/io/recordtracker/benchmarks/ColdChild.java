@@ -1,27 +1,38 @@
 package io.recordtracker.benchmarks;
 
 import io.recordtracker.BatchId;
+import io.recordtracker.BatchInfo;
 import io.recordtracker.RecordRange;
+import io.recordtracker.RecordTracker;
+import io.recordtracker.Stage;
 import io.recordtracker.benchmarks.RowPerRecordComparison.Config;
 import io.recordtracker.benchmarks.RowPerRecordComparison.Design;
 import io.recordtracker.benchmarks.RowPerRecordComparison.Read;
 import io.recordtracker.benchmarks.RowPerRecordComparison.Side;
 import io.recordtracker.benchmarks.RowPerRecordComparison.Written;
 import io.recordtracker.jdbc.JdbcTrackerStore;
+import io.recordtracker.spi.MarkDelta;
+import io.recordtracker.spi.TrackerStore;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.roaringbitmap.RoaringBitmap;
 
 /**
  * The comparison's {@code --cold} mode: each design's writer, and each of its readers, runs in a
@@ -88,6 +99,92 @@ final class ColdChild {
         missing);
   }
 
+  /** What the last reader of each tracker design measured beside its reconciles. */
+  static final Map<Design, Reference> references = new ConcurrentHashMap<>();
+
+  /**
+   * What a reconcile through the store cannot beat, measured in a reader JVM after its reconciles:
+   * the transfer alone (a plain query fetching the batch's marks rows as bytes) and the in-memory
+   * reconcile of the same marks (decoded once, merged into an in-memory store, reconciled by a
+   * tracker on it). Medians of {@code --runs} after {@value RowPerRecordComparison#WARMUP_RUNS}
+   * unmeasured.
+   */
+  record Reference(int rows, long bytes, long transferNanos, long inMemoryNanos) {
+    static final String PREFIX = "REFERENCE";
+
+    String line() {
+      return PREFIX + " " + rows + " " + bytes + " " + transferNanos + " " + inMemoryNanos;
+    }
+
+    static Reference parse(String line) {
+      String[] f = line.trim().split(" ");
+      return new Reference(
+          Integer.parseInt(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4]));
+    }
+
+    static Reference measure(BenchDatabase db, String prefix, BatchId id, Config config) {
+      String query =
+          "SELECT stage, marks FROM " + prefix + "marks WHERE batch_id = ? AND stage IN (?, ?)";
+      long[] transfer = new long[config.runs];
+      Map<Stage, RoaringBitmap> marks = new HashMap<>();
+      int rows = 0;
+      long bytes = 0;
+      try (Connection c = db.dataSource().getConnection()) {
+        for (int run = -RowPerRecordComparison.WARMUP_RUNS; run < config.runs; run++) {
+          long start = System.nanoTime();
+          List<byte[]> blobs = new ArrayList<>();
+          List<String> stages = new ArrayList<>();
+          try (PreparedStatement ps = c.prepareStatement(query)) {
+            ps.setString(1, id.value());
+            ps.setString(2, Stage.SENT.name());
+            ps.setString(3, Stage.PROCESSED.name());
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                stages.add(rs.getString(1));
+                blobs.add(rs.getBytes(2));
+              }
+            }
+          }
+          if (run >= 0) {
+            transfer[run] = System.nanoTime() - start;
+          }
+          if (run == config.runs - 1) {
+            rows = blobs.size();
+            for (int i = 0; i < blobs.size(); i++) {
+              bytes += blobs.get(i).length;
+              RoaringBitmap part = new RoaringBitmap();
+              part.deserialize(ByteBuffer.wrap(blobs.get(i)));
+              marks.computeIfAbsent(Stage.of(stages.get(i)), k -> new RoaringBitmap()).or(part);
+            }
+          }
+        }
+      } catch (SQLException | IOException e) {
+        throw new IllegalStateException("cannot read the marks rows: " + e.getMessage(), e);
+      }
+      TrackerStore memory = TrackerStore.inMemory();
+      BatchInfo info = memory.openBatch(BatchInfo.of(id, config.records, Instant.now(), Map.of()));
+      List<MarkDelta> deltas = new ArrayList<>();
+      marks.forEach(
+          (stage, m) -> deltas.add(new MarkDelta(id, stage, m, Instant.now(), info.incarnation())));
+      memory.merge(deltas);
+      long[] inMemory = new long[config.runs];
+      try (RecordTracker tracker = RecordTracker.builder().store(memory).build()) {
+        for (int run = -RowPerRecordComparison.WARMUP_RUNS; run < config.runs; run++) {
+          long start = System.nanoTime();
+          tracker.reconcile(id).missing();
+          if (run >= 0) {
+            inMemory[run] = System.nanoTime() - start;
+          }
+        }
+      }
+      return new Reference(
+          rows,
+          bytes,
+          (long) (RowPerRecordComparison.medianMillis(transfer) * 1e6),
+          (long) (RowPerRecordComparison.medianMillis(inMemory) * 1e6));
+    }
+  }
+
   /** The warm reconciles each design's cold readers made after their first, for the report. */
   static final Map<Design, long[]> warmNanos = new ConcurrentHashMap<>();
 
@@ -124,6 +221,9 @@ final class ColdChild {
       String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       int exit = p.waitFor();
       for (String line : output.split("\n")) {
+        if (line.startsWith(Reference.PREFIX + " ")) {
+          references.put(design, Reference.parse(line));
+        }
         if (line.startsWith(RESULT + " ")) {
           if (exit != 0) {
             break;
@@ -173,6 +273,9 @@ final class ColdChild {
       } else {
         Read r = design.read(db, batch, 0, 1 + config.runs);
         writeRanges(ranges, r.missing());
+        if (design != Design.ROWS) {
+          out.println(Reference.measure(db, design.prefix, batch, config).line());
+        }
         StringBuilder line = new StringBuilder(RESULT);
         Arrays.stream(r.reconcileNanos()).forEach(n -> line.append(' ').append(n));
         out.println(line);

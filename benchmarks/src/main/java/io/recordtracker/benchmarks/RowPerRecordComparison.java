@@ -716,6 +716,22 @@ public final class RowPerRecordComparison {
           medianMillis(ColdChild.warmNanos.get(Design.ROWS)),
           medianMillis(ColdChild.warmNanos.get(Design.TRACKER)),
           medianMillis(ColdChild.warmNanos.get(Design.TRACKER_CHUNK_FLUSH)));
+      for (Design d : List.of(Design.TRACKER, Design.TRACKER_CHUNK_FLUSH)) {
+        ColdChild.Reference ref = ColdChild.references.get(d);
+        out.printf(
+            Locale.ROOT,
+            "%s: %d marks rows, %,d bytes; their transfer alone %.2f ms, the in-memory reconcile of"
+                + " the same marks %.2f ms: reconcile target <= 2 x %.2f = %.2f ms, measured %.2f"
+                + " ms after the first%n",
+            d.title,
+            ref.rows(),
+            ref.bytes(),
+            ref.transferNanos() / 1e6,
+            ref.inMemoryNanos() / 1e6,
+            (ref.transferNanos() + ref.inMemoryNanos()) / 1e6,
+            2 * (ref.transferNanos() + ref.inMemoryNanos()) / 1e6,
+            medianMillis(ColdChild.warmNanos.get(d)));
+      }
     }
   }
 
