@@ -256,12 +256,7 @@ class MaintenanceGateTest {
   @Test
   void unreadable_batch_keeps_the_gate_closed_and_the_gate_says_which_and_why() throws Exception {
     DamagedStore store = new DamagedStore();
-    try (RecordTracker t =
-        RecordTracker.builder()
-            .store(store)
-            .clock(clock)
-            .flushInterval(Duration.ofHours(1))
-            .build()) {
+    try (RecordTracker t = TestTrackers.flushingOnRequest(store, clock)) {
       batch(t, "DONE", 100, 100);
       clock.advance(Duration.ofSeconds(1));
       BatchId live = batch(t, "LIVE", 100, 50);
@@ -300,12 +295,7 @@ class MaintenanceGateTest {
   @Test
   void batch_purged_while_its_marks_are_read_is_not_in_flight_nor_unreadable() {
     DamagedStore store = new DamagedStore();
-    try (RecordTracker t =
-        RecordTracker.builder()
-            .store(store)
-            .clock(clock)
-            .flushInterval(Duration.ofHours(1))
-            .build()) {
+    try (RecordTracker t = TestTrackers.flushingOnRequest(store, clock)) {
       BatchId gone = batch(t, "GONE", 100, 50);
       store.purgedWhileRead.add(gone);
 
@@ -320,12 +310,7 @@ class MaintenanceGateTest {
   @Test
   void store_going_away_after_the_listing_throws_rather_than_call_the_batches_unreadable() {
     DamagedStore store = new DamagedStore();
-    try (RecordTracker t =
-        RecordTracker.builder()
-            .store(store)
-            .clock(clock)
-            .flushInterval(Duration.ofHours(1))
-            .build()) {
+    try (RecordTracker t = TestTrackers.flushingOnRequest(store, clock)) {
       batch(t, "LIVE", 100, 50);
       store.down = true;
       MaintenanceGate gate = MaintenanceGate.builder(t).build();
