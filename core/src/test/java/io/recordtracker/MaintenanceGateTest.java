@@ -30,6 +30,14 @@ class MaintenanceGateTest {
   }
 
   private MaintenanceGate.Builder gate() {
+    return gate(() -> {});
+  }
+
+  /**
+   * A gate with a 10-minute window polling every 5 s, whose waits are noted and move the clock,
+   * then run {@code duringWait} (what happens elsewhere meanwhile).
+   */
+  private MaintenanceGate.Builder gate(Runnable duringWait) {
     return MaintenanceGate.builder(tracker)
         .window(Duration.ofMinutes(10))
         .pollInterval(Duration.ofSeconds(5))
@@ -37,6 +45,7 @@ class MaintenanceGateTest {
             d -> {
               sleeps.add(d);
               clock.advance(d);
+              duringWait.run();
             });
   }
 
@@ -65,18 +74,12 @@ class MaintenanceGateTest {
   void waits_while_a_batch_is_processed_and_opens_when_it_completes() throws Exception {
     BatchId id = halfProcessed();
     MaintenanceGate gate =
-        MaintenanceGate.builder(tracker)
-            .window(Duration.ofMinutes(10))
-            .pollInterval(Duration.ofSeconds(5))
-            .sleeper(
-                d -> {
-                  sleeps.add(d);
-                  clock.advance(d);
-                  if (sleeps.size() == 3) { // processing finishes during the third wait
-                    tracker.markProcessed(id, RecordRange.of(500, 999));
-                    tracker.flush();
-                  }
-                })
+        gate(() -> {
+              if (sleeps.size() == 3) { // processing finishes during the third wait
+                tracker.markProcessed(id, RecordRange.of(500, 999));
+                tracker.flush();
+              }
+            })
             .build();
     assertThat(gate.inFlight()).extracting(BatchInfo::id).containsExactly(id);
 
