@@ -157,12 +157,13 @@ abstract class CliProcessCases {
   }
 
   @Test
+  @SuppressWarnings("try") // the seed is not referenced, only kept open
   void monitor_once_logs_a_warn_line_and_posts_the_alert_without_leaking_the_url()
       throws Exception {
     List<String> posts = new CopyOnWriteArrayList<>();
     LocalWebhook server = LocalWebhook.recording(posts);
     String url = "jdbc:h2:file:" + dir.resolve("monitor") + ";AUTO_SERVER=TRUE";
-    try (Seed seed = lastHundredLost(url, "EDI-MON")) {
+    try (Seed seed = lastHundredLost(url, "EDI-MON")) { // open while the CLI runs
       Map<String, String> env =
           Map.of(
               "HOOK",
@@ -190,6 +191,7 @@ abstract class CliProcessCases {
   }
 
   @Test
+  @SuppressWarnings("try") // the seed is not referenced, only kept open
   void monitor_once_at_trace_level_never_prints_the_webhook_secret_that_the_endpoint_echoes()
       throws Exception {
     String secretPath = "/services/T0ACME/B0OPS/pr0cS3cr3tT0k";
@@ -233,7 +235,7 @@ abstract class CliProcessCases {
             });
     String port = Integer.toString(server.port());
     String url = "jdbc:h2:file:" + dir.resolve("monitor-secret") + ";AUTO_SERVER=TRUE";
-    try (Seed seed = lastHundredLost(url, "EDI-SECRET")) {
+    try (Seed seed = lastHundredLost(url, "EDI-SECRET")) { // open while the CLI runs
       Map<String, String> env =
           Map.of(
               "HOOK",
