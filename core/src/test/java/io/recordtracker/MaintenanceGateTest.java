@@ -30,6 +30,14 @@ class MaintenanceGateTest {
   }
 
   private MaintenanceGate.Builder gate() {
+    return gate(() -> {});
+  }
+
+  /**
+   * A gate with a 10-minute window polling every 5 s, whose waits are noted and move the clock,
+   * then run {@code duringWait} (what happens elsewhere meanwhile).
+   */
+  private MaintenanceGate.Builder gate(Runnable duringWait) {
     return MaintenanceGate.builder(tracker)
         .window(Duration.ofMinutes(10))
         .pollInterval(Duration.ofSeconds(5))
@@ -37,6 +45,7 @@ class MaintenanceGateTest {
             d -> {
               sleeps.add(d);
               clock.advance(d);
+              duringWait.run();
             });
   }
 
@@ -65,18 +74,12 @@ class MaintenanceGateTest {
   void waits_while_a_batch_is_processed_and_opens_when_it_completes() throws Exception {
     BatchId id = halfProcessed();
     MaintenanceGate gate =
-        MaintenanceGate.builder(tracker)
-            .window(Duration.ofMinutes(10))
-            .pollInterval(Duration.ofSeconds(5))
-            .sleeper(
-                d -> {
-                  sleeps.add(d);
-                  clock.advance(d);
-                  if (sleeps.size() == 3) { // processing finishes during the third wait
-                    tracker.markProcessed(id, RecordRange.of(500, 999));
-                    tracker.flush();
-                  }
-                })
+        gate(() -> {
+              if (sleeps.size() == 3) { // processing finishes during the third wait
+                tracker.markProcessed(id, RecordRange.of(500, 999));
+                tracker.flush();
+              }
+            })
             .build();
     assertThat(gate.inFlight()).extracting(BatchInfo::id).containsExactly(id);
 
@@ -256,12 +259,7 @@ class MaintenanceGateTest {
   @Test
   void unreadable_batch_keeps_the_gate_closed_and_the_gate_says_which_and_why() throws Exception {
     DamagedStore store = new DamagedStore();
-    try (RecordTracker t =
-        RecordTracker.builder()
-            .store(store)
-            .clock(clock)
-            .flushInterval(Duration.ofHours(1))
-            .build()) {
+    try (RecordTracker t = TestTrackers.flushingOnRequest(store, clock)) {
       batch(t, "DONE", 100, 100);
       clock.advance(Duration.ofSeconds(1));
       BatchId live = batch(t, "LIVE", 100, 50);
@@ -300,12 +298,7 @@ class MaintenanceGateTest {
   @Test
   void batch_purged_while_its_marks_are_read_is_not_in_flight_nor_unreadable() {
     DamagedStore store = new DamagedStore();
-    try (RecordTracker t =
-        RecordTracker.builder()
-            .store(store)
-            .clock(clock)
-            .flushInterval(Duration.ofHours(1))
-            .build()) {
+    try (RecordTracker t = TestTrackers.flushingOnRequest(store, clock)) {
       BatchId gone = batch(t, "GONE", 100, 50);
       store.purgedWhileRead.add(gone);
 
@@ -320,12 +313,7 @@ class MaintenanceGateTest {
   @Test
   void store_going_away_after_the_listing_throws_rather_than_call_the_batches_unreadable() {
     DamagedStore store = new DamagedStore();
-    try (RecordTracker t =
-        RecordTracker.builder()
-            .store(store)
-            .clock(clock)
-            .flushInterval(Duration.ofHours(1))
-            .build()) {
+    try (RecordTracker t = TestTrackers.flushingOnRequest(store, clock)) {
       batch(t, "LIVE", 100, 50);
       store.down = true;
       MaintenanceGate gate = MaintenanceGate.builder(t).build();

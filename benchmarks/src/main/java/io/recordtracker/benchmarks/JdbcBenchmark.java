@@ -71,13 +71,11 @@ public class JdbcBenchmark {
   }
 
   /**
-   * A batch to reconcile, written in setup: all sent (one delta row), processed but for the
-   * pattern's holes in {@code deltaRows} consecutive slices, one flush (one delta row) each. Below
-   * the store's compaction threshold (32 rows) the rows stay as written, so {@code deltaRows} = 10
-   * is a batch read while its deltas are not yet compacted.
+   * What both states share: a tracker on {@code database} and one open batch of {@code batchSize}
+   * records, dropped with the tables at the end of the trial.
    */
   @State(Scope.Benchmark)
-  public static class Prepared {
+  public abstract static class OnDatabase {
     @Param({"h2", "postgres"})
     public String database;
 
@@ -87,19 +85,38 @@ public class JdbcBenchmark {
     @Param({"RANDOM_1PCT_PLUS_GAP"})
     public GapPattern pattern;
 
-    @Param({"1", "10"})
-    public int deltaRows;
-
     BenchDatabase db;
     RecordTracker tracker;
     BatchId id;
 
-    @Setup(Level.Trial)
-    public void open() {
+    void openBatch(String name) {
       db = BenchDatabase.open(database);
       tracker = tracker(db);
-      id = BatchFixture.newBatchId("jdbc-reconcile");
+      id = BatchFixture.newBatchId(name);
       tracker.openBatch(id, batchSize);
+    }
+
+    @TearDown(Level.Trial)
+    public void close() {
+      JdbcBenchmark.close(tracker, db);
+    }
+  }
+
+  /**
+   * A batch to reconcile, written in setup: all sent (one delta row), processed but for the
+   * pattern's holes in {@code deltaRows} consecutive slices, one flush (one delta row) each. Below
+   * the store's compaction threshold (32 rows) the rows stay as written, so {@code deltaRows} = 10
+   * is a batch read while its deltas are not yet compacted.
+   */
+  @State(Scope.Benchmark)
+  public static class Prepared extends OnDatabase {
+
+    @Param({"1", "10"})
+    public int deltaRows;
+
+    @Setup(Level.Trial)
+    public void open() {
+      openBatch("jdbc-reconcile");
       tracker.markSent(id, RecordRange.of(0, batchSize - 1));
       tracker.flush();
       BitSet processed = pattern.processed(batchSize);
@@ -119,46 +136,22 @@ public class JdbcBenchmark {
         throw new IllegalStateException(found + " missing, expected " + expected);
       }
     }
-
-    @TearDown(Level.Trial)
-    public void close() {
-      JdbcBenchmark.close(tracker, db);
-    }
   }
 
   /** A batch to flush chunks of processed marks into. */
   @State(Scope.Benchmark)
-  public static class Flushing {
-    @Param({"h2", "postgres"})
-    public String database;
-
-    @Param({"1000000", "10000000"})
-    public int batchSize;
-
-    @Param({"RANDOM_1PCT_PLUS_GAP"})
-    public GapPattern pattern;
+  public static class Flushing extends OnDatabase {
 
     @Param({"10000"})
     public int chunk;
 
-    BenchDatabase db;
-    RecordTracker tracker;
-    BatchId id;
     int[][] chunks;
     int nextChunk;
 
     @Setup(Level.Trial)
     public void open() {
-      db = BenchDatabase.open(database);
-      tracker = tracker(db);
-      id = BatchFixture.newBatchId("jdbc-flush");
-      tracker.openBatch(id, batchSize);
+      openBatch("jdbc-flush");
       chunks = BatchFixture.chunks(pattern.processed(batchSize), batchSize, chunk);
-    }
-
-    @TearDown(Level.Trial)
-    public void close() {
-      JdbcBenchmark.close(tracker, db);
     }
   }
 

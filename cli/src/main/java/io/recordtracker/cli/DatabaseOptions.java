@@ -1,6 +1,7 @@
 package io.recordtracker.cli;
 
 import io.recordtracker.RecordTracker;
+import io.recordtracker.jdbc.DriverManagerDataSource;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -80,8 +81,8 @@ final class DatabaseOptions {
     String password = password(env);
     String login = user != null ? user : env.get(USER_ENV);
     int timeoutSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeout.toSeconds()));
-    DriverManagerDataSource dataSource =
-        new DriverManagerDataSource(url, login, password, timeoutSeconds);
+    DriverManagerDataSource dataSource = new DriverManagerDataSource(url, login, password);
+    dataSource.setLoginTimeout(timeoutSeconds);
     JdbcTrackerStore store =
         JdbcTrackerStore.builder(dataSource)
             .tablePrefix(tablePrefix)

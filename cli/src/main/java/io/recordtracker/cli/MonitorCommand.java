@@ -20,8 +20,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -263,12 +261,6 @@ final class MonitorCommand extends TrackerCommand {
 
   /** Passes events to the webhook and remembers whether any was not delivered. */
   private static final class DeliveryTracking implements DiscrepancyListener {
-    /**
-     * How the listener ends a message when it gave up: it names its limits, not what it used, so a
-     * dead endpoint given up on after 6 s would read "within 4 attempts and 30000 ms".
-     */
-    private static final Pattern GAVE_UP = Pattern.compile(" within \\d+ attempts and \\d+ ms: ");
-
     final WebhookDiscrepancyListener webhook;
     final AtomicBoolean failed = new AtomicBoolean();
     volatile String failure;
@@ -279,53 +271,14 @@ final class MonitorCommand extends TrackerCommand {
 
     @Override
     public void onEvent(DiscrepancyEvent event) {
-      long start = System.nanoTime();
       try {
         webhook.onEvent(event);
       } catch (RuntimeException e) {
-        failure = describe(e, Duration.ofNanos(System.nanoTime() - start));
+        // The listener's message is redacted and says what it tried, for how long, and why.
+        failure = e.getMessage() == null ? e.toString() : e.getMessage();
         failed.set(true);
         throw e;
       }
-    }
-
-    /**
-     * The listener's (redacted) message, with how long it really tried and, for a network failure,
-     * words instead of a bare exception class name.
-     */
-    static String describe(RuntimeException e, Duration tried) {
-      String message = e.getMessage() == null ? e.toString() : e.getMessage();
-      Matcher m = GAVE_UP.matcher(message);
-      if (!m.find()) {
-        return message;
-      }
-      return message.substring(0, m.start())
-          + "; gave up after "
-          + String.format(Locale.ROOT, "%.1f s", tried.toMillis() / 1000.0)
-          + ". Last failure: "
-          + readable(message.substring(m.end()));
-    }
-
-    /** A failure as the JDK names it ("java.net.ConnectException") in words. */
-    private static String readable(String failure) {
-      String[][] known = {
-        {
-          "java.net.ConnectException",
-          "the connection was refused (is the URL's host and port right?)"
-        },
-        {"java.net.UnknownHostException", "the host could not be resolved"},
-        {"java.net.http.HttpConnectTimeoutException", "no connection within the request timeout"},
-        {"java.nio.channels.UnresolvedAddressException", "the host could not be resolved"},
-        {"javax.net.ssl.SSLHandshakeException", "the TLS handshake failed"},
-        {"java.io.IOException", "the connection failed"},
-      };
-      for (String[] k : known) {
-        if (failure.startsWith(k[0])) {
-          String rest = failure.substring(k[0].length());
-          return k[1] + (rest.startsWith(": ") ? " (" + rest.substring(2) + ")" : rest);
-        }
-      }
-      return failure;
     }
 
     @Override

@@ -3,14 +3,11 @@ package io.recordtracker.cli;
 import static io.recordtracker.Json.at;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpServer;
 import io.recordtracker.BatchId;
 import io.recordtracker.Json;
 import io.recordtracker.RecordRange;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,6 +104,16 @@ abstract class CliProcessCases {
     }
   }
 
+  /**
+   * A database at {@code url} holding batch {@code id}: 1,000 records opened 30 minutes ago, all
+   * sent, the last 100 never processed.
+   */
+  private static Seed lastHundredLost(String url, String id) {
+    Seed seed = new Seed(url, "sa", "").at(Duration.ofMinutes(30));
+    seed.sentBatch(id, Map.of(), RecordRange.of(0, 899));
+    return seed;
+  }
+
   @Test
   void in_flight_exits_3_while_a_batch_is_processed_and_0_after_on_an_h2_file_database()
       throws Exception {
@@ -150,31 +157,17 @@ abstract class CliProcessCases {
   }
 
   @Test
+  @SuppressWarnings("try") // the seed is not referenced, only kept open
   void monitor_once_logs_a_warn_line_and_posts_the_alert_without_leaking_the_url()
       throws Exception {
     List<String> posts = new CopyOnWriteArrayList<>();
-    HttpServer server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext(
-        "/",
-        ex -> {
-          posts.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-          ex.sendResponseHeaders(200, -1);
-          ex.close();
-        });
-    server.start();
+    LocalWebhook server = LocalWebhook.recording(posts);
     String url = "jdbc:h2:file:" + dir.resolve("monitor") + ";AUTO_SERVER=TRUE";
-    try (Seed seed = new Seed(url, "sa", "")) {
-      seed.at(Duration.ofMinutes(30));
-      BatchId id = BatchId.of("EDI-MON");
-      seed.tracker.openBatch(id, 1_000);
-      seed.tracker.markSent(id, RecordRange.of(0, 999));
-      seed.tracker.markProcessed(id, RecordRange.of(0, 899));
-      seed.tracker.flush();
+    try (Seed seed = lastHundredLost(url, "EDI-MON")) { // open while the CLI runs
       Map<String, String> env =
           Map.of(
               "HOOK",
-              "http://127.0.0.1:" + server.getAddress().getPort() + "/services/T0/B0/tok3n",
+              "http://127.0.0.1:" + server.port() + "/services/T0/B0/tok3n",
               "RECORDTRACKER_JDBC_URL",
               url,
               "RECORDTRACKER_USER",
@@ -193,64 +186,56 @@ abstract class CliProcessCases {
       assertThat(at(Json.parseObject(posts.get(0)), "blocks", 2, "text", "text"))
           .isEqualTo("*First missing ranges*\n```900-999```");
     } finally {
-      server.stop(0);
+      server.close();
     }
   }
 
   @Test
+  @SuppressWarnings("try") // the seed is not referenced, only kept open
   void monitor_once_at_trace_level_never_prints_the_webhook_secret_that_the_endpoint_echoes()
       throws Exception {
     String secretPath = "/services/T0ACME/B0OPS/pr0cS3cr3tT0k";
     List<String> answers = new CopyOnWriteArrayList<>();
-    HttpServer server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext(
-        "/",
-        ex -> {
-          ex.getRequestBody().readAllBytes();
-          String path = ex.getRequestURI().getRawPath();
-          String uri = path + "?" + ex.getRequestURI().getRawQuery();
-          String body;
-          int status;
-          // A rate limit, then a Spring error, then a redirect: each echoes the secret.
-          switch (answers.size()) {
-            case 0 -> {
-              status = 429;
-              ex.getResponseHeaders().add("Retry-After", "1");
-              body = "{\"ok\":false,\"error\":\"rate_limited\",\"url\":\"" + uri + "\"}";
-            }
-            case 1 -> {
-              status = 500;
-              body =
-                  "{\"timestamp\":\"2020-08-23T11:20:00.000+00:00\",\"status\":500,\"error\":"
-                      + "\"Internal Server Error\",\"path\":\""
-                      + path
-                      + "\",\"headers\":\""
-                      + new java.util.TreeMap<>(ex.getRequestHeaders())
-                      + "\"}";
-            }
-            default -> {
-              status = 301;
-              ex.getResponseHeaders().add("Location", "https://hooks.example.org" + uri);
-              body = "Moved Permanently to https://hooks.example.org" + uri;
-            }
-          }
-          answers.add(Integer.toString(status));
-          byte[] out = body.getBytes(StandardCharsets.UTF_8);
-          ex.sendResponseHeaders(status, out.length);
-          ex.getResponseBody().write(out);
-          ex.close();
-        });
-    server.start();
-    String port = Integer.toString(server.getAddress().getPort());
+    LocalWebhook server =
+        LocalWebhook.answering(
+            ex -> {
+              ex.getRequestBody().readAllBytes();
+              String path = ex.getRequestURI().getRawPath();
+              String uri = path + "?" + ex.getRequestURI().getRawQuery();
+              String body;
+              int status;
+              // A rate limit, then a Spring error, then a redirect: each echoes the secret.
+              switch (answers.size()) {
+                case 0 -> {
+                  status = 429;
+                  ex.getResponseHeaders().add("Retry-After", "1");
+                  body = "{\"ok\":false,\"error\":\"rate_limited\",\"url\":\"" + uri + "\"}";
+                }
+                case 1 -> {
+                  status = 500;
+                  body =
+                      "{\"timestamp\":\"2020-08-23T11:20:00.000+00:00\",\"status\":500,\"error\":"
+                          + "\"Internal Server Error\",\"path\":\""
+                          + path
+                          + "\",\"headers\":\""
+                          + new java.util.TreeMap<>(ex.getRequestHeaders())
+                          + "\"}";
+                }
+                default -> {
+                  status = 301;
+                  ex.getResponseHeaders().add("Location", "https://hooks.example.org" + uri);
+                  body = "Moved Permanently to https://hooks.example.org" + uri;
+                }
+              }
+              answers.add(Integer.toString(status));
+              byte[] out = body.getBytes(StandardCharsets.UTF_8);
+              ex.sendResponseHeaders(status, out.length);
+              ex.getResponseBody().write(out);
+              ex.close();
+            });
+    String port = Integer.toString(server.port());
     String url = "jdbc:h2:file:" + dir.resolve("monitor-secret") + ";AUTO_SERVER=TRUE";
-    try (Seed seed = new Seed(url, "sa", "")) {
-      seed.at(Duration.ofMinutes(30));
-      BatchId id = BatchId.of("EDI-SECRET");
-      seed.tracker.openBatch(id, 1_000);
-      seed.tracker.markSent(id, RecordRange.of(0, 999));
-      seed.tracker.markProcessed(id, RecordRange.of(0, 899));
-      seed.tracker.flush();
+    try (Seed seed = lastHundredLost(url, "EDI-SECRET")) { // open while the CLI runs
       Map<String, String> env =
           Map.of(
               "HOOK",
@@ -289,7 +274,7 @@ abstract class CliProcessCases {
             .doesNotContainIgnoringCase("B0OPS");
       }
     } finally {
-      server.stop(0);
+      server.close();
     }
   }
 

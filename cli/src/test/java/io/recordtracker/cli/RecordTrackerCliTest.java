@@ -3,15 +3,12 @@ package io.recordtracker.cli;
 import static io.recordtracker.Json.at;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpServer;
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchQuery;
 import io.recordtracker.Json;
 import io.recordtracker.RecordRange;
 import io.recordtracker.ResendPlan;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,14 +52,12 @@ class RecordTrackerCliTest {
 
   /** 1,000 records sent; 100-199 and 500 never processed. */
   private BatchId lossyBatch() {
-    BatchId id = BatchId.of("EDI-1");
-    seed.tracker.openBatch(id, 1_000, Map.of("file", "customers.edi"));
-    seed.tracker.markSent(id, RecordRange.of(0, 999));
-    seed.tracker.markProcessed(id, RecordRange.of(0, 99));
-    seed.tracker.markProcessed(id, RecordRange.of(200, 499));
-    seed.tracker.markProcessed(id, RecordRange.of(501, 999));
-    seed.tracker.flush();
-    return id;
+    return seed.sentBatch(
+        "EDI-1",
+        Map.of("file", "customers.edi"),
+        RecordRange.of(0, 99),
+        RecordRange.of(200, 499),
+        RecordRange.of(501, 999));
   }
 
   private BatchId completeBatch(String name) {
@@ -451,20 +446,9 @@ class RecordTrackerCliTest {
     seed.at(Duration.ofMinutes(20));
     lossyBatch();
     List<String> posts = new CopyOnWriteArrayList<>();
-    HttpServer server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext(
-        "/",
-        ex -> {
-          posts.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-          ex.sendResponseHeaders(200, -1);
-          ex.close();
-        });
-    server.start();
+    LocalWebhook server = LocalWebhook.recording(posts);
     try {
-      env.put(
-          "RT_WEBHOOK",
-          "http://127.0.0.1:" + server.getAddress().getPort() + "/services/T0/B0/topsecret");
+      env.put("RT_WEBHOOK", "http://127.0.0.1:" + server.port() + "/services/T0/B0/topsecret");
 
       Cli.Result r = cli("monitor", "--once", "--webhook-url-env", "RT_WEBHOOK", "--json");
 
@@ -482,7 +466,7 @@ class RecordTrackerCliTest {
           .endsWith("First missing ranges: 100-199, 500");
       assertThat(r.err()).isEmpty(); // the WARN lines go to the log (stderr of the process)
     } finally {
-      server.stop(0);
+      server.close();
     }
   }
 
@@ -491,29 +475,20 @@ class RecordTrackerCliTest {
       throws IOException {
     seed.at(Duration.ofMinutes(20));
     lossyBatch();
-    HttpServer server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext(
-        "/",
-        ex -> {
-          ex.getRequestBody().readAllBytes();
-          ex.sendResponseHeaders(403, -1);
-          ex.close();
-        });
-    server.start();
+    LocalWebhook server = LocalWebhook.answering(403);
     try {
-      env.put("RT_WEBHOOK", "http://127.0.0.1:" + server.getAddress().getPort() + "/hook/secret9");
+      env.put("RT_WEBHOOK", "http://127.0.0.1:" + server.port() + "/hook/secret9");
       Cli.Result refused = cli("monitor", "--once", "--webhook-url-env", "RT_WEBHOOK");
       assertThat(refused.code()).as(refused.toString()).isEqualTo(75);
       assertThat(refused.out()).startsWith("1 batch needs attention (of 1 incomplete):\n");
       assertThat(refused.err())
           .isEqualTo(
               "record-tracker: the webhook did not take every alert: webhook http://127.0.0.1:"
-                  + server.getAddress().getPort()
+                  + server.port()
                   + "/… rejected the message: HTTP 403; not retried\n")
           .doesNotContain("secret9");
     } finally {
-      server.stop(0);
+      server.close();
     }
     Cli.Result unset = cli("monitor", "--once", "--webhook-url-env", "RT_NOT_SET");
     assertThat(unset.code()).isEqualTo(78);
@@ -548,29 +523,26 @@ class RecordTrackerCliTest {
       throws IOException {
     seed.at(Duration.ofMinutes(20));
     lossyBatch();
-    HttpServer server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext(
-        "/",
-        ex -> {
-          ex.getRequestBody().readAllBytes();
-          byte[] page =
-              ("<html><h1>404</h1>No webhook at "
-                      + ex.getRequestURI().getRawPath()
-                      + "?"
-                      + ex.getRequestURI().getRawQuery()
-                      + " ("
-                      + ex.getRequestURI().getQuery()
-                      + ") "
-                      + new java.util.TreeMap<>(ex.getRequestHeaders())
-                      + "</html>")
-                  .getBytes(StandardCharsets.UTF_8);
-          ex.sendResponseHeaders(404, page.length);
-          ex.getResponseBody().write(page);
-          ex.close();
-        });
-    server.start();
-    String port = Integer.toString(server.getAddress().getPort());
+    LocalWebhook server =
+        LocalWebhook.answering(
+            ex -> {
+              ex.getRequestBody().readAllBytes();
+              byte[] page =
+                  ("<html><h1>404</h1>No webhook at "
+                          + ex.getRequestURI().getRawPath()
+                          + "?"
+                          + ex.getRequestURI().getRawQuery()
+                          + " ("
+                          + ex.getRequestURI().getQuery()
+                          + ") "
+                          + new java.util.TreeMap<>(ex.getRequestHeaders())
+                          + "</html>")
+                      .getBytes(StandardCharsets.UTF_8);
+              ex.sendResponseHeaders(404, page.length);
+              ex.getResponseBody().write(page);
+              ex.close();
+            });
+    String port = Integer.toString(server.port());
     java.io.PrintStream stderr = System.err;
     java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
     Cli.Result r;
@@ -582,7 +554,7 @@ class RecordTrackerCliTest {
       r = cli("monitor", "--once", "--webhook-url-env", "RT_WEBHOOK");
     } finally {
       System.setErr(stderr);
-      server.stop(0);
+      server.close();
     }
 
     assertThat(r.code()).as(r.toString()).isEqualTo(75);
@@ -615,17 +587,8 @@ class RecordTrackerCliTest {
     lossyBatch();
     java.util.concurrent.BlockingQueue<String> posts =
         new java.util.concurrent.LinkedBlockingQueue<>();
-    HttpServer server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext(
-        "/",
-        ex -> {
-          posts.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-          ex.sendResponseHeaders(200, -1);
-          ex.close();
-        });
-    server.start();
-    env.put("RT_WEBHOOK", "http://127.0.0.1:" + server.getAddress().getPort() + "/hook/x");
+    LocalWebhook server = LocalWebhook.recording(posts);
+    env.put("RT_WEBHOOK", "http://127.0.0.1:" + server.port() + "/hook/x");
     java.util.concurrent.atomic.AtomicReference<Cli.Result> result =
         new java.util.concurrent.atomic.AtomicReference<>();
     Thread running =
@@ -649,7 +612,7 @@ class RecordTrackerCliTest {
     } finally {
       running.interrupt();
       running.join(30_000);
-      server.stop(0);
+      server.close();
     }
     assertThat(running.isAlive()).isFalse();
     assertThat(result.get().code()).as(result.get().toString()).isEqualTo(0);

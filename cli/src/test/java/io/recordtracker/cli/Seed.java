@@ -1,10 +1,15 @@
 package io.recordtracker.cli;
 
+import io.recordtracker.BatchId;
+import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.SettableClock;
+import io.recordtracker.TestTrackers;
+import io.recordtracker.jdbc.DriverManagerDataSource;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 
 /** A tracker on the CLI's tables, with a clock the test sets, to write what the CLI reads. */
 final class Seed implements AutoCloseable {
@@ -17,17 +22,23 @@ final class Seed implements AutoCloseable {
   }
 
   Seed(String url, String user, String password, String tablePrefix) {
+    DriverManagerDataSource dataSource = new DriverManagerDataSource(url, user, password);
+    dataSource.setLoginTimeout(10);
     JdbcTrackerStore store =
-        JdbcTrackerStore.builder(new DriverManagerDataSource(url, user, password, 10))
-            .tablePrefix(tablePrefix)
-            .createSchema(true)
-            .build();
-    tracker =
-        RecordTracker.builder()
-            .store(store)
-            .clock(clock)
-            .flushInterval(Duration.ofHours(1))
-            .build();
+        JdbcTrackerStore.builder(dataSource).tablePrefix(tablePrefix).createSchema(true).build();
+    tracker = TestTrackers.flushingOnRequest(store, clock);
+  }
+
+  /** Opens {@code id} with 1,000 records, all sent and {@code processed} processed, flushed. */
+  BatchId sentBatch(String id, Map<String, String> attributes, RecordRange... processed) {
+    BatchId batch = BatchId.of(id);
+    tracker.openBatch(batch, 1_000, attributes);
+    tracker.markSent(batch, RecordRange.of(0, 999));
+    for (RecordRange range : processed) {
+      tracker.markProcessed(batch, range);
+    }
+    tracker.flush();
+    return batch;
   }
 
   /** Sets the clock to {@code ago} before now. */

@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -114,17 +115,20 @@ final class WebhookDelivery {
    * Posts {@code body} (UTF-8 JSON), retrying as the class documentation says.
    *
    * @param what what the body is, for log lines and the failure, such as "NEW of batch B-1"
-   * @throws RecordTrackerException if it could not be delivered within the attempts and the budget
+   * @throws RecordTrackerException if it could not be delivered within the attempts and the budget;
+   *     the message says how many attempts were made, how long they took and the last failure
    */
   void post(byte[] body, String what) {
     long start = System.nanoTime();
     String lastFailure = "no attempt";
     Throwable lastCause = null;
+    int attempts = 0;
     for (int attempt = 1; attempt <= maxAttempts; attempt++) {
       Duration remaining = timeoutBudget.minusNanos(System.nanoTime() - start);
       if (remaining.isNegative() || remaining.isZero()) {
         break;
       }
+      attempts = attempt;
       Duration timeout = remaining.compareTo(requestTimeout) < 0 ? remaining : requestTimeout;
       Duration wait;
       try {
@@ -149,7 +153,7 @@ final class WebhookDelivery {
         wait = backoff(attempt);
       } catch (IOException e) {
         // The JDK's messages may quote the URI; only redacted copies go on.
-        lastFailure = redactor.redact(e.toString());
+        lastFailure = inWords(redactor.redact(e.toString()));
         lastCause = redactor.redactedCopy(e);
         wait = backoff(attempt);
       } catch (InterruptedException e) {
@@ -182,13 +186,38 @@ final class WebhookDelivery {
             + redacted
             + " did not take "
             + what
-            + " within "
-            + maxAttempts
-            + " attempts and "
-            + timeoutBudget.toMillis()
-            + " ms: "
+            + "; gave up after "
+            + attempts
+            + (attempts == 1 ? " attempt in " : " attempts in ")
+            + String.format(Locale.ROOT, "%.1f s", (System.nanoTime() - start) / 1e9)
+            + ". Last failure: "
             + lastFailure,
         lastCause);
+  }
+
+  /**
+   * An I/O failure as the JDK names it ({@code java.net.ConnectException: ...}) in words, keeping
+   * the JDK's own message in parentheses; other failures as they are.
+   */
+  static String inWords(String failure) {
+    String[][] known = {
+      {
+        "java.net.ConnectException",
+        "the connection was refused (is the URL's host and port right?)"
+      },
+      {"java.net.UnknownHostException", "the host could not be resolved"},
+      {"java.net.http.HttpConnectTimeoutException", "no connection within the request timeout"},
+      {"java.nio.channels.UnresolvedAddressException", "the host could not be resolved"},
+      {"javax.net.ssl.SSLHandshakeException", "the TLS handshake failed"},
+      {"java.io.IOException", "the connection failed"},
+    };
+    for (String[] k : known) {
+      if (failure.startsWith(k[0])) {
+        String rest = failure.substring(k[0].length());
+        return k[1] + (rest.startsWith(": ") ? " (" + rest.substring(2) + ")" : rest);
+      }
+    }
+    return failure;
   }
 
   /**

@@ -1,5 +1,9 @@
 package io.recordtracker.monitor;
 
+import static io.recordtracker.monitor.DiscrepancyEvent.Kind.GROWN;
+import static io.recordtracker.monitor.DiscrepancyEvent.Kind.NEW;
+import static io.recordtracker.monitor.DiscrepancyEvent.Kind.REMINDER;
+import static io.recordtracker.monitor.DiscrepancyEvent.Kind.RESOLVED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
@@ -34,6 +38,11 @@ class CompletenessMonitorTest {
   private final RecordTracker tracker =
       RecordTracker.builder().store(store).clock(clock).flushInterval(Duration.ofHours(1)).build();
   private final List<DiscrepancyEvent> events = new CopyOnWriteArrayList<>();
+
+  /** Asserts the kinds of the events the listener heard, exactly and in order. */
+  private void assertEventKinds(DiscrepancyEvent.Kind... kinds) {
+    assertThat(events).extracting(DiscrepancyEvent::kind).containsExactly(kinds);
+  }
 
   @AfterEach
   void close() {
@@ -194,9 +203,7 @@ class CompletenessMonitorTest {
 
     store.readsDown = false;
     assertThat(m.runOnce()).extracting(Finding::kind).containsExactly(Finding.Kind.OVERDUE);
-    assertThat(events)
-        .extracting(DiscrepancyEvent::kind)
-        .containsExactly(DiscrepancyEvent.Kind.NEW);
+    assertEventKinds(NEW);
   }
 
   @Test
@@ -230,9 +237,7 @@ class CompletenessMonitorTest {
     assertThat(f.overdueSince()).isEqualTo(T0.plus(Duration.ofMinutes(15)));
     assertThat(f.overdueFor(clock.instant())).isEqualTo(Duration.ofMinutes(1));
     assertThat(f.batch().attributes()).containsExactly(Map.entry("file", "customers.edi"));
-    assertThat(events)
-        .extracting(DiscrepancyEvent::kind)
-        .containsExactly(DiscrepancyEvent.Kind.NEW);
+    assertEventKinds(NEW);
     assertThat(events.get(0).finding()).isEqualTo(f);
     assertThat(m.lastFindings()).containsExactly(f);
 
@@ -257,9 +262,7 @@ class CompletenessMonitorTest {
     clock.advance(Duration.ofMinutes(1));
 
     assertThat(m.runOnce()).isEmpty();
-    assertThat(events)
-        .extracting(DiscrepancyEvent::kind)
-        .containsExactly(DiscrepancyEvent.Kind.NEW, DiscrepancyEvent.Kind.RESOLVED);
+    assertEventKinds(NEW, RESOLVED);
     DiscrepancyEvent resolved = events.get(1);
     assertThat(resolved.finding().reconciliation().missing())
         .containsExactly(RecordRange.of(1_000, 1_002), RecordRange.of(5_000, 5_999));
@@ -294,9 +297,7 @@ class CompletenessMonitorTest {
                 assertThat(f.reconciliation().missing())
                     .containsExactly(RecordRange.of(5_000, 5_999)));
     // Fewer missing, and renotifyAfter passed since the NEW: a reminder with the current ranges.
-    assertThat(events)
-        .extracting(DiscrepancyEvent::kind)
-        .containsExactly(DiscrepancyEvent.Kind.NEW, DiscrepancyEvent.Kind.REMINDER);
+    assertEventKinds(NEW, REMINDER);
   }
 
   @Test
@@ -319,9 +320,7 @@ class CompletenessMonitorTest {
     clock.advance(Duration.ofMinutes(20));
     m.runOnce();
 
-    assertThat(events)
-        .extracting(DiscrepancyEvent::kind)
-        .containsExactly(DiscrepancyEvent.Kind.NEW, DiscrepancyEvent.Kind.GROWN);
+    assertEventKinds(NEW, GROWN);
     assertThat(events.get(1).finding().reconciliation().missing())
         .containsExactly(RecordRange.of(40, 99));
     assertThat(events.get(1).finding().reconciliation().absentUpstream()).isEmpty();
@@ -340,9 +339,7 @@ class CompletenessMonitorTest {
     clock.advance(Duration.ofMinutes(1));
     m.runOnce();
 
-    assertThat(events)
-        .extracting(DiscrepancyEvent::kind)
-        .containsExactly(DiscrepancyEvent.Kind.NEW, DiscrepancyEvent.Kind.REMINDER);
+    assertEventKinds(NEW, REMINDER);
   }
 
   @Test
@@ -461,9 +458,7 @@ class CompletenessMonitorTest {
 
     assertThat(m.runOnce()).hasSize(1);
     assertThat(flakyGot).isEmpty();
-    assertThat(events)
-        .extracting(DiscrepancyEvent::kind)
-        .containsExactly(DiscrepancyEvent.Kind.NEW);
+    assertEventKinds(NEW);
 
     clock.advance(Duration.ofMinutes(1));
     m.runOnce();
@@ -486,9 +481,7 @@ class CompletenessMonitorTest {
     assertThat(events).isEmpty();
 
     assertThat(m.runOnce()).hasSize(1);
-    assertThat(events)
-        .extracting(DiscrepancyEvent::kind)
-        .containsExactly(DiscrepancyEvent.Kind.NEW);
+    assertEventKinds(NEW);
   }
 
   @Test
@@ -521,9 +514,7 @@ class CompletenessMonitorTest {
     }
     assertThat(store.failNextListings.get()).isZero();
     assertThat(listenerCalls.get()).isEqualTo(2);
-    assertThat(events)
-        .extracting(DiscrepancyEvent::kind)
-        .containsExactly(DiscrepancyEvent.Kind.NEW);
+    assertEventKinds(NEW);
   }
 
   @Test
@@ -556,9 +547,7 @@ class CompletenessMonitorTest {
     assertThat(tracker.batch(id)).isEmpty();
     m.runOnce();
 
-    assertThat(events)
-        .extracting(DiscrepancyEvent::kind)
-        .containsExactly(DiscrepancyEvent.Kind.NEW);
+    assertEventKinds(NEW);
     assertThat(m.lastFindings()).isEmpty();
   }
 

@@ -7,6 +7,7 @@ import io.recordtracker.FlakyStore;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.SettableClock;
+import io.recordtracker.TestTrackers;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -63,12 +64,7 @@ class Slf4jDiscrepancyListenerTest {
   void unreadable_batch_is_logged_at_error_with_the_cause_and_its_resolution_at_info() {
     SettableClock clock = new SettableClock(Instant.parse("2020-08-23T11:00:00Z"));
     FlakyStore store = new FlakyStore();
-    try (RecordTracker tracker =
-        RecordTracker.builder()
-            .store(store)
-            .clock(clock)
-            .flushInterval(Duration.ofHours(1))
-            .build()) {
+    try (RecordTracker tracker = TestTrackers.flushingOnRequest(store, clock)) {
       BatchId id = BatchId.of("B-9");
       tracker.openBatch(id, 100, Map.of("file", "corrupt.edi"));
       tracker.markSent(id, RecordRange.of(0, 99));

@@ -5,11 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.recordtracker.RecordTrackerException;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -67,16 +71,61 @@ class WebhookDeliveryTest {
             .logger(LoggerFactory.getLogger("io.recordtracker.monitor.PagerDuty"))
             .build();
 
+    assertGivesUp(delivery, "2 attempts", "HTTP 500 (error at /…)");
+    assertThat(delivery.endpoint()).startsWith("http://127.0.0.1:").endsWith("/…");
+    assertThat(delivery.toString()).isEqualTo("WebhookDelivery{" + delivery.endpoint() + "}");
+  }
+
+  @Test
+  void failure_counts_the_attempts_made_when_the_budget_ends_them_before_max_attempts() {
+    server.thenRespond(500, Map.of(), "");
+    WebhookDelivery delivery =
+        delivery()
+            .maxAttempts(4)
+            .initialBackoff(Duration.ofSeconds(60))
+            .maxBackoff(Duration.ofSeconds(60))
+            .timeoutBudget(Duration.ofSeconds(30))
+            .build();
+
+    assertGivesUp(delivery, "1 attempt", "HTTP 500; next wait of 60000 ms exceeds the budget");
+    assertThat(server.requests()).hasSize(1);
+    assertThat(waits).isEmpty();
+  }
+
+  @Test
+  void refused_connection_is_said_in_words_with_the_attempts_made() throws IOException {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = s.getLocalPort();
+    }
+    WebhookDelivery delivery =
+        WebhookDelivery.builder(URI.create("http://127.0.0.1:" + closedPort + "/hook/s3cret"))
+            .maxAttempts(2)
+            .sleeper(waits::add)
+            .build();
+
+    assertThat(delivery.endpoint()).isEqualTo("http://127.0.0.1:" + closedPort + "/…");
+    assertGivesUp(
+        delivery, "2 attempts", "the connection was refused (is the URL's host and port right?)");
+    assertThat(waits).containsExactly(Duration.ofMillis(500));
+  }
+
+  /**
+   * Asserts that posting fails naming the endpoint, what was posted, {@code attempts} ("2
+   * attempts"), any time taken, and {@code lastFailure}.
+   */
+  private static void assertGivesUp(WebhookDelivery delivery, String attempts, String lastFailure) {
     assertThatThrownBy(
             () -> delivery.post(BODY.getBytes(StandardCharsets.UTF_8), "trigger of batch B-1"))
         .isInstanceOf(RecordTrackerException.class)
-        .hasMessage(
-            "webhook "
-                + delivery.endpoint()
-                + " did not take trigger of batch B-1 within 2 attempts and 30000 ms:"
-                + " HTTP 500 (error at /…)");
-    assertThat(delivery.endpoint()).startsWith("http://127.0.0.1:").endsWith("/…");
-    assertThat(delivery.toString()).isEqualTo("WebhookDelivery{" + delivery.endpoint() + "}");
+        .hasMessageMatching(
+            Pattern.quote(
+                    "webhook "
+                        + delivery.endpoint()
+                        + " did not take trigger of batch B-1; gave up after "
+                        + attempts)
+                + WebhookDiscrepancyListenerTest.TOOK
+                + Pattern.quote(". Last failure: " + lastFailure));
   }
 
   @Test

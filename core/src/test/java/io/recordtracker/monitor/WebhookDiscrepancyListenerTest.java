@@ -12,6 +12,7 @@ import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.RecordTrackerException;
 import io.recordtracker.SettableClock;
+import io.recordtracker.TestTrackers;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -26,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -38,6 +40,10 @@ class WebhookDiscrepancyListenerTest {
   private final SettableClock clock = new SettableClock(T0);
   private final RecordTracker tracker =
       RecordTracker.builder().clock(clock).flushInterval(Duration.ofHours(1)).build();
+
+  /** How long the attempts took, as a failure says it: never asserted, it is a duration. */
+  static final String TOOK = " in \\d+\\.\\d s";
+
   private final RecordingWebhook server;
   private final List<Duration> waits = new CopyOnWriteArrayList<>();
 
@@ -217,7 +223,7 @@ class WebhookDiscrepancyListenerTest {
 
     assertThatThrownBy(() -> listener.onEvent(event))
         .isInstanceOf(RecordTrackerException.class)
-        .hasMessageContaining("within 3 attempts")
+        .hasMessageContaining("; gave up after 3 attempts in ")
         .hasMessageEndingWith(": HTTP 503")
         .message()
         .doesNotContain(SECRET);
@@ -320,13 +326,29 @@ class WebhookDiscrepancyListenerTest {
     }
   }
 
-  private static RuntimeException thrownBy(Runnable action) {
-    try {
-      action.run();
-    } catch (RuntimeException e) {
-      return e;
+  /** What a failing action threw and what it logged meanwhile. */
+  private record Failure(RuntimeException thrown, String log) {
+    /** Every text the failure leaves, with the listener's own {@code toString()}. */
+    String everything(Object listener) {
+      return WebhookDiscrepancyListenerTest.everything(log, thrown, listener);
     }
-    throw new AssertionError("nothing thrown");
+  }
+
+  private static Failure failing(Runnable action) {
+    RuntimeException[] thrown = new RuntimeException[1];
+    String log =
+        Slf4jDiscrepancyListenerTest.captureStderr(
+            () -> {
+              try {
+                action.run();
+              } catch (RuntimeException e) {
+                thrown[0] = e;
+              }
+            });
+    if (thrown[0] == null) {
+      throw new AssertionError("nothing thrown");
+    }
+    return new Failure(thrown[0], log);
   }
 
   @Test
@@ -341,33 +363,30 @@ class WebhookDiscrepancyListenerTest {
     }
     WebhookDiscrepancyListener listener = webhook(secretUrl()).maxAttempts(2).build();
 
-    RuntimeException[] thrown = new RuntimeException[1];
-    String log =
-        Slf4jDiscrepancyListenerTest.captureStderr(
-            () -> thrown[0] = thrownBy(() -> listener.onEvent(event)));
+    Failure failure = failing(() -> listener.onEvent(event));
 
     String redactedSpring =
         "{\"timestamp\":\"2020-08-23T11:20:00.000+00:00\",\"status\":500,"
             + "\"error\":\"Internal Server Error\",\"message\":\"No handler for POST /…?…\","
             + "\"path\":\"/…\"}";
-    assertThat(thrown[0])
+    assertThat(failure.thrown())
         .isInstanceOf(RecordTrackerException.class)
-        .hasMessage(
-            "webhook "
-                + host()
-                + " did not take NEW of batch EDI-20200823-0001 within 2 attempts and 30000 ms:"
-                + " HTTP 500 ("
-                + redactedSpring
-                + ")")
+        .hasMessageMatching(
+            Pattern.quote(
+                    "webhook "
+                        + host()
+                        + " did not take NEW of batch EDI-20200823-0001; gave up after 2 attempts")
+                + TOOK
+                + Pattern.quote(". Last failure: HTTP 500 (" + redactedSpring + ")"))
         .hasNoCause();
-    assertThat(log)
+    assertThat(failure.log())
         .contains(
             "DEBUG io.recordtracker.monitor.WebhookDiscrepancyListener - Webhook "
                 + host()
                 + " attempt 1 failed (HTTP 500 ("
                 + redactedSpring
                 + ")); retrying in PT0.2S");
-    assertNoSecret(everything(log, thrown[0], listener));
+    assertNoSecret(failure.everything(listener));
     assertThat(server.requests()).hasSize(2);
     assertThat(server.requests().get(0).path()).isEqualTo(RecordingWebhook.SECRET_PATH);
 
@@ -380,7 +399,10 @@ class WebhookDiscrepancyListenerTest {
                 + " WebhookDiscrepancyListener{"
                 + host()
                 + "} failed on NEW of batch EDI-20200823-0001")
-        .contains("within 2 attempts and 30000 ms: HTTP 500 (" + redactedSpring + ")");
+        .containsPattern(
+            Pattern.quote("; gave up after 2 attempts")
+                + TOOK
+                + Pattern.quote(". Last failure: HTTP 500 (" + redactedSpring + ")"));
     assertNoSecret(warn);
   }
 
@@ -394,12 +416,9 @@ class WebhookDiscrepancyListenerTest {
             + " ({query})</p><pre>{headers}</pre></body></html>");
     WebhookDiscrepancyListener listener = webhook(secretUrl()).build();
 
-    RuntimeException[] thrown = new RuntimeException[1];
-    String log =
-        Slf4jDiscrepancyListenerTest.captureStderr(
-            () -> thrown[0] = thrownBy(() -> listener.onEvent(event)));
+    Failure failure = failing(() -> listener.onEvent(event));
 
-    assertThat(thrown[0])
+    assertThat(failure.thrown())
         .isInstanceOf(RecordTrackerException.class)
         .hasMessageStartingWith(
             "webhook "
@@ -408,7 +427,7 @@ class WebhookDiscrepancyListenerTest {
                 + " webhook at /… for token … (…)</p><pre>{")
         .hasMessageEndingWith("; not retried")
         .hasNoCause();
-    assertNoSecret(everything(log, thrown[0], listener));
+    assertNoSecret(failure.everything(listener));
     assertThat(server.requests()).hasSize(1);
     assertThat(waits).isEmpty();
   }
@@ -448,12 +467,9 @@ class WebhookDiscrepancyListenerTest {
         "Moved Permanently: https://hooks.example.org{path}?{query}");
     WebhookDiscrepancyListener listener = webhook(secretUrl()).build();
 
-    RuntimeException[] thrown = new RuntimeException[1];
-    String log =
-        Slf4jDiscrepancyListenerTest.captureStderr(
-            () -> thrown[0] = thrownBy(() -> listener.onEvent(event)));
+    Failure failure = failing(() -> listener.onEvent(event));
 
-    assertThat(thrown[0])
+    assertThat(failure.thrown())
         .isInstanceOf(RecordTrackerException.class)
         .hasMessage(
             "webhook "
@@ -461,7 +477,7 @@ class WebhookDiscrepancyListenerTest {
                 + " rejected the message: HTTP 301 to https://hooks.example.org/… (Moved"
                 + " Permanently: https://hooks.example.org/…?…); not retried")
         .hasNoCause();
-    assertNoSecret(everything(log, thrown[0], listener));
+    assertNoSecret(failure.everything(listener));
     assertThat(server.requests()).hasSize(1);
   }
 
@@ -481,23 +497,21 @@ class WebhookDiscrepancyListenerTest {
                 + QUERY_SECRET);
     WebhookDiscrepancyListener listener = webhook(url).maxAttempts(2).build();
 
-    RuntimeException[] thrown = new RuntimeException[1];
-    String log =
-        Slf4jDiscrepancyListenerTest.captureStderr(
-            () -> thrown[0] = thrownBy(() -> listener.onEvent(event)));
+    Failure failure = failing(() -> listener.onEvent(event));
 
-    assertThat(thrown[0])
+    assertThat(failure.thrown())
         .isInstanceOf(RecordTrackerException.class)
         .hasMessageStartingWith(
             "webhook http://127.0.0.1:"
                 + closedPort
-                + "/… did not take NEW of batch EDI-20200823-0001 within 2 attempts and 30000 ms:"
-                + " java.net.ConnectException")
+                + "/… did not take NEW of batch EDI-20200823-0001; gave up after 2 attempts in ")
+        .hasMessageEndingWith(
+            " s. Last failure: the connection was refused (is the URL's host and port right?)")
         .cause()
         .isInstanceOf(WebhookRedactor.Redacted.class)
         .hasMessageStartingWith("java.net.ConnectException");
-    assertThat(thrown[0].getCause().getStackTrace()).isNotEmpty();
-    assertNoSecret(everything(log, thrown[0], listener));
+    assertThat(failure.thrown().getCause().getStackTrace()).isNotEmpty();
+    assertNoSecret(failure.everything(listener));
   }
 
   @Test
@@ -518,12 +532,7 @@ class WebhookDiscrepancyListenerTest {
   @Test
   void unreadable_batch_message_says_why_and_its_resolution_says_it_is_readable() {
     FlakyStore store = new FlakyStore();
-    try (RecordTracker t =
-        RecordTracker.builder()
-            .store(store)
-            .clock(clock)
-            .flushInterval(Duration.ofHours(1))
-            .build()) {
+    try (RecordTracker t = TestTrackers.flushingOnRequest(store, clock)) {
       BatchId id = BatchId.of("B-BAD");
       t.openBatch(id, 100, Map.of("file", "corrupt.edi"));
       t.markSent(id, RecordRange.of(0, 99));

@@ -204,8 +204,7 @@ public final class IncidentReplay {
           "EDI resent only the missing records: "
               + count(resent.records())
               + " in "
-              + before.missing().size()
-              + " ranges");
+              + plural(before.missing().size(), "range", "ranges"));
       processor.process(resent.file(), null);
       timeline.note("CIS processed the resend");
 

@@ -5,6 +5,7 @@ import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.Stage;
+import io.recordtracker.jdbc.DriverManagerDataSource;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -29,7 +30,7 @@ public final class ProcessingPathExample {
    * @throws SQLException if the embedded database fails
    */
   public static void main(String[] args) throws SQLException {
-    DataSource db = new DriverManagerDataSource("jdbc:h2:mem:cis;DB_CLOSE_DELAY=-1", null, null);
+    DataSource db = new DriverManagerDataSource("jdbc:h2:mem:cis;DB_CLOSE_DELAY=-1");
     try (Connection c = db.getConnection();
         Statement s = c.createStatement()) {
       s.execute(

@@ -33,16 +33,21 @@ final class Progress {
 
   private synchronized void logCrossed() {
     long now = done.get();
-    long step = nextStep.get();
-    while (step < STEPS && now * STEPS >= step * total) {
+    long crossed = 0;
+    // One line for the highest quarter crossed: a chunk that crosses two would log the same
+    // count twice ("25% (10,000 of 20,000)", "50% (10,000 of 20,000)").
+    for (long step = nextStep.get(); step < STEPS && now * STEPS >= step * total; ) {
+      crossed = step;
+      step = nextStep.incrementAndGet();
+    }
+    if (crossed > 0) {
       log.info(
           "{}: {}% ({} of {} records, {} ms)",
           phase,
-          100 * step / STEPS,
+          100 * crossed / STEPS,
           IncidentReplay.count(now),
           IncidentReplay.count(total),
           (System.nanoTime() - startNanos) / 1_000_000);
-      step = nextStep.incrementAndGet();
     }
   }
 

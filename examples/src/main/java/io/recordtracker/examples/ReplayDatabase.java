@@ -1,6 +1,7 @@
 package io.recordtracker.examples;
 
 import io.recordtracker.RecordTracker;
+import io.recordtracker.jdbc.DriverManagerDataSource;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.io.IOException;
 import java.nio.file.Files;

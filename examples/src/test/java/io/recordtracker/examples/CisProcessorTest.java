@@ -7,6 +7,7 @@ import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.ResendPlan;
 import io.recordtracker.Stage;
+import io.recordtracker.jdbc.DriverManagerDataSource;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,8 +68,7 @@ class CisProcessorTest {
   @Test
   void a_restarted_worker_rolls_back_its_customer_rows_and_their_marks_together() throws Exception {
     DataSource h2 =
-        new DriverManagerDataSource(
-            "jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", null, null);
+        new DriverManagerDataSource("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
     JdbcTrackerStore store = JdbcTrackerStore.builder(h2).tablePrefix("t_").build();
     try (RecordTracker tracker = RecordTracker.builder().store(store).build()) {
       CisDatabase cis = new CisDatabase(h2, store, "t_").createTable();

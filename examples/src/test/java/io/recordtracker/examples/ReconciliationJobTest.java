@@ -5,12 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.recordtracker.BatchId;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
+import io.recordtracker.SettableClock;
 import io.recordtracker.Stage;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class ReconciliationJobTest {
   private static final List<Stage> CHAIN = IncidentReplay.CHAIN;
 
-  private final MutableClock clock = new MutableClock(Instant.parse("2019-06-07T11:00:00Z"));
+  private final SettableClock clock = new SettableClock(Instant.parse("2019-06-07T11:00:00Z"));
   private final RecordTracker tracker = RecordTracker.builder().clock(clock).build();
   private final List<ReconciliationJob.Finding> alerts = new ArrayList<>();
   private final ReconciliationJob job =
@@ -127,32 +125,5 @@ class ReconciliationJobTest {
     tracker.markSent(batch, RecordRange.of(0, records - 1));
     tracker.mark(batch, CisProcessor.RECEIVED, RecordRange.of(0, records - 1));
     return batch;
-  }
-
-  private static final class MutableClock extends Clock {
-    private volatile Instant now;
-
-    MutableClock(Instant now) {
-      this.now = now;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
   }
 }

@@ -135,49 +135,50 @@ final class MarksReader {
     long id = row.id();
     long limit = PortableBitmaps.maxSerializedBytes(expected);
     if (missing || length > limit) {
-      throw new TrackerStoreException(
-          TrackerStoreException.Reason.CORRUPT_DATA,
-          "stored marks of batch "
-              + batch
-              + ", stage "
-              + stage
-              + " are corrupt (row id "
-              + id
-              + " of "
-              + sql.prefix
-              + "marks): "
-              + (missing
-                  ? "the blob is NULL"
-                  : "the blob is "
-                      + length
-                      + " bytes, more than the "
-                      + limit
-                      + " any bitmap of "
-                      + expected
-                      + " records takes")
-              + ". Restore the row from a backup or delete it and re-mark those records.");
+      throw corrupt(
+          batch,
+          stage,
+          id,
+          "",
+          missing
+              ? "the blob is NULL"
+              : "the blob is "
+                  + length
+                  + " bytes, more than the "
+                  + limit
+                  + " any bitmap of "
+                  + expected
+                  + " records takes",
+          null);
     }
     byte[] blob = row.blob();
     try {
       return PortableBitmaps.deserialize(blob, expected);
     } catch (PortableBitmaps.CorruptMarksException e) {
-      throw new TrackerStoreException(
-          TrackerStoreException.Reason.CORRUPT_DATA,
-          "stored marks of batch "
-              + batch
-              + ", stage "
-              + stage
-              + " are corrupt (row id "
-              + id
-              + " of "
-              + sql.prefix
-              + "marks, "
-              + (blob == null ? 0 : blob.length)
-              + " bytes): "
-              + e.getMessage()
-              + ". Restore the row from a backup or delete it and re-mark those records.",
-          e);
+      throw corrupt(
+          batch, stage, id, ", " + (blob == null ? 0 : blob.length) + " bytes", e.getMessage(), e);
     }
+  }
+
+  /** The failure for a row whose marks cannot be read, with what to do about it. */
+  private TrackerStoreException corrupt(
+      BatchId batch, Stage stage, long id, String size, String detail, Throwable cause) {
+    return new TrackerStoreException(
+        TrackerStoreException.Reason.CORRUPT_DATA,
+        "stored marks of batch "
+            + batch
+            + ", stage "
+            + stage
+            + " are corrupt (row id "
+            + id
+            + " of "
+            + sql.prefix
+            + "marks"
+            + size
+            + "): "
+            + detail
+            + ". Restore the row from a backup or delete it and re-mark those records.",
+        cause);
   }
 
   /**

@@ -52,6 +52,16 @@ class IncarnationFaultsTest {
     return RecordTracker.builder().store(store(ds)).flushInterval(Duration.ofHours(1)).build();
   }
 
+  /**
+   * Asserts that {@code tracker.flush()} reports exactly {@code records} set aside for {@code id}.
+   */
+  private static void assertFlushRejects(RecordTracker tracker, BatchId id, long records) {
+    assertThatThrownBy(tracker::flush)
+        .isInstanceOfSatisfying(
+            MarksRejectedException.class,
+            e -> assertThat(e.rejectedRecords()).isEqualTo(Map.of(id, records)));
+  }
+
   private static BatchQuery only(BatchId id, String tag) {
     return BatchQuery.builder()
         .attribute("test", tag)
@@ -82,10 +92,7 @@ class IncarnationFaultsTest {
       err = CapturedStderr.start();
       ds.down(false);
 
-      assertThatThrownBy(tracker::flush)
-          .isInstanceOfSatisfying(
-              MarksRejectedException.class,
-              e -> assertThat(e.rejectedRecords()).isEqualTo(Map.of(id, 5_100L)));
+      assertFlushRejects(tracker, id, 5_100L);
       tracker.flush(); // reported once
 
       assertThat(tracker.stats().flushedRecords()).isEqualTo(Map.of(Stage.SENT, 5_000L));
@@ -130,10 +137,7 @@ class IncarnationFaultsTest {
       store(admin).close(); // recreates them, empty
       ds.down(false);
 
-      assertThatThrownBy(tracker::flush)
-          .isInstanceOfSatisfying(
-              MarksRejectedException.class,
-              e -> assertThat(e.rejectedRecords()).isEqualTo(Map.of(id, 500L)));
+      assertFlushRejects(tracker, id, 500L);
       assertThat(tracker.stats().flushedRecords()).isEqualTo(Map.of(Stage.SENT, 1_000L));
       assertThat(tracker.stats().rejectedRecords()).isEqualTo(Map.of(Stage.PROCESSED, 500L));
       assertThatThrownBy(() -> tracker.reconcile(id)).isInstanceOf(UnknownBatchException.class);
@@ -159,10 +163,7 @@ class IncarnationFaultsTest {
       b.markSent(id, RecordRange.of(0, 9));
       b.flush();
 
-      assertThatThrownBy(a::flush)
-          .isInstanceOfSatisfying(
-              MarksRejectedException.class,
-              e -> assertThat(e.rejectedRecords()).isEqualTo(Map.of(id, 1_000L)));
+      assertFlushRejects(a, id, 1_000L);
 
       Reconciliation seenByB = b.reconcile(id);
       assertThat(seenByB.missing()).containsExactly(RecordRange.of(0, 9));
@@ -191,10 +192,7 @@ class IncarnationFaultsTest {
       b.flush();
 
       a.markProcessed(id, 500); // A still believes the batch holds 1,000 records
-      assertThatThrownBy(a::flush)
-          .isInstanceOfSatisfying(
-              MarksRejectedException.class,
-              e -> assertThat(e.rejectedRecords()).isEqualTo(Map.of(id, 1L)));
+      assertFlushRejects(a, id, 1L);
 
       assertThat(b.reconcile(id).isComplete()).isTrue();
       Reconciliation seenByA = a.reconcile(id);

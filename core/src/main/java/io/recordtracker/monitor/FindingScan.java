@@ -1,0 +1,225 @@
+package io.recordtracker.monitor;
+
+import io.recordtracker.BatchId;
+import io.recordtracker.BatchInfo;
+import io.recordtracker.BatchQuery;
+import io.recordtracker.Reconciliation;
+import io.recordtracker.RecordTracker;
+import io.recordtracker.Stage;
+import io.recordtracker.TrackerStoreException;
+import io.recordtracker.UnknownBatchException;
+import io.recordtracker.monitor.CompletenessMonitor.StagePair;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What one monitor round finds: pages through the incomplete batches, and for each watched stage
+ * pair of each decides whether it is overdue, stalled, unreadable, complete or not yet due,
+ * reconciling only the batches past their grace or deadline and those with a reported finding. The
+ * {@link CompletenessMonitor} then decides what to tell each listener.
+ */
+final class FindingScan {
+
+  // The monitor's logger: its log lines are the monitor's.
+  private static final Logger log = LoggerFactory.getLogger(CompletenessMonitor.class);
+
+  private final RecordTracker tracker;
+  private final Duration grace;
+  private final Duration deadline;
+  private final List<StagePair> pairs;
+
+  FindingScan(RecordTracker tracker, Duration grace, Duration deadline, List<StagePair> pairs) {
+    this.tracker = tracker;
+    this.grace = grace;
+    this.deadline = deadline;
+    this.pairs = pairs;
+  }
+
+  /** What a round found: how many incomplete batches, each key's outcome and the findings. */
+  record Round(long incomplete, Map<Key, Outcome> outcomes, Map<Key, Finding> findings) {}
+
+  /**
+   * Classifies every watched pair of every incomplete batch, and of every batch with a key in
+   * {@code reported} that left the incomplete list (complete now, or purged).
+   *
+   * @throws TrackerStoreException if the store fails (not for one batch that cannot be read)
+   */
+  Round run(Instant now, Set<Key> reported) {
+    Map<Key, Outcome> outcomes = new HashMap<>();
+    Map<Key, Finding> findings = new LinkedHashMap<>();
+    long incomplete = scan(now, reported, outcomes, findings);
+
+    // Reported findings whose batch left the incomplete list: complete now, or purged.
+    for (Key key : reported) {
+      if (!outcomes.containsKey(key)) {
+        Optional<BatchInfo> batch = tracker.batch(key.batch);
+        if (batch.isEmpty()) {
+          outcomes.put(key.forMarks(), Outcome.GONE);
+          outcomes.put(key.forReading(), Outcome.GONE);
+        } else {
+          classify(batch.get(), key.forMarks(), now, reported, outcomes, findings);
+        }
+      }
+    }
+    return new Round(incomplete, outcomes, findings);
+  }
+
+  /** Pages through the incomplete batches and classifies each pair of each; returns how many. */
+  private long scan(
+      Instant now, Set<Key> reported, Map<Key, Outcome> outcomes, Map<Key, Finding> findings) {
+    long seen = 0;
+    BatchQuery.Builder query =
+        BatchQuery.builder()
+            .completion(BatchQuery.Completion.INCOMPLETE)
+            .limit(CompletenessMonitor.PAGE_SIZE);
+    while (true) {
+      // Keyset paging: batches completed meanwhile (here, as reconcile records completions, or by
+      // other processes) leave the result without shifting the pages that follow.
+      List<BatchInfo> page = tracker.batches(query.build());
+      for (BatchInfo batch : page) {
+        seen++;
+        for (StagePair pair : pairs) {
+          Key key = new Key(batch.id(), pair.upstream(), pair.downstream(), false);
+          classify(batch, key, now, reported, outcomes, findings);
+        }
+      }
+      if (page.size() < CompletenessMonitor.PAGE_SIZE) {
+        return seen;
+      }
+      query.startAfter(page.get(page.size() - 1));
+    }
+  }
+
+  /**
+   * Classifies one (batch, pair) under both its keys: {@code key} for what its marks show and
+   * {@code key.forReading()} for whether they can be read. While they cannot, what was reported
+   * under {@code key} stays as it was: nothing is known to change it.
+   */
+  private void classify(
+      BatchInfo batch,
+      Key key,
+      Instant now,
+      Set<Key> reported,
+      Map<Key, Outcome> outcomes,
+      Map<Key, Finding> findings) {
+    Key unreadable = key.forReading();
+    boolean force = reported.contains(key) || reported.contains(unreadable);
+    Outcome outcome = evaluate(batch, key, now, force);
+    if (outcome.finding != null && outcome.finding.kind() == Finding.Kind.UNREADABLE) {
+      outcomes.put(unreadable, outcome);
+      findings.put(unreadable, outcome.finding);
+      outcomes.put(key, Outcome.UNKNOWN);
+      return;
+    }
+    outcomes.put(key, outcome);
+    if (outcome.finding != null) {
+      findings.put(key, outcome.finding);
+    }
+    outcomes.put(unreadable, outcome == Outcome.GONE ? Outcome.GONE : Outcome.READABLE);
+  }
+
+  /**
+   * Classifies one (batch, pair). Reconciles only when the batch is past its grace or deadline, or
+   * when {@code force} (a finding is open and may have been resolved).
+   */
+  private Outcome evaluate(BatchInfo batch, Key key, Instant now, boolean force) {
+    Finding.Kind kind = null;
+    Instant since;
+    Optional<Instant> lastUpstream = batch.lastMarkedAt(key.upstream);
+    if (lastUpstream.isPresent()) {
+      since = lastUpstream.get().plus(grace);
+      if (!now.isBefore(since)) {
+        kind = Finding.Kind.OVERDUE;
+      }
+    } else {
+      since = batch.openedAt().plus(deadline);
+      if (!now.isBefore(since)) {
+        kind = Finding.Kind.STALLED;
+      }
+    }
+    if (kind == null && !force) {
+      return Outcome.NOT_DUE;
+    }
+    Reconciliation r;
+    try {
+      r = tracker.reconcile(batch.id(), key.upstream, key.downstream);
+    } catch (UnknownBatchException e) {
+      return Outcome.GONE; // purged between the listing and now
+    } catch (TrackerStoreException | IllegalStateException e) {
+      return unreadable(batch, key, since, e);
+    }
+    if (r.missingCount() == 0 && r.absentUpstreamCount() == 0) {
+      return Outcome.COMPLETE;
+    }
+    if (kind == null) {
+      return Outcome.NOT_DUE; // a resend is under way: within grace again
+    }
+    return new Outcome(
+        kind == Finding.Kind.OVERDUE
+            ? Finding.overdue(batch, r, since)
+            : Finding.stalled(batch, r, since));
+  }
+
+  /**
+   * The outcome of a batch whose reconciliation failed with {@code failure}: unreadable if the
+   * store still answers for the batch itself, gone if it was purged meanwhile. If the store does
+   * not answer at all, {@code failure} is thrown: that is the store failing, not this batch.
+   */
+  private Outcome unreadable(BatchInfo batch, Key key, Instant since, RuntimeException failure) {
+    Optional<BatchInfo> current;
+    try {
+      current = tracker.batch(batch.id());
+    } catch (RuntimeException storeDown) {
+      failure.addSuppressed(storeDown);
+      throw failure;
+    }
+    if (current.isEmpty()) {
+      return Outcome.GONE;
+    }
+    String cause = failure.getMessage() == null ? failure.toString() : failure.getMessage();
+    log.debug("Batch {} {}->{} cannot be read", batch.id(), key.upstream, key.downstream, failure);
+    return new Outcome(
+        Finding.unreadable(current.get(), key.upstream, key.downstream, since, cause));
+  }
+
+  /**
+   * What a finding is about: a batch's stage pair, and whether it is the pair's marks ({@code
+   * unreadable} false: overdue, stalled) or their being unreadable.
+   */
+  record Key(BatchId batch, Stage upstream, Stage downstream, boolean unreadable) {
+    Key forMarks() {
+      return new Key(batch, upstream, downstream, false);
+    }
+
+    Key forReading() {
+      return new Key(batch, upstream, downstream, true);
+    }
+  }
+
+  /** The classification of one (batch, pair) in a round. */
+  static final class Outcome {
+    static final Outcome NOT_DUE = new Outcome(null);
+    static final Outcome COMPLETE = new Outcome(null);
+    static final Outcome GONE = new Outcome(null);
+
+    /** The marks could be read: an unreadable finding is resolved. */
+    static final Outcome READABLE = new Outcome(null);
+
+    /** The marks could not be read: what was reported of them stays as it was. */
+    static final Outcome UNKNOWN = new Outcome(null);
+
+    final Finding finding;
+
+    Outcome(Finding finding) {
+      this.finding = finding;
+    }
+  }
+}
