@@ -10,6 +10,7 @@ import java.sql.SQLFeatureNotSupportedException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /** The test databases: a fresh in-memory H2 per call, and one embedded PostgreSQL per JVM. */
 final class TestDatabases {
@@ -31,6 +32,16 @@ final class TestDatabases {
   /** The URL of the database {@code kind} names: "h2" (a new one) or "postgres". */
   static String url(String kind) {
     return kind.equals("h2") ? newH2Url() : postgresUrl();
+  }
+
+  /**
+   * A plain DataSource on {@code url}, with H2's user as Spring Boot connects to it ({@code sa}),
+   * so that it opens the database an auto-configured pool created.
+   */
+  static DataSource dataSource(String url) {
+    return url.startsWith("jdbc:h2:")
+        ? new DriverManagerDataSource(url, "sa", "")
+        : new DriverManagerDataSource(url);
   }
 
   /** One embedded PostgreSQL per JVM, started on first use and stopped when the JVM exits. */
