@@ -128,7 +128,7 @@ public final class RowPerRecordComparison {
       return c;
     }
 
-    private static int positive(String name, String value) {
+    static int positive(String name, String value) {
       int n;
       try {
         n = Integer.parseInt(value.replace("_", ""));
@@ -157,12 +157,19 @@ public final class RowPerRecordComparison {
     }
 
     double reconcileMillisMedian() {
-      long[] sorted = reconcileNanos.clone();
-      Arrays.sort(sorted);
-      int n = sorted.length;
-      double median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
-      return median / 1e6;
+      return medianMillis(reconcileNanos);
     }
+  }
+
+  /** The median of {@code nanos}, in milliseconds; NaN if there are none. */
+  static double medianMillis(long[] nanos) {
+    if (nanos.length == 0) {
+      return Double.NaN;
+    }
+    long[] sorted = nanos.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    return (n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0) / 1e6;
   }
 
   /** Both designs' measurements, checked to agree. */
