@@ -5,6 +5,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.PreparedStatement;
@@ -26,13 +28,23 @@ final class BenchDatabase implements AutoCloseable {
   /** The environment variable with the JDBC URL of a PostgreSQL server to use. */
   static final String PG_URL_ENV = "RECORDTRACKER_PG_URL";
 
+  /** The environment variable with the JDBC URL of a MariaDB server to use. */
+  static final String MARIADB_URL_ENV = "RECORDTRACKER_MARIADB_URL";
+
+  /** The pool size of the benchmarks' pools unless one says otherwise. */
+  static final int DEFAULT_POOL_SIZE = 4;
+
   private final HikariDataSource pool;
   private final EmbeddedPostgres embedded;
   private final String where;
   private final String url;
 
   private BenchDatabase(String url, EmbeddedPostgres embedded, String where) {
-    this.pool = pool(url);
+    this(url, DEFAULT_POOL_SIZE, embedded, where);
+  }
+
+  private BenchDatabase(String url, int poolSize, EmbeddedPostgres embedded, String where) {
+    this.pool = pool(url, poolSize);
     this.embedded = embedded;
     this.where = where;
     this.url = url;
@@ -73,25 +85,92 @@ final class BenchDatabase implements AutoCloseable {
 
   /** PostgreSQL at $RECORDTRACKER_PG_URL, or an embedded one. */
   static BenchDatabase postgres() {
+    return postgres(DEFAULT_POOL_SIZE);
+  }
+
+  /** PostgreSQL at $RECORDTRACKER_PG_URL, or an embedded one, behind a pool of {@code poolSize}. */
+  static BenchDatabase postgres(int poolSize) {
     String url = System.getenv(PG_URL_ENV);
     if (url != null && !url.isBlank()) {
-      return new BenchDatabase(url, null, "PostgreSQL server at " + PG_URL_ENV);
+      return new BenchDatabase(url, poolSize, null, "PostgreSQL server at " + PG_URL_ENV);
     }
     try {
       EmbeddedPostgres pg = EmbeddedPostgres.builder().start();
       return new BenchDatabase(
-          pg.getJdbcUrl("postgres", "postgres"), pg, "embedded PostgreSQL (zonky)");
+          pg.getJdbcUrl("postgres", "postgres"), poolSize, pg, "embedded PostgreSQL (zonky)");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start embedded PostgreSQL", e);
     }
   }
 
-  private static HikariDataSource pool(String url) {
+  /**
+   * MariaDB at $RECORDTRACKER_MARIADB_URL behind a pool of {@code poolSize}, or null if it is not
+   * set.
+   */
+  static BenchDatabase mariadbIfSet(int poolSize) {
+    String url = System.getenv(MARIADB_URL_ENV);
+    if (url == null || url.isBlank()) {
+      return null;
+    }
+    return new BenchDatabase(url, poolSize, null, "MariaDB server at " + MARIADB_URL_ENV);
+  }
+
+  private static HikariDataSource pool(String url, int poolSize) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);
-    config.setMaximumPoolSize(4);
+    config.setMaximumPoolSize(poolSize);
     config.setPoolName("rtbench");
     return new HikariDataSource(config);
+  }
+
+  /**
+   * The CPU time (user and system) the embedded PostgreSQL's processes have used so far, in
+   * nanoseconds, from {@code /proc} (Linux): its postmaster, found by its port, and every process
+   * it started; -1 for a server not started here or where {@code /proc} cannot say. Processes that
+   * exited are not counted (PostgreSQL's backends live as long as the pool's connections).
+   */
+  long serverCpuNanos() {
+    if (embedded == null) {
+      return -1;
+    }
+    try (java.util.stream.Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      List<long[]> stats = new ArrayList<>(); // pid, ppid, ticks
+      String port = "-p " + embedded.getPort();
+      long postmaster = -1;
+      for (Path proc : procs.toList()) {
+        String name = proc.getFileName().toString();
+        if (!name.chars().allMatch(Character::isDigit)) {
+          continue;
+        }
+        try {
+          String stat = Files.readString(proc.resolve("stat"));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          long pid = Long.parseLong(name);
+          stats.add(
+              new long[] {
+                pid, Long.parseLong(f[1]), Long.parseLong(f[11]) + Long.parseLong(f[12])
+              });
+          String cmd = Files.readString(proc.resolve("cmdline")).replace('\0', ' ');
+          if (cmd.contains("postgres") && cmd.contains(port + " ")) {
+            postmaster = pid;
+          }
+        } catch (IOException | RuntimeException gone) {
+          // the process exited while being read
+        }
+      }
+      if (postmaster < 0) {
+        return -1;
+      }
+      long ticks = 0;
+      for (long[] st : stats) {
+        if (st[0] == postmaster || st[1] == postmaster) {
+          ticks += st[2];
+        }
+      }
+      return ticks * 10_000_000L; // USER_HZ = 100 on Linux
+    } catch (IOException e) {
+      return -1;
+    }
   }
 
   DataSource dataSource() {

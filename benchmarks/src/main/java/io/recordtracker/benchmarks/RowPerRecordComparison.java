@@ -148,7 +148,7 @@ public final class RowPerRecordComparison {
       return c;
     }
 
-    private static int positive(String name, String value) {
+    static int positive(String name, String value) {
       int n;
       try {
         n = Integer.parseInt(value.replace("_", ""));
@@ -179,6 +179,17 @@ public final class RowPerRecordComparison {
     double reconcileMillisMedian() {
       return medianMillis(reconcileNanos);
     }
+  }
+
+  /** The median of {@code nanos}, in milliseconds; NaN if there are none. */
+  static double medianMillis(long[] nanos) {
+    if (nanos.length == 0) {
+      return Double.NaN;
+    }
+    long[] sorted = nanos.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    return (n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0) / 1e6;
   }
 
   /** Both designs' measurements, checked to agree. */
@@ -733,13 +744,6 @@ public final class RowPerRecordComparison {
             medianMillis(ColdChild.warmNanos.get(d)));
       }
     }
-  }
-
-  static double medianMillis(long[] nanos) {
-    long[] sorted = nanos.clone();
-    Arrays.sort(sorted);
-    int n = sorted.length;
-    return (n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0) / 1e6;
   }
 
   private static void row(

@@ -2,12 +2,12 @@ package io.recordtracker.jdbc;
 
 import io.recordtracker.BatchId;
 import io.recordtracker.Stage;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -19,6 +19,14 @@ import org.slf4j.LoggerFactory;
  * daemon thread of the store, never on a caller's thread. The counts are only a trigger kept per
  * store instance; correctness never depends on them (a load that sees many rows triggers a fold
  * too, and folds by several stores at once are safe).
+ *
+ * <p>Folds of one (batch, stage) start at most once per {@link #MIN_FOLD_INTERVAL}: a trigger
+ * sooner after the previous fold's start waits for the rest of the interval, and the fold then
+ * takes every row appended meanwhile. Under a stream of one-record {@code markWithin} transactions
+ * (thousands a second) a fold per {@code threshold} rows would be a transaction of its own every
+ * few milliseconds, each rewriting the stage's bitmap, costing the database about as much as the
+ * transactions it folds; in bulk, a few folds a second keep the rows bounded (by the rows appended
+ * in one interval plus one fold's time) for a small share of that.
  */
 final class Compactor implements AutoCloseable {
 
@@ -39,6 +47,9 @@ final class Compactor implements AutoCloseable {
   private static final long CLOSE_WAIT_SECONDS = 10;
   private static final Logger log = LoggerFactory.getLogger(Compactor.class);
 
+  /** The shortest time between the starts of two folds of one (batch, stage). */
+  static final Duration MIN_FOLD_INTERVAL = Duration.ofMillis(100);
+
   private final int threshold;
   private final Consumer<Key> fold;
   private final ConcurrentHashMap<Key, AtomicInteger> appended = new ConcurrentHashMap<>();
@@ -46,20 +57,20 @@ final class Compactor implements AutoCloseable {
   /** Keys whose last fold gained nothing (their rows are at most the size cap), by row count. */
   private final ConcurrentHashMap<Key, Integer> settled = new ConcurrentHashMap<>();
 
+  /** When the last fold of each key started, by {@link System#nanoTime()}. */
+  private final ConcurrentHashMap<Key, Long> lastFold = new ConcurrentHashMap<>();
+
   private final Set<Key> queued = ConcurrentHashMap.newKeySet();
-  private final ThreadPoolExecutor executor;
+  private final long minIntervalNanos = MIN_FOLD_INTERVAL.toNanos();
+  private final ScheduledThreadPoolExecutor executor;
   private volatile boolean closed;
 
   Compactor(int threshold, Consumer<Key> fold) {
     this.threshold = threshold;
     this.fold = fold;
     this.executor =
-        new ThreadPoolExecutor(
+        new ScheduledThreadPoolExecutor(
             1,
-            1,
-            0,
-            TimeUnit.MILLISECONDS,
-            new ArrayBlockingQueue<>(MAX_QUEUED),
             runnable -> {
               Thread t =
                   new Thread(
@@ -67,6 +78,7 @@ final class Compactor implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    this.executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // a fold is optional
   }
 
   /** Notes that {@code rows} delta rows were appended to {@code key}. */
@@ -100,17 +112,25 @@ final class Compactor implements AutoCloseable {
   }
 
   private void schedule(Key key) {
-    if (closed || !queued.add(key)) {
-      return;
+    if (closed || queued.size() >= MAX_QUEUED || !queued.add(key)) {
+      return; // queue full: a later append or load schedules it again
     }
+    Long last = lastFold.get(key);
+    long wait = last == null ? 0 : Math.max(0, last + minIntervalNanos - System.nanoTime());
     try {
-      executor.execute(
+      executor.schedule(
           () -> {
             queued.remove(key);
             if (!closed) {
+              if (lastFold.size() > MAX_TRACKED_KEYS) {
+                lastFold.clear();
+              }
+              lastFold.put(key, System.nanoTime());
               fold.accept(key);
             }
-          });
+          },
+          wait,
+          TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       queued.remove(key); // queue full or closing: a later append or load schedules it again
     }

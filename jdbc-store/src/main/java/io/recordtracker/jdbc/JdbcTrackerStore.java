@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -277,6 +278,43 @@ public final class JdbcTrackerStore implements TrackerStore {
     Objects.requireNonNull(records, "records must not be null");
     requireWithin(connection, batch, stage);
     writer.markWithin(connection, batch, stage, records);
+  }
+
+  /**
+   * Marks {@code record} at {@code stage} of {@code batch} on the caller's connection, inside the
+   * caller's transaction, as {@link #markWithin(Connection, BatchId, Stage, RecordRange)}: the
+   * one-record call of a CIS that commits each record in its own transaction.
+   *
+   * @param connection the caller's connection, in the caller's transaction
+   * @param batch the batch the record belongs to
+   * @param stage the stage it reached
+   * @param record the record number, within 0..expectedRecords-1
+   * @throws NullPointerException if an argument is null
+   * @throws UnknownBatchException if the batch does not exist (as seen by {@code connection})
+   * @throws IllegalArgumentException if {@code record} is outside 0..expectedRecords-1; nothing is
+   *     written
+   * @throws TrackerStoreException if the database fails; the caller's transaction should then be
+   *     rolled back
+   */
+  public void markWithin(Connection connection, BatchId batch, Stage stage, int record) {
+    requireWithin(connection, batch, stage);
+    writer.markWithin(connection, batch, stage, record);
+  }
+
+  /**
+   * Per stage, how many records this store's {@code markWithin} calls marked: each call that
+   * returned normally adds its distinct records when it returns. The store cannot know whether the
+   * caller's transaction then commits, so records of a transaction rolled back afterwards are
+   * counted too, and a record marked by two calls counts twice; a call that threw counts nothing.
+   * Since the store was built, in this store instance only (other processes count their own).
+   * Micrometer: {@code recordtracker.records.marked.within}, bound by the micrometer module's
+   * {@code JdbcTrackerStoreMetrics}.
+   *
+   * @return records marked within callers' transactions per stage, each stage once marked; an
+   *     immutable snapshot
+   */
+  public Map<Stage, Long> markedWithinRecords() {
+    return Collections.unmodifiableMap(writer.markedWithinRecords());
   }
 
   private static void requireWithin(Connection connection, BatchId batch, Stage stage) {

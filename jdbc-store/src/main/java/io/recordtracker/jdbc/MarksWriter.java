@@ -20,6 +20,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntFunction;
 import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +53,15 @@ final class MarksWriter {
   private final Compactor compactor;
   private final StageTimes stageTimes;
   private final String store;
+
+  /** How many batches markWithin keeps the size and incarnation of; past it, it forgets them. */
+  private static final int MAX_KNOWN_BATCHES = 10_000;
+
+  /** markWithin's cache: the size and incarnation of the batches it marked, by id. */
+  private final ConcurrentHashMap<BatchId, Known> known = new ConcurrentHashMap<>();
+
+  /** Per stage, the records of markWithin calls that returned normally. */
+  private final ConcurrentHashMap<Stage, LongAdder> markedWithin = new ConcurrentHashMap<>();
 
   /** The clock of markWithin's stage times. */
   private volatile Clock clock;
@@ -228,35 +240,99 @@ final class MarksWriter {
   // ---------------------------------------------------------------------------------------------
   // Appending on the caller's connection
 
+  /** Marks {@code record}, checked to be of the batch, in the caller's transaction. */
+  void markWithin(Connection connection, BatchId batch, Stage stage, int record) {
+    markWithin(connection, batch, stage, RoaringBitmap.bitmapOf(record), n -> "record " + record);
+  }
+
   /** Marks {@code records}, each checked to be of the batch, in the caller's transaction. */
   void markWithin(Connection connection, BatchId batch, Stage stage, int[] records) {
-    long[] found = batchWithin(connection, batch);
-    int expected = (int) found[0];
-    for (int record : records) {
-      if (record < 0 || record >= expected) {
-        throw outside("record " + record, batch, expected);
-      }
+    if (records.length == 0) {
+      knownBatch(connection, batch); // an unknown batch fails even when nothing is marked
+      return;
     }
-    if (records.length > 0) {
-      appendWithin(connection, batch, stage, RoaringBitmap.bitmapOf(records), found[1]);
-    }
+    markWithin(
+        connection, batch, stage, RoaringBitmap.bitmapOf(records), n -> firstOutside(records, n));
   }
 
   /** Marks {@code range}, checked to be of the batch, in the caller's transaction. */
   void markWithin(Connection connection, BatchId batch, Stage stage, RecordRange range) {
-    long[] found = batchWithin(connection, batch);
-    int expected = (int) found[0];
-    if (range.last() >= expected) {
-      throw outside("range " + range, batch, expected);
-    }
     RoaringBitmap marks = new RoaringBitmap();
     marks.add((long) range.first(), (long) range.last() + 1);
-    appendWithin(connection, batch, stage, marks, found[1]);
+    markWithin(connection, batch, stage, marks, n -> "range " + range);
   }
 
-  private static IllegalArgumentException outside(String what, BatchId batch, int expected) {
+  /** The first of {@code records} outside 0..expected-1, named. */
+  private static String firstOutside(int[] records, int expected) {
+    for (int record : records) {
+      if (record < 0 || record >= expected) {
+        return "record " + record;
+      }
+    }
+    throw new IllegalStateException("no record is outside 0.." + (expected - 1));
+  }
+
+  /**
+   * Per stage, the records of {@code markWithin} calls that returned normally: see {@link
+   * JdbcTrackerStore#markedWithinRecords()}.
+   */
+  Map<Stage, Long> markedWithinRecords() {
+    Map<Stage, Long> sums = new TreeMap<>();
+    markedWithin.forEach((stage, n) -> sums.put(stage, n.sum()));
+    return sums;
+  }
+
+  /**
+   * Appends {@code marks} in the caller's transaction, checked against the batch's size and
+   * incarnation; {@code what} names the marks outside a batch of the given size.
+   *
+   * <p>The size and incarnation come from {@link #known}: read once per incarnation of the batch on
+   * the caller's connection, then cached, since the size of an incarnation never changes. The
+   * insert checks the incarnation in SQL, so a stale entry (the batch purged, or purged and opened
+   * again, maybe with another size) writes nothing; the batch is then read again on the caller's
+   * connection and, if it is there as a new incarnation, checked against the new size and appended
+   * once more. A record outside the cached size is checked again against a fresh read before it is
+   * refused, so a batch reopened larger is not refused by its old size.
+   */
+  private void markWithin(
+      Connection connection,
+      BatchId batch,
+      Stage stage,
+      RoaringBitmap marks,
+      IntFunction<String> what) {
+    Known batchNow = knownBatch(connection, batch);
+    if (!batchNow.holds(marks)) {
+      batchNow = readBatch(connection, batch); // the cached size may be of an older incarnation
+      if (!batchNow.holds(marks)) {
+        throw outside(what, batch, batchNow.expectedRecords());
+      }
+    }
+    marks.runOptimize();
+    Compactor.Key key = new Compactor.Key(batch, stage);
+    List<byte[]> blobs = PortableBitmaps.serializeSplit(marks, maxBlobBytes);
+    if (!appendWithin(connection, key, blobs, batchNow.incarnation())) {
+      Known fresh = readBatch(connection, batch);
+      // The same incarnation: the batch is gone for the insert, though the caller's snapshot still
+      // shows it (MariaDB's REPEATABLE READ).
+      if (fresh.incarnation() == batchNow.incarnation()) {
+        throw new UnknownBatchException(batch);
+      }
+      if (!fresh.holds(marks)) {
+        throw outside(what, batch, fresh.expectedRecords());
+      }
+      if (!appendWithin(connection, key, blobs, fresh.incarnation())) {
+        throw new UnknownBatchException(batch);
+      }
+    }
+    markedWithin.computeIfAbsent(stage, s -> new LongAdder()).add(marks.getLongCardinality());
+    stageTimes.advance(key, clock.instant());
+    compactor.appended(key, blobs.size());
+  }
+
+  private static IllegalArgumentException outside(
+      IntFunction<String> what, BatchId batch, int expected) {
     return new IllegalArgumentException(
-        what
+        what.apply(expected)
             + " is outside batch "
             + batch
             + ", whose records are 0.."
@@ -266,48 +342,74 @@ final class MarksWriter {
             + " expected)");
   }
 
-  /** The batch's expected records and incarnation, as {@code connection} sees them. */
-  private long[] batchWithin(Connection connection, BatchId batch) {
+  /** A batch's size and incarnation, as markWithin last read them. */
+  private record Known(int expectedRecords, long incarnation) {
+    /** Whether every record of {@code marks} is within 0..expectedRecords-1. */
+    boolean holds(RoaringBitmap marks) {
+      // Unsigned order: a negative record is the last one, and as an int below 0.
+      int last = marks.last();
+      return last >= 0 && last < expectedRecords;
+    }
+  }
+
+  /** The batch's size and incarnation: cached, else read on {@code connection}. */
+  private Known knownBatch(Connection connection, BatchId batch) {
+    Known cached = known.get(batch);
+    return cached != null ? cached : readBatch(connection, batch);
+  }
+
+  /** The batch's size and incarnation as {@code connection} sees them, cached for later calls. */
+  private Known readBatch(Connection connection, BatchId batch) {
+    Known read;
     try (PreparedStatement ps = connection.prepareStatement(sql.expectedRecords)) {
       ps.setString(1, batch.value());
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
+          known.remove(batch);
           throw new UnknownBatchException(batch);
         }
-        return new long[] {rs.getInt(1), rs.getLong(2)};
+        read = new Known(rs.getInt(1), rs.getLong(2));
       }
     } catch (SQLException e) {
       throw runner.failures().translate("mark within the caller's transaction, batch " + batch, e);
     }
+    if (known.size() >= MAX_KNOWN_BATCHES) {
+      known.clear(); // only a cache: a miss costs one read on the caller's connection
+    }
+    known.put(batch, read);
+    return read;
   }
 
   /**
    * Appends the marks rows on the caller's connection: rows no other writer touches, so nothing
    * here waits on, or makes anyone wait on, another transaction. The stage's shared last-marked row
    * is advanced by {@link StageTimes} outside the caller's transaction.
+   *
+   * @return false if the first row was not inserted (and so nothing was): the batch is not there as
+   *     {@code incarnation} for the insert
+   * @throws UnknownBatchException if a later row was not inserted, or the batch's foreign key
+   *     failed: the batch was purged meanwhile, and the caller's transaction must roll back
    */
-  private void appendWithin(
-      Connection connection, BatchId batch, Stage stage, RoaringBitmap marks, long incarnation) {
-    marks.runOptimize();
-    Compactor.Key key = new Compactor.Key(batch, stage);
-    List<byte[]> blobs = PortableBitmaps.serializeSplit(marks, maxBlobBytes);
+  private boolean appendWithin(
+      Connection connection, Compactor.Key key, List<byte[]> blobs, long incarnation) {
+    BatchId batch = key.batch();
     try (PreparedStatement insert = connection.prepareStatement(sql.insertMarks)) {
-      for (byte[] blob : blobs) {
-        bindMarks(insert, key, blob, incarnation);
-        // No row: the batch was purged (or purged and opened again) after the caller's
-        // transaction first read it, which a snapshot (MariaDB's REPEATABLE READ) can hide.
+      for (int i = 0; i < blobs.size(); i++) {
+        bindMarks(insert, key, blobs.get(i), incarnation);
         if (insert.executeUpdate() == 0) {
-          throw new UnknownBatchException(batch);
+          if (i == 0) {
+            return false;
+          }
+          throw new UnknownBatchException(batch); // purged between this call's statements
         }
       }
+      return true;
     } catch (SQLException e) {
       if (SqlFailures.isForeignKeyViolation(e)) {
         throw new UnknownBatchException(batch); // purged between the existence check and the row
       }
       throw runner.failures().translate("mark within the caller's transaction, batch " + batch, e);
     }
-    stageTimes.advance(key, clock.instant());
-    compactor.appended(key, blobs.size());
   }
 
   // ---------------------------------------------------------------------------------------------

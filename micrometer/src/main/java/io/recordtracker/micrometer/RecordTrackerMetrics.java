@@ -13,9 +13,11 @@ import io.recordtracker.TrackerStats;
 import io.recordtracker.monitor.CompletenessMonitor;
 import io.recordtracker.monitor.Finding;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 
 /**
  * Binds a {@link RecordTracker}'s counters, and optionally a {@link CompletenessMonitor}'s last
@@ -60,7 +62,7 @@ public final class RecordTrackerMetrics implements MeterBinder {
   private final RecordTracker tracker;
   private final CompletenessMonitor monitor;
   private final Tags tags;
-  private final Set<Stage> stages = new LinkedHashSet<>();
+  private final Set<Stage> stages = sentAndProcessed();
 
   /**
    * Meters of {@code tracker} alone.
@@ -86,8 +88,6 @@ public final class RecordTrackerMetrics implements MeterBinder {
     this.tracker = Objects.requireNonNull(tracker, "tracker must not be null");
     this.monitor = monitor;
     this.tags = Tags.of(Objects.requireNonNull(tags, "tags must not be null"));
-    stages.add(Stage.SENT);
-    stages.add(Stage.PROCESSED);
   }
 
   /**
@@ -98,40 +98,43 @@ public final class RecordTrackerMetrics implements MeterBinder {
    * @return this
    */
   public RecordTrackerMetrics stages(Stage... custom) {
+    addStages(stages, custom);
+    return this;
+  }
+
+  /** A modifiable set of the sent and processed stages, in that order. */
+  static Set<Stage> sentAndProcessed() {
+    return new LinkedHashSet<>(List.of(Stage.SENT, Stage.PROCESSED));
+  }
+
+  /** Adds {@code custom} to {@code stages}, refusing a null stage. */
+  static void addStages(Set<Stage> stages, Stage... custom) {
     for (Stage s : custom) {
       stages.add(Objects.requireNonNull(s, "stage must not be null"));
     }
-    return this;
   }
 
   @Override
   public void bindTo(MeterRegistry registry) {
     Set<Stage> all = new LinkedHashSet<>(stages);
     all.addAll(tracker.stats().flushedRecords().keySet());
-    for (Stage stage : all) {
-      FunctionCounter.builder(
-              "recordtracker.records.flushed",
-              tracker,
-              t -> t.stats().flushedRecords().getOrDefault(stage, 0L))
-          .description("Records flushed to the store")
-          .baseUnit("records")
-          .tags(tags)
-          .tag("stage", stage.name())
-          .register(registry);
-    }
-    for (Stage stage : all) {
-      FunctionCounter.builder(
-              "recordtracker.records.rejected",
-              tracker,
-              t -> t.stats().rejectedRecords().getOrDefault(stage, 0L))
-          .description(
-              "Marked records set aside, not stored: the store no longer had the batch they were"
-                  + " made for (purged, restored, tables recreated)")
-          .baseUnit("records")
-          .tags(tags)
-          .tag("stage", stage.name())
-          .register(registry);
-    }
+    perStage(
+        registry,
+        "recordtracker.records.flushed",
+        "Records flushed to the store",
+        tracker,
+        all,
+        tags,
+        (t, stage) -> t.stats().flushedRecords().getOrDefault(stage, 0L));
+    perStage(
+        registry,
+        "recordtracker.records.rejected",
+        "Marked records set aside, not stored: the store no longer had the batch they were made"
+            + " for (purged, restored, tables recreated)",
+        tracker,
+        all,
+        tags,
+        (t, stage) -> t.stats().rejectedRecords().getOrDefault(stage, 0L));
     FunctionCounter.builder("recordtracker.flushes", tracker, t -> t.stats().flushes())
         .description("Successful flushes of buffered marks")
         .tags(tags)
@@ -202,6 +205,28 @@ public final class RecordTrackerMetrics implements MeterBinder {
         .tags(tags)
         .strongReference(true)
         .register(registry);
+  }
+
+  /**
+   * Registers a function counter {@code name} of records for each of {@code stages}, tagged with
+   * the stage, reading {@code count} of {@code source} when the registry asks.
+   */
+  static <T> void perStage(
+      MeterRegistry registry,
+      String name,
+      String description,
+      T source,
+      Set<Stage> stages,
+      Tags tags,
+      BiFunction<T, Stage, Long> count) {
+    for (Stage stage : stages) {
+      FunctionCounter.builder(name, source, s -> count.apply(s, stage))
+          .description(description)
+          .baseUnit("records")
+          .tags(tags)
+          .tag("stage", stage.name())
+          .register(registry);
+    }
   }
 
   private static double healthy(TrackerStats stats) {
