@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *       the tracker's {@link java.time.Clock}) and records are still missing downstream or were
  *       never marked upstream;
  *   <li><b>stalled</b> when it has been open longer than {@code deadline} and its upstream stage
- *       was never marked.
+ *       was never marked; or, for a batch not sealed yet ({@link BatchInfo#isSealed()}), when no
+ *       stage of it was marked for {@code deadline} (a sender that stopped before sealing it).
  * </ul>
  *
  * <p>Each round ({@link #runOnce()}, or scheduled with {@link #start}) pages through the incomplete
@@ -233,7 +234,14 @@ public final class CompletenessMonitor {
     Finding.Kind kind = null;
     Instant since;
     Optional<Instant> lastUpstream = batch.lastMarkedAt(key.upstream);
-    if (lastUpstream.isPresent()) {
+    if (!batch.isSealed()) {
+      // Unsealed: its records are not all known, so nothing is overdue; it is stalled once no
+      // stage was marked (nor the batch opened) for deadline, the sender never sealing it.
+      since = lastActivity(batch).plus(deadline);
+      if (!now.isBefore(since)) {
+        kind = Finding.Kind.STALLED;
+      }
+    } else if (lastUpstream.isPresent()) {
       since = lastUpstream.get().plus(grace);
       if (!now.isBefore(since)) {
         kind = Finding.Kind.OVERDUE;
@@ -255,8 +263,8 @@ public final class CompletenessMonitor {
     } catch (TrackerStoreException | IllegalStateException e) {
       return unreadable(batch, key, since, e);
     }
-    if (r.missingCount() == 0 && r.absentUpstreamCount() == 0) {
-      return Outcome.COMPLETE;
+    if (batch.isSealed() ? r.missingCount() == 0 && r.absentUpstreamCount() == 0 : kind == null) {
+      return Outcome.COMPLETE; // an unsealed one: marked again, no longer stalled
     }
     if (kind == null) {
       return Outcome.NOT_DUE; // a resend is under way: within grace again
@@ -265,6 +273,15 @@ public final class CompletenessMonitor {
         kind == Finding.Kind.OVERDUE
             ? Finding.overdue(batch, r, since)
             : Finding.stalled(batch, r, since));
+  }
+
+  /** When the batch was last marked at any stage, or opened if never. */
+  private static Instant lastActivity(BatchInfo batch) {
+    Instant last = batch.openedAt();
+    for (Instant t : batch.lastMarkedAt().values()) {
+      last = t.isAfter(last) ? t : last;
+    }
+    return last;
   }
 
   /**

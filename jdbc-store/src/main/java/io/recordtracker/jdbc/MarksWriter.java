@@ -126,6 +126,7 @@ final class MarksWriter {
           // older backup, tables recreated) or is another incarnation inserts nothing, and then
           // nothing of this merge may commit.
           java.util.Set<Target> rejectedTargets = new java.util.LinkedHashSet<>();
+          lockUnsealed(c, targets.stream().map(t -> t.key().batch()).distinct().toList());
           for (boolean checked : kinds) {
             List<Integer> rows = new ArrayList<>();
             try (PreparedStatement ps =
@@ -136,7 +137,7 @@ final class MarksWriter {
                   continue;
                 }
                 for (byte[] blob : blobs.get(i)) {
-                  bindMarks(ps, t.key(), blob, t.incarnation());
+                  bindMarks(ps, t.key(), blob, t.incarnation(), marks.get(t).last());
                   rows.add(i);
                   addOrRun(ps, counts -> noteRejected(counts, rows, targets, rejectedTargets));
                 }
@@ -292,12 +293,14 @@ final class MarksWriter {
     Compactor.Key key = new Compactor.Key(batch, stage);
     List<byte[]> blobs = PortableBitmaps.serializeSplit(marks, maxBlobBytes);
     try (PreparedStatement insert = connection.prepareStatement(sql.insertMarks)) {
+      lockUnsealed(connection, List.of(batch));
       for (byte[] blob : blobs) {
-        bindMarks(insert, key, blob, incarnation);
+        bindMarks(insert, key, blob, incarnation, marks.last());
         // No row: the batch was purged (or purged and opened again) after the caller's
-        // transaction first read it, which a snapshot (MariaDB's REPEATABLE READ) can hide.
+        // transaction first read it, which a snapshot (MariaDB's REPEATABLE READ) can hide; or
+        // sealed meanwhile below these marks.
         if (insert.executeUpdate() == 0) {
-          throw new UnknownBatchException(batch);
+          throw refused(connection, batch, marks.last());
         }
       }
     } catch (SQLException e) {
@@ -350,7 +353,7 @@ final class MarksWriter {
           }
           try (PreparedStatement ps = runner.prepare(c, sql.insertMarks)) {
             for (byte[] blob : blobs) {
-              bindMarks(ps, key, blob, incarnation);
+              bindMarks(ps, key, blob, incarnation, folded.last());
               if (ps.executeUpdate() == 0) {
                 c.rollback();
                 log.debug(
@@ -418,15 +421,50 @@ final class MarksWriter {
     }
   }
 
+  /**
+   * Binds an append of {@code blob}, part of marks whose highest record is {@code highest} (as
+   * {@link RoaringBitmap#last()} returns it, unsigned).
+   */
   private static void bindMarks(
-      PreparedStatement ps, Compactor.Key key, byte[] blob, long incarnation) throws SQLException {
+      PreparedStatement ps, Compactor.Key key, byte[] blob, long incarnation, int highest)
+      throws SQLException {
     ps.setString(1, key.batch().value());
     ps.setString(2, key.stage().name());
     ps.setBytes(3, blob);
     ps.setString(4, key.batch().value());
+    int next = 5;
     if (incarnation != BatchInfo.UNKNOWN_INCARNATION) {
-      ps.setLong(5, incarnation);
+      ps.setLong(next++, incarnation);
     }
+    ps.setLong(next, highest & 0xFFFF_FFFFL);
+  }
+
+  /** On H2, locks the rows of those of {@code batches} that are unsealed; see the statement. */
+  private void lockUnsealed(Connection c, List<BatchId> batches) throws SQLException {
+    if (sql.lockUnsealed == null) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement(sql.lockUnsealed)) {
+      for (BatchId batch : batches.stream().sorted().toList()) {
+        ps.setString(1, batch.value());
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+        }
+      }
+    }
+  }
+
+  /** Why an append on the caller's connection inserted nothing: the batch is gone, or sealed. */
+  private RuntimeException refused(Connection connection, BatchId batch, int highest) {
+    long[] found;
+    try {
+      found = batchWithin(connection, batch);
+    } catch (UnknownBatchException e) {
+      return e;
+    }
+    return (highest & 0xFFFF_FFFFL) >= found[0]
+        ? outside("record " + (highest & 0xFFFF_FFFFL), batch, (int) found[0])
+        : new UnknownBatchException(batch);
   }
 
   private static void bindStage(
