@@ -258,6 +258,11 @@ final class MarkBuffers {
     release(n);
   }
 
+  /** Forgets {@code n} buffered records taken out of inflight marks (beyond a seal). */
+  void dropped(long n) {
+    release(n);
+  }
+
   private void release(long n) {
     if (n == 0) {
       return;

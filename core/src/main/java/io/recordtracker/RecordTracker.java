@@ -217,7 +217,16 @@ public final class RecordTracker implements AutoCloseable {
     if (!Sealing.alreadySealed(state.info, totalRecords)) {
       Sealing.checkHighestMark(id, state.highestBufferedMark(), totalRecords);
     }
-    BatchInfo sealed = StoreCall.run("seal batch " + id, () -> store.seal(id, totalRecords));
+    BatchInfo sealed;
+    try {
+      sealed = store.seal(id, totalRecords);
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      throw e; // the store's answer about this batch and count, not a failure of the store
+    } catch (RecordTrackerException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new TrackerStoreException("seal batch " + id + " failed: " + e, e);
+    }
     buffers.cache(sealed);
     return sealed;
   }

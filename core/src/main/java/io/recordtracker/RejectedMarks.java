@@ -163,7 +163,9 @@ final class RejectedMarks {
               d.stage(), d.marks().getLongCardinality() - within.getLongCardinality(), Long::sum);
       drained.deltas.set(
           i, new MarkDelta(d.batch(), d.stage(), within, d.markedAt(), d.incarnation()));
-      drained.buffers.get(i).batch.refresh(now.get());
+      StageBuffer buffer = drained.buffers.get(i);
+      buffers.dropped(buffer.dropInflightFrom(size));
+      buffer.batch.refresh(now.get());
     }
     return beyond;
   }
