@@ -96,17 +96,17 @@ final class BatchRows {
   }
 
   /**
-   * Seals the batch in one transaction: locks its row (FOR UPDATE), which waits for every
-   * transaction that appended marks to it and is still open (each holds a shared lock on the row
-   * from its append, see {@link SqlStatements#insertMarks}) and makes appends that come later wait;
-   * then reads every marks row of the batch, now all committed, and stores the size unless a mark
-   * is at or beyond it. An append that waited re-reads the row and, if its marks are beyond the
-   * size, inserts nothing: the merge fails as for a gone batch. So no mark ever lands beyond it.
+   * Seals the batch in one READ COMMITTED transaction: locks its row (FOR UPDATE), which waits for
+   * every transaction that appended marks to it and is still open (each holds a shared lock on the
+   * row from its append, see {@link SqlStatements#insertMarks}) and makes appends that come later
+   * wait; then reads every marks row of the batch, now all committed, and stores the size unless a
+   * mark is at or beyond it. An append that waited re-reads the row and, if its marks are beyond
+   * the size, inserts nothing: the merge fails as for a gone batch. So no mark ever lands beyond
+   * it.
    */
   BatchInfo seal(BatchId batch, int totalRecords, MarksReader reader) {
-    return runner.inTransaction(
+    return runner.inReadCommittedTransaction(
         "seal batch " + batch,
-        true,
         c -> {
           try (PreparedStatement ps = runner.prepare(c, sql.lockBatch)) {
             ps.setString(1, batch.value());

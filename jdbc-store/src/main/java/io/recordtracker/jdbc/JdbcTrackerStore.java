@@ -235,8 +235,8 @@ public final class JdbcTrackerStore implements TrackerStore {
    * the batch and stores the size unless a mark is at or beyond it. An append waiting on the lock
    * reads the sealed row once the seal commits and inserts nothing if its marks are beyond the
    * size: {@link #merge} then throws {@link io.recordtracker.MarksRejectedException}, and {@code
-   * markWithin} {@link IllegalArgumentException}. Expects READ COMMITTED (PostgreSQL's and H2's
-   * default) or MySQL's REPEATABLE READ, whose snapshot starts after the lock.
+   * markWithin} {@link IllegalArgumentException}. The seal's transaction runs at READ COMMITTED
+   * whatever the pool's level, so that its read of the marks sees every append it waited for.
    */
   @Override
   public BatchInfo seal(BatchId batch, int totalRecords) {
