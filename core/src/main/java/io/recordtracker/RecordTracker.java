@@ -367,8 +367,9 @@ public final class RecordTracker implements AutoCloseable {
     Objects.requireNonNull(stage, "stage must not be null");
     Objects.requireNonNull(records, "records must not be null");
     BatchState state = state(batch);
+    int expected = state.info.expectedRecords();
     for (int record : records) {
-      if (record < 0 || record >= state.info.expectedRecords()) {
+      if (record < 0 || record >= expected) {
         checkRecord(state, record);
       }
     }
