@@ -13,6 +13,11 @@ import java.util.function.Supplier;
  * A batch as the store knows it: its id, the number of records declared before sending, when it was
  * opened, its attributes (file name, customer, ...), when each stage was last marked, and when it
  * was first seen complete. Immutable.
+ *
+ * <p>A batch opened without a count ({@link RecordTracker#openBatch(BatchId)}) is <em>unsealed</em>
+ * until {@link RecordTracker#seal(BatchId, int)} fixes its size: {@link #isSealed()} is false and
+ * {@link #expectedRecords()} is {@link #UNSEALED_BOUND}, the bound on its record numbers, not a
+ * count.
  */
 public final class BatchInfo {
 
@@ -32,6 +37,7 @@ public final class BatchInfo {
   private final Map<Stage, Instant> lastMarkedAt;
   private final Instant completedAt;
   private final long incarnation;
+  private final boolean sealed;
 
   private BatchInfo(
       BatchId id,
@@ -40,7 +46,8 @@ public final class BatchInfo {
       Map<String, String> attributes,
       Map<Stage, Instant> lastMarkedAt,
       Instant completedAt,
-      long incarnation) {
+      long incarnation,
+      boolean sealed) {
     this.id = id;
     this.expectedRecords = expectedRecords;
     this.openedAt = openedAt;
@@ -48,6 +55,7 @@ public final class BatchInfo {
     this.lastMarkedAt = lastMarkedAt;
     this.completedAt = completedAt;
     this.incarnation = incarnation;
+    this.sealed = sealed;
   }
 
   /**
@@ -94,7 +102,52 @@ public final class BatchInfo {
         copyAttributes(attributes),
         Collections.unmodifiableMap(new TreeMap<>(lastMarkedAt)),
         completedAt,
-        UNKNOWN_INCARNATION);
+        UNKNOWN_INCARNATION,
+        true);
+  }
+
+  /**
+   * A newly declared batch whose size is not known yet: unsealed, never marked, not complete. Its
+   * records may be numbered 0 .. {@link #UNSEALED_BOUND}-1 until it is sealed.
+   *
+   * @throws NullPointerException if any argument, or an attribute key or value, is null
+   * @throws IllegalArgumentException if the attributes break the limits of {@link #of(BatchId, int,
+   *     Instant, Map)}
+   */
+  public static BatchInfo unsealed(BatchId id, Instant openedAt, Map<String, String> attributes) {
+    return of(id, UNSEALED_BOUND, openedAt, attributes).asUnsealed();
+  }
+
+  /**
+   * This batch, unsealed: its size not known yet, {@link #expectedRecords()} the {@link
+   * #UNSEALED_BOUND}; for {@link io.recordtracker.spi.TrackerStore} implementations reading a batch
+   * they store as unsealed.
+   *
+   * @return a copy of this batch, unsealed
+   */
+  public BatchInfo asUnsealed() {
+    return sealed
+        ? new BatchInfo(
+            id, UNSEALED_BOUND, openedAt, attributes, lastMarkedAt, completedAt, incarnation, false)
+        : this;
+  }
+
+  /**
+   * This batch, sealed with {@code totalRecords} records; for {@link
+   * io.recordtracker.spi.TrackerStore} implementations storing a {@link
+   * io.recordtracker.spi.TrackerStore#seal seal}.
+   *
+   * @param totalRecords the batch's record count
+   * @return a copy of this batch, sealed with that count
+   * @throws IllegalArgumentException if {@code totalRecords} is negative
+   */
+  public BatchInfo sealedWith(int totalRecords) {
+    if (totalRecords < 0) {
+      throw new IllegalArgumentException(
+          "totalRecords must not be negative: " + totalRecords + " (batch " + id + ")");
+    }
+    return new BatchInfo(
+        id, totalRecords, openedAt, attributes, lastMarkedAt, completedAt, incarnation, true);
   }
 
   /**
@@ -109,7 +162,14 @@ public final class BatchInfo {
     return incarnation == this.incarnation
         ? this
         : new BatchInfo(
-            id, expectedRecords, openedAt, attributes, lastMarkedAt, completedAt, incarnation);
+            id,
+            expectedRecords,
+            openedAt,
+            attributes,
+            lastMarkedAt,
+            completedAt,
+            incarnation,
+            sealed);
   }
 
   private static Map<String, String> copyAttributes(Map<String, String> attributes) {
@@ -151,6 +211,12 @@ public final class BatchInfo {
    * its store did. Writes made for it are not checked against the stored incarnation.
    */
   public static final long UNKNOWN_INCARNATION = 0L;
+
+  /**
+   * What {@link #expectedRecords()} returns for an unsealed batch: the bound on its record numbers
+   * ({@code Integer.MAX_VALUE}, so records 0 .. 2,147,483,646 may be marked), not a count.
+   */
+  public static final int UNSEALED_BOUND = Integer.MAX_VALUE;
 
   /**
    * Rejects text with an unpaired UTF-16 surrogate: UTF-8 has no encoding for one, so a store would
@@ -198,9 +264,21 @@ public final class BatchInfo {
     return id;
   }
 
-  /** The number of records declared when the batch was opened; records are 0 .. this-1. */
+  /**
+   * The number of records declared when the batch was opened or sealed; records are 0 .. this-1.
+   * For a batch not sealed yet ({@link #isSealed()} false), {@link #UNSEALED_BOUND}: the bound on
+   * record numbers, not a count.
+   */
   public int expectedRecords() {
     return expectedRecords;
+  }
+
+  /**
+   * Whether the batch's size is fixed: true for a batch opened with a count, and for one opened
+   * without and sealed since ({@link RecordTracker#seal(BatchId, int)}).
+   */
+  public boolean isSealed() {
+    return sealed;
   }
 
   /** When the batch was opened, from the opening tracker's clock. */
@@ -265,21 +343,21 @@ public final class BatchInfo {
         && attributes.equals(other.attributes)
         && lastMarkedAt.equals(other.lastMarkedAt)
         && Objects.equals(completedAt, other.completedAt)
-        && incarnation == other.incarnation;
+        && incarnation == other.incarnation
+        && sealed == other.sealed;
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        id, expectedRecords, openedAt, attributes, lastMarkedAt, completedAt, incarnation);
+        id, expectedRecords, openedAt, attributes, lastMarkedAt, completedAt, incarnation, sealed);
   }
 
   @Override
   public String toString() {
     return "BatchInfo{id="
         + id
-        + ", expectedRecords="
-        + expectedRecords
+        + (sealed ? ", expectedRecords=" + expectedRecords : ", unsealed")
         + ", openedAt="
         + openedAt
         + ", attributes="

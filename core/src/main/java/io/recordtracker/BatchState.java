@@ -3,10 +3,12 @@ package io.recordtracker;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import org.roaringbitmap.RoaringBitmap;
 
 /**
- * A tracker's cached view of one batch: its declared size (which never changes) and the buffers of
- * its stages. Cached so that marking needs no I/O after the batch's first use.
+ * A tracker's cached view of one batch: its declared size and the buffers of its stages. Cached so
+ * that marking needs no I/O after the batch's first use. The size changes at most once: from
+ * unsealed to sealed, when this tracker learns of a seal ({@link #refresh}).
  *
  * <p>A state is <em>retired</em> when it leaves the cache (evicted while empty) or when the tracker
  * closes. The flag is set while holding this state's monitor, which also guards the creation of
@@ -16,7 +18,9 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class BatchState {
 
-  final BatchInfo info;
+  /** Replaced only by {@link #refresh}, by the same batch sealed. */
+  volatile BatchInfo info;
+
   private final StageBuffer sent;
   private final StageBuffer processed;
   private final ConcurrentHashMap<Stage, StageBuffer> custom = new ConcurrentHashMap<>(4);
@@ -32,6 +36,33 @@ final class BatchState {
     this.sent = new StageBuffer(this, Stage.SENT);
     this.processed = new StageBuffer(this, Stage.PROCESSED);
     this.completionRecorded = info.isComplete();
+  }
+
+  /**
+   * Takes {@code stored} as this batch's info if it is this batch (same incarnation) sealed while
+   * the cached info is unsealed; otherwise keeps what it has. Marks checked against the unsealed
+   * bound before this returns are set aside by the flush if the store refuses them.
+   */
+  void refresh(BatchInfo stored) {
+    BatchInfo cached = info;
+    if (!cached.isSealed()
+        && stored.isSealed()
+        && stored.incarnation() == cached.incarnation()
+        && stored.id().equals(cached.id())) {
+      info = stored;
+    }
+  }
+
+  /** The highest record marked in any buffer of this state and not yet durable, or -1. */
+  long highestBufferedMark() {
+    long highest = -1;
+    for (StageBuffer b : buffers()) {
+      RoaringBitmap marks = b.snapshot();
+      if (!marks.isEmpty()) {
+        highest = Math.max(highest, marks.last() & 0xFFFF_FFFFL);
+      }
+    }
+    return highest;
   }
 
   StageBuffer buffer(Stage stage) {

@@ -65,8 +65,9 @@ final class MarkBuffers {
   }
 
   /**
-   * Caches {@code info} unless a live state of the batch is cached already; returns the cached
-   * state (retired at once if the buffers are closed meanwhile).
+   * Caches {@code info} unless a live state of the batch is cached already (which then takes the
+   * seal {@code info} may carry, see {@link BatchState#refresh}); returns the cached state (retired
+   * at once if the buffers are closed meanwhile).
    */
   BatchState cache(BatchInfo info) {
     BatchState[] replaced = new BatchState[1];
@@ -81,6 +82,7 @@ final class MarkBuffers {
                 replaced[0] = old; // purged and opened again: the old state is another batch's
                 return new BatchState(info);
               }
+              old.refresh(info); // sealed since it was cached
               return old;
             });
     if (replaced[0] != null) {
@@ -283,6 +285,11 @@ final class MarkBuffers {
     for (StageBuffer b : drained.buffers) {
       n += b.failed(this);
     }
+    release(n);
+  }
+
+  /** Forgets {@code n} buffered records taken out of inflight marks (beyond a seal). */
+  void dropped(long n) {
     release(n);
   }
 

@@ -10,7 +10,9 @@ import java.util.Set;
  * Marks were not stored because the batch they were made for no longer exists in the store: it was
  * purged, the database was restored from a backup taken before it was opened, its tables were
  * dropped and recreated, or it was purged and opened again under the same id (a new incarnation,
- * see {@link BatchInfo#incarnation()}).
+ * see {@link BatchInfo#incarnation()}). Also marks of an unsealed batch at or beyond the count it
+ * was sealed with meanwhile, by another tracker ({@link RecordTracker#seal(BatchId, int)}): those
+ * records are not of the batch.
  *
  * <p>A store's {@link io.recordtracker.spi.TrackerStore#merge merge} throws it having stored none
  * of the deltas it was given. A tracker then sets those marks aside: they are not counted as
@@ -51,7 +53,7 @@ public class MarksRejectedException extends RecordTrackerException {
         + (rejected.size() == 1 ? " batch" : " batches")
         + " were not stored, because the store no longer has the batch they were made for"
         + " (purged, restored from an older backup, tables recreated, or purged and opened"
-        + " again): "
+        + " again) or sealed it with fewer records: "
         + rejected
         + (detail.isEmpty() ? "" : "; " + detail);
   }

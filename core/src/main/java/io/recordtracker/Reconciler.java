@@ -68,8 +68,22 @@ final class Reconciler {
       }
       // The size too: a store without incarnations (0 everywhere) still shows a reopened batch
       // of another size as stale.
-      if (stored.get().incarnation() == state.info.incarnation()
-          && stored.get().expectedRecords() == state.info.expectedRecords()) {
+      StageMarks read = stored.get();
+      if (read.incarnation() == state.info.incarnation()
+          && read.sealed()
+          && !state.info.isSealed()) {
+        // Sealed by another tracker since this one cached it: take the size. Marks of this
+        // tracker's beyond it are refused by the store at the next flush and set aside.
+        state.refresh(state.info.sealedWith(read.expectedRecords()));
+      }
+      if (read.incarnation() == state.info.incarnation()
+          && read.expectedRecords() == state.info.expectedRecords()
+          && read.sealed() == state.info.isSealed()) {
+        if (read.sealed()) {
+          // Not of the batch: set aside by the next flush, never reported.
+          up.remove((long) read.expectedRecords(), 0x1_0000_0000L);
+          down.remove((long) read.expectedRecords(), 0x1_0000_0000L);
+        }
         up.or(stored.get().of(upstream));
         down.or(stored.get().of(downstream));
         break;
@@ -94,14 +108,7 @@ final class Reconciler {
       state = states.apply(batch);
     }
     Reconciliation result =
-        Reconciliation.compute(
-            batch,
-            upstream,
-            downstream,
-            state.info.expectedRecords(),
-            state.info.attributes(),
-            up,
-            down);
+        Reconciliation.compute(batch, upstream, downstream, state.info, up, down);
     if (result.isComplete()
         && allDurable
         && upstream.equals(Stage.SENT)

@@ -26,6 +26,15 @@ import org.roaringbitmap.RoaringBitmap;
  * <p>To resend, ask for the records rather than looping over ranges: {@link #isMissing(int)},
  * {@link #missingRecords()}, or {@link #resendPlan()} to hand to the sender or another system.
  *
+ * <h2>Unsealed batches</h2>
+ *
+ * A batch opened without a count ({@link RecordTracker#openBatch(BatchId)}) and not sealed yet has
+ * no declared records to miss upstream: {@link #isSealed()} is false, {@link #absentUpstream()} is
+ * empty, {@link #expectedRecords()} is {@link BatchInfo#UNSEALED_BOUND} (a bound, not a count; the
+ * JSON's {@code "expected"} too, beside {@code "sealed": false}), and the batch is never {@link
+ * #isComplete() complete}: more records may come. {@link #missing()} and {@link #unexpected()} are
+ * as for any batch.
+ *
  * <h2>JSON</h2>
  *
  * {@link #writeJson(Writer)} writes this stable schema (version 1); fields may be added, never
@@ -37,6 +46,7 @@ import org.roaringbitmap.RoaringBitmap;
  *   "batch": "01JD...",
  *   "stages": {"upstream": "sent", "downstream": "processed"},
  *   "expected": 486000,
+ *   "sealed": true,
  *   "complete": false,
  *   "counts": {"missing": 1200, "absentUpstream": 0, "unexpected": 0},
  *   "ranges": {
@@ -57,6 +67,7 @@ public final class Reconciliation {
   private final Stage downstream;
   private final int expectedRecords;
   private final Map<String, String> attributes;
+  private final boolean sealed;
   private final RangeList missing;
   private final RangeList absentUpstream;
   private final RangeList unexpected;
@@ -70,6 +81,7 @@ public final class Reconciliation {
       Stage downstream,
       int expectedRecords,
       Map<String, String> attributes,
+      boolean sealed,
       RoaringBitmap missing,
       RoaringBitmap absentUpstream,
       RoaringBitmap unexpected) {
@@ -78,6 +90,7 @@ public final class Reconciliation {
     this.downstream = downstream;
     this.expectedRecords = expectedRecords;
     this.attributes = attributes;
+    this.sealed = sealed;
     this.missing = RangeList.of(missing);
     this.absentUpstream = RangeList.of(absentUpstream);
     this.unexpected = RangeList.of(unexpected);
@@ -100,14 +113,63 @@ public final class Reconciliation {
       Map<String, String> attributes,
       RoaringBitmap upstreamMarks,
       RoaringBitmap downstreamMarks) {
+    return compute(
+        batch,
+        upstream,
+        downstream,
+        expectedRecords,
+        attributes,
+        true,
+        upstreamMarks,
+        downstreamMarks);
+  }
+
+  /** Reconciles the marks of two stages of {@code info}'s batch, sealed or not. */
+  static Reconciliation compute(
+      BatchId batch,
+      Stage upstream,
+      Stage downstream,
+      BatchInfo info,
+      RoaringBitmap upstreamMarks,
+      RoaringBitmap downstreamMarks) {
+    return compute(
+        batch,
+        upstream,
+        downstream,
+        info.expectedRecords(),
+        info.attributes(),
+        info.isSealed(),
+        upstreamMarks,
+        downstreamMarks);
+  }
+
+  private static Reconciliation compute(
+      BatchId batch,
+      Stage upstream,
+      Stage downstream,
+      int expectedRecords,
+      Map<String, String> attributes,
+      boolean sealed,
+      RoaringBitmap upstreamMarks,
+      RoaringBitmap downstreamMarks) {
     RoaringBitmap missing = RoaringBitmap.andNot(upstreamMarks, downstreamMarks);
-    RoaringBitmap absent = RoaringBitmap.flip(upstreamMarks, 0L, expectedRecords);
+    // An unsealed batch declares no records, so none is absent upstream.
+    RoaringBitmap absent =
+        sealed ? RoaringBitmap.flip(upstreamMarks, 0L, expectedRecords) : new RoaringBitmap();
     // Marks beyond the batch never come through the tracker; a foreign writer's would be dropped
     // here rather than flipped into the absent set.
     absent.remove((long) expectedRecords, 0x1_0000_0000L);
     RoaringBitmap unexpected = RoaringBitmap.andNot(downstreamMarks, upstreamMarks);
     return new Reconciliation(
-        batch, upstream, downstream, expectedRecords, attributes, missing, absent, unexpected);
+        batch,
+        upstream,
+        downstream,
+        expectedRecords,
+        attributes,
+        sealed,
+        missing,
+        absent,
+        unexpected);
   }
 
   /**
@@ -133,6 +195,7 @@ public final class Reconciliation {
         downstream,
         expectedRecords,
         Map.of(),
+        true,
         new RoaringBitmap(),
         new RoaringBitmap(),
         new RoaringBitmap());
@@ -153,9 +216,20 @@ public final class Reconciliation {
     return downstream;
   }
 
-  /** The batch's declared record count. */
+  /**
+   * The batch's declared record count; {@link BatchInfo#UNSEALED_BOUND} (a bound, not a count) if
+   * it is not sealed (see the class documentation).
+   */
   public int expectedRecords() {
     return expectedRecords;
+  }
+
+  /**
+   * Whether the batch's size was fixed when this was computed: opened with a count, or sealed
+   * since. While it is not, {@link #absentUpstream()} is empty and the batch is never complete.
+   */
+  public boolean isSealed() {
+    return sealed;
   }
 
   /** Records marked upstream but not downstream: the ones to resend. Ascending, maximal. */
@@ -226,9 +300,12 @@ public final class Reconciliation {
     return unexpectedCount;
   }
 
-  /** Whether every expected record reached both stages and nothing unexpected did. */
+  /**
+   * Whether every expected record reached both stages and nothing unexpected did; never for an
+   * unsealed batch, whose records are not all known yet.
+   */
   public boolean isComplete() {
-    return missingCount == 0 && absentUpstreamCount == 0 && unexpectedCount == 0;
+    return sealed && missingCount == 0 && absentUpstreamCount == 0 && unexpectedCount == 0;
   }
 
   /**
@@ -252,6 +329,7 @@ public final class Reconciliation {
   private void write(JsonGenerator g) throws IOException {
     ReportJson.writeHead(g, JSON_SCHEMA_VERSION, batch, upstream, downstream);
     g.writeNumberField("expected", expectedRecords);
+    g.writeBooleanField("sealed", sealed);
     g.writeBooleanField("complete", isComplete());
     g.writeObjectFieldStart("counts");
     g.writeNumberField("missing", missingCount);
@@ -279,8 +357,7 @@ public final class Reconciliation {
             .append(upstream)
             .append("->")
             .append(downstream)
-            .append(", expected=")
-            .append(expectedRecords)
+            .append(sealed ? ", expected=" + expectedRecords : ", unsealed")
             .append(", missing=")
             .append(missingCount)
             .append(", absentUpstream=")

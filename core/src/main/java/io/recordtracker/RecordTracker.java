@@ -1,6 +1,7 @@
 package io.recordtracker;
 
 import io.recordtracker.internal.Arguments;
+import io.recordtracker.internal.Sealing;
 import io.recordtracker.spi.StoreClock;
 import io.recordtracker.spi.TrackerStore;
 import java.time.Clock;
@@ -31,11 +32,12 @@ import org.slf4j.LoggerFactory;
  *
  * A mark is added to an in-memory buffer per (batch, stage); it does no I/O except the first time
  * this tracker sees a batch it did not open, when it reads the batch's declared size from the store
- * (once; the size never changes). A background thread flushes buffers to the store every {@code
- * flushInterval}, or sooner once {@code flushThreshold} records are buffered; {@link #flush()}
- * flushes on the caller's thread. When the store fails, marks stay buffered and are retried with
- * backoff (at most {@value #MAX_RETRY_BACKOFF_MILLIS} ms apart); none is dropped. At {@code
- * maxBufferedRecords} buffered records, marking blocks until a flush makes room.
+ * (once; the size changes only when an unsealed batch is sealed, see {@link #seal(BatchId, int)}).
+ * A background thread flushes buffers to the store every {@code flushInterval}, or sooner once
+ * {@code flushThreshold} records are buffered; {@link #flush()} flushes on the caller's thread.
+ * When the store fails, marks stay buffered and are retried with backoff (at most {@value
+ * #MAX_RETRY_BACKOFF_MILLIS} ms apart); none is dropped. At {@code maxBufferedRecords} buffered
+ * records, marking blocks until a flush makes room.
  *
  * <h2>Read path</h2>
  *
@@ -116,7 +118,7 @@ public final class RecordTracker implements AutoCloseable {
    *
    * @throws NullPointerException if {@code id} is null
    * @throws IllegalArgumentException if {@code expectedRecords} is negative
-   * @throws BatchConflictException if the batch exists with a different expected count
+   * @throws BatchConflictException if the batch exists with a different expected count, or unsealed
    * @throws TrackerStoreException if the store fails
    */
   public BatchInfo openBatch(BatchId id, int expectedRecords) {
@@ -136,10 +138,97 @@ public final class RecordTracker implements AutoCloseable {
   public BatchInfo openBatch(BatchId id, int expectedRecords, Map<String, String> attributes) {
     ensureOpen();
     Objects.requireNonNull(id, "batch id must not be null");
-    BatchInfo declared = BatchInfo.of(id, expectedRecords, clock.instant(), attributes);
-    BatchInfo stored = StoreCall.run("open batch " + id, () -> store.openBatch(declared));
+    return open(BatchInfo.of(id, expectedRecords, clock.instant(), attributes));
+  }
+
+  private BatchInfo open(BatchInfo declared) {
+    BatchInfo stored =
+        StoreCall.run("open batch " + declared.id(), () -> store.openBatch(declared));
     buffers.cache(stored);
     return stored;
+  }
+
+  /**
+   * Declares a batch whose size is not known yet, before anything of it is sent: a sender that
+   * streams records from a cursor. Its records may be marked from 0 up (at most {@link
+   * BatchInfo#UNSEALED_BOUND}-1) until {@link #seal(BatchId, int)} fixes its size; until then a
+   * reconciliation reports {@code missing} and {@code unexpected} as usual, no {@code
+   * absentUpstream}, and never finds the batch complete. Written through to the store before it
+   * returns. Opening again unsealed returns the stored batch, sealed since or not (safe to retry).
+   *
+   * <pre>{@code
+   * tracker.openBatch(id, Map.of("file", "customers.edi"));    // size not known yet
+   * int n = 0;
+   * for (Customer c : cursor) {
+   *   send(c, n);
+   *   tracker.markSent(id, n++);
+   * }
+   * tracker.seal(id, n);                                          // now it behaves as openBatch(id, n)
+   * }</pre>
+   *
+   * @throws NullPointerException if {@code id} is null
+   * @throws TrackerStoreException if the store fails
+   */
+  public BatchInfo openBatch(BatchId id) {
+    return openBatch(id, Map.of());
+  }
+
+  /**
+   * Declares a batch whose size is not known yet, with attributes, as {@link #openBatch(BatchId)}.
+   * On a retry the attributes first stored are kept.
+   *
+   * @throws NullPointerException if {@code id} or {@code attributes} (or an entry) is null
+   * @throws IllegalArgumentException if the attributes break {@link BatchInfo}'s limits
+   * @throws TrackerStoreException if the store fails
+   */
+  public BatchInfo openBatch(BatchId id, Map<String, String> attributes) {
+    ensureOpen();
+    Objects.requireNonNull(id, "batch id must not be null");
+    return open(BatchInfo.unsealed(id, clock.instant(), attributes));
+  }
+
+  /**
+   * Fixes the size of a batch opened without one ({@link #openBatch(BatchId)}): from then on it
+   * behaves exactly as a batch opened with {@code totalRecords}, in every tracker. Sealing again
+   * with the same count, or sealing a batch opened with that count, does nothing.
+   *
+   * <p>Checked first against this tracker's marks not yet flushed, then by the store, atomically,
+   * against every durable mark of every stage: if any record at or beyond {@code totalRecords} is
+   * marked, nothing changes and this throws, naming the highest. Once this returns, marks beyond
+   * the size are refused: by this tracker at once; by a tracker that cached the batch unsealed, as
+   * soon as it learns of the seal (its next {@code reconcile} of the batch, or its next flush, at
+   * which the store refuses such marks and the tracker sets them aside as {@link #flush()}
+   * describes, reporting them with {@link MarksRejectedException}). A mark of this tracker made on
+   * another thread while this runs is set aside in the same way if it is beyond the size.
+   *
+   * @throws NullPointerException if {@code id} is null
+   * @throws IllegalArgumentException if {@code totalRecords} is negative, or a record at or beyond
+   *     it is marked already (buffered here or durable in the store)
+   * @throws BatchConflictException if the batch is sealed (or was opened) with another count
+   * @throws UnknownBatchException if the batch was never opened
+   * @throws TrackerStoreException if the store fails
+   * @throws UnsupportedOperationException if the store does not support unsealed batches
+   */
+  public BatchInfo seal(BatchId id, int totalRecords) {
+    ensureOpen();
+    Objects.requireNonNull(id, "batch id must not be null");
+    Sealing.requireCount(totalRecords);
+    BatchState state = state(id);
+    if (!Sealing.alreadySealed(state.info, totalRecords)) {
+      Sealing.checkHighestMark(id, state.highestBufferedMark(), totalRecords);
+    }
+    BatchInfo sealed;
+    try {
+      sealed = store.seal(id, totalRecords);
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      throw e; // the store's answer about this batch and count, not a failure of the store
+    } catch (RecordTrackerException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new TrackerStoreException("seal batch " + id + " failed: " + e, e);
+    }
+    buffers.cache(sealed);
+    return sealed;
   }
 
   /**
@@ -278,8 +367,9 @@ public final class RecordTracker implements AutoCloseable {
     Objects.requireNonNull(stage, "stage must not be null");
     Objects.requireNonNull(records, "records must not be null");
     BatchState state = state(batch);
+    int expected = state.info.expectedRecords();
     for (int record : records) {
-      if (record < 0 || record >= state.info.expectedRecords()) {
+      if (record < 0 || record >= expected) {
         checkRecord(state, record);
       }
     }
@@ -343,13 +433,23 @@ public final class RecordTracker implements AutoCloseable {
   }
 
   private static void checkRecord(BatchState state, int record) {
-    int expected = state.info.expectedRecords();
+    BatchInfo info = state.info;
+    int expected = info.expectedRecords();
+    if ((record < 0 || record >= expected) && !info.isSealed()) {
+      throw new IllegalArgumentException(
+          "record "
+              + record
+              + " is outside batch "
+              + info.id()
+              + ", which is unsealed: its records are 0.."
+              + (expected - 1));
+    }
     if (record < 0 || record >= expected) {
       throw new IllegalArgumentException(
           "record "
               + record
               + " is outside batch "
-              + state.info.id()
+              + info.id()
               + ", whose records are 0.."
               + (expected - 1)
               + " ("

@@ -7,12 +7,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Predicate;
+import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Marks the store rejected because it no longer has the batch they were made for: set aside (never
- * stored, never retried), logged at ERROR, counted, and reported once by {@link #report()}.
+ * Marks the store rejected because it no longer has the batch they were made for, or because they
+ * are beyond the size the batch was sealed with: set aside (never stored, never retried), logged at
+ * ERROR, counted, and reported once by {@link #report(long)}.
  */
 final class RejectedMarks {
 
@@ -57,6 +59,23 @@ final class RejectedMarks {
     for (BatchId id : rejection.batches()) {
       stored.put(id, StoreCall.run("find batch " + id, () -> store.findBatch(id)));
     }
+    Map<BatchId, Map<Stage, Long>> beyond = trimBeyondSeal(drained, stored);
+    if (!beyond.isEmpty()) {
+      beyond.forEach(
+          (batch, byStage) -> {
+            long n = count(byStage);
+            log.error(
+                "Set aside {} marked records of batch {} ({}): the batch was sealed with {} records"
+                    + " by another tracker after this one checked them, so they are not of the"
+                    + " batch. They are not stored and will not be retried.",
+                n,
+                batch,
+                byStage,
+                stored.get(batch).get().expectedRecords());
+            remember(batch, n);
+          });
+      return drained; // the rest of those deltas, and every other delta, are merged again
+    }
     Predicate<MarkDelta> gone =
         d -> {
           Optional<BatchInfo> now = stored.get(d.batch());
@@ -96,11 +115,7 @@ final class RejectedMarks {
     MarkBuffers.Drained rest = buffers.reject(drained, gone);
     counts.forEach(
         (batch, byStage) -> {
-          long n = 0;
-          for (var e : byStage.entrySet()) {
-            counters.rejected(e.getKey(), e.getValue());
-            n += e.getValue();
-          }
+          long n = count(byStage);
           Optional<BatchInfo> now = stored.get(batch);
           log.error(
               "Set aside {} marked records of batch {} ({}): the store {} no longer has the batch"
@@ -115,14 +130,63 @@ final class RejectedMarks {
                   : "it was purged and opened again as a new batch (incarnation "
                       + now.get().incarnation()
                       + ")");
-          synchronized (remembered) {
-            remembered.addLast(new Rejection(++sequence, batch, n));
-            if (remembered.size() > MAX_REMEMBERED) {
-              remembered.removeFirst();
-            }
-          }
+          remember(batch, n);
         });
     return rest;
+  }
+
+  /**
+   * Takes out of the drained deltas the marks at or beyond the size their batch was sealed with
+   * since they were checked (another tracker sealed it while this one had it cached unsealed), and
+   * teaches the cached state the size. Exact: the marks within the size stay, to be merged again.
+   *
+   * @return per batch and stage, how many marks were taken out; empty if none
+   */
+  private Map<BatchId, Map<Stage, Long>> trimBeyondSeal(
+      MarkBuffers.Drained drained, Map<BatchId, Optional<BatchInfo>> stored) {
+    Map<BatchId, Map<Stage, Long>> beyond = new LinkedHashMap<>();
+    for (int i = 0; i < drained.deltas.size(); i++) {
+      MarkDelta d = drained.deltas.get(i);
+      Optional<BatchInfo> now = stored.get(d.batch());
+      if (now == null || now.isEmpty() || !now.get().isSealed() || !d.madeFor(now.get())) {
+        continue;
+      }
+      long size = now.get().expectedRecords();
+      if (d.marks().isEmpty() || (d.marks().last() & 0xFFFF_FFFFL) < size) {
+        continue;
+      }
+      RoaringBitmap within = d.marks().clone();
+      within.remove(size, 0x1_0000_0000L);
+      beyond
+          .computeIfAbsent(d.batch(), b -> new TreeMap<>())
+          .merge(
+              d.stage(), d.marks().getLongCardinality() - within.getLongCardinality(), Long::sum);
+      drained.deltas.set(
+          i, new MarkDelta(d.batch(), d.stage(), within, d.markedAt(), d.incarnation()));
+      StageBuffer buffer = drained.buffers.get(i);
+      buffers.dropped(buffer.dropInflightFrom(size));
+      buffer.batch.refresh(now.get());
+    }
+    return beyond;
+  }
+
+  /** Counts the records set aside, by stage; returns their total. */
+  private long count(Map<Stage, Long> byStage) {
+    long n = 0;
+    for (var e : byStage.entrySet()) {
+      counters.rejected(e.getKey(), e.getValue());
+      n += e.getValue();
+    }
+    return n;
+  }
+
+  private void remember(BatchId batch, long records) {
+    synchronized (remembered) {
+      remembered.addLast(new Rejection(++sequence, batch, records));
+      if (remembered.size() > MAX_REMEMBERED) {
+        remembered.removeFirst();
+      }
+    }
   }
 
   /** A mark of where rejections stand now, for {@link #report(long)} after a flush. */

@@ -252,6 +252,19 @@ final class StageBuffer {
     }
   }
 
+  /**
+   * Forgets the inflight marks at or beyond {@code size}, the size their batch was sealed with
+   * since they were checked, so that a failed flush does not put them back. Returns how many.
+   */
+  synchronized long dropInflightFrom(long size) {
+    if (inflight == null) {
+      return 0;
+    }
+    long before = inflight.getLongCardinality();
+    inflight.remove(size, 0x1_0000_0000L);
+    return before - inflight.getLongCardinality();
+  }
+
   /** The store took the inflight marks: forget them. Returns how many records they were. */
   synchronized long committed() {
     long n = inflight.getLongCardinality();

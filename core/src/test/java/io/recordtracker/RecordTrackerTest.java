@@ -466,7 +466,7 @@ class RecordTrackerTest {
     String expected =
         "{\"schemaVersion\":1,\"batch\":\"edi-customers-2019-06-07\","
             + "\"stages\":{\"upstream\":\"sent\",\"downstream\":\"processed\"},"
-            + "\"expected\":10,\"complete\":false,"
+            + "\"expected\":10,\"sealed\":true,\"complete\":false,"
             + "\"counts\":{\"missing\":5,\"absentUpstream\":2,\"unexpected\":1},"
             + "\"ranges\":{\"missing\":[[2,4],[6,7]],\"absentUpstream\":[[8,9]],"
             + "\"unexpected\":[[9,9]]}}";

@@ -101,8 +101,10 @@ final class ReconcileCommand extends TrackerCommand {
             + " -> "
             + r.downstream()
             + "  ("
-            + r.expectedRecords()
-            + " records expected, opened "
+            + (r.isSealed()
+                ? r.expectedRecords() + " records expected"
+                : "unsealed: size not known yet")
+            + ", opened "
             + Render.time(info.openedAt())
             + " UTC)");
     if (!info.attributes().isEmpty()) {
@@ -119,7 +121,7 @@ final class ReconcileCommand extends TrackerCommand {
       return;
     }
     out.println(
-        "  INCOMPLETE: "
+        (r.isSealed() ? "  INCOMPLETE: " : "  UNSEALED, so never complete yet: ")
             + r.missingCount()
             + " missing, "
             + r.absentUpstreamCount()

@@ -138,7 +138,7 @@ final class Render {
           List.of(
               b.id().value(),
               time(b.openedAt()),
-              Integer.toString(b.expectedRecords()),
+              b.isSealed() ? Integer.toString(b.expectedRecords()) : "unsealed",
               b.isComplete() ? "complete" : "incomplete",
               time(b.lastMarkedAt(Stage.SENT).orElse(null)),
               time(b.lastMarkedAt(Stage.PROCESSED).orElse(null)),
@@ -177,6 +177,7 @@ final class Render {
     g.writeStartObject();
     g.writeStringField("id", b.id().value());
     g.writeNumberField("expectedRecords", b.expectedRecords());
+    g.writeBooleanField("sealed", b.isSealed());
     g.writeStringField("openedAt", b.openedAt().toString());
     g.writeBooleanField("complete", b.isComplete());
     g.writeStringField("completedAt", b.completedAt().map(Instant::toString).orElse(null));

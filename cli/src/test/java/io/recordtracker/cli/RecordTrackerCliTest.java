@@ -331,6 +331,34 @@ class RecordTrackerCliTest {
   }
 
   @Test
+  void batches_and_reconcile_show_an_unsealed_batch_as_such() {
+    BatchId id = BatchId.of("STREAM-1");
+    seed.tracker.openBatch(id, Map.of("file", "cursor.edi"));
+    seed.tracker.markSent(id, RecordRange.of(0, 99));
+    seed.tracker.markProcessed(id, RecordRange.of(0, 89));
+    seed.tracker.flush();
+
+    Cli.Result table = cli("batches");
+    assertThat(table.out().lines().toList().get(1))
+        .startsWith("STREAM-1")
+        .contains("  unsealed  incomplete  ");
+    Map<String, Object> json = Json.parseObject(cli("batches", "--json").out());
+    assertThat(at(json, "batches", 0, "sealed")).isEqualTo(false);
+    Cli.Result r = cli("reconcile", "--batch", "STREAM-1");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.out().lines().toList())
+        .element(0)
+        .asString()
+        .startsWith("Batch STREAM-1  sent -> processed  (unsealed: size not known yet, opened ");
+    assertThat(r.out())
+        .contains("  UNSEALED, so never complete yet: 10 missing, 0 never sent, 0 unexpected\n")
+        .contains("  missing (resend):  90-99\n");
+
+    seed.tracker.seal(id, 100);
+    assertThat(cli("batches").out().lines().toList().get(1)).contains("       100  incomplete  ");
+  }
+
+  @Test
   void attributes_print_file_name_first_then_in_the_order_given() {
     Map<String, String> attributes = new java.util.LinkedHashMap<>();
     attributes.put("customer", "ACME");

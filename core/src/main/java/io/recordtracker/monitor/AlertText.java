@@ -1,5 +1,6 @@
 package io.recordtracker.monitor;
 
+import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordRange;
 import java.time.Duration;
 import java.util.List;
@@ -26,6 +27,14 @@ final class AlertText {
       s.append(" (+").append(ranges.size() - shown).append(" more)");
     }
     return s.toString();
+  }
+
+  /**
+   * The batch's size as alerts say it: "486000 expected", or, for a batch not sealed yet, "an
+   * unsealed batch".
+   */
+  static String size(Reconciliation r) {
+    return r.isSealed() ? r.expectedRecords() + " expected" : "an unsealed batch";
   }
 
   /** A duration as "2d 3h", "1h 5m", "20m", "45s": the two largest units, rounded down. */

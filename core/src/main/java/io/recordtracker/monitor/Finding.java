@@ -77,14 +77,17 @@ public final class Finding {
   /**
    * A {@link Kind#STALLED} finding, as a monitor makes it: {@code batch} was opened a deadline
    * before {@code overdueSince} and its upstream stage was never marked, so {@code reconciliation}
-   * finds its records never marked upstream. For tests of a {@link DiscrepancyListener}.
+   * finds its records never marked upstream; or {@code batch} is unsealed ({@link
+   * BatchInfo#isSealed()}) and no stage of it was marked for a deadline before {@code
+   * overdueSince}, whatever its reconciliation finds. For tests of a {@link DiscrepancyListener}.
    *
    * @param batch the batch as the store knows it
    * @param reconciliation the batch's reconciliation of the stage pair watched
-   * @param overdueSince since when the batch is stalled: its opening plus the deadline
+   * @param overdueSince since when the batch is stalled: its opening (or, unsealed, its last mark)
+   *     plus the deadline
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if {@code reconciliation} is not of {@code batch}, or is
-   *     complete (nothing missing, nothing absent upstream: no finding)
+   * @throws IllegalArgumentException if {@code reconciliation} is not of {@code batch}, or is of a
+   *     sealed batch and complete (nothing missing, nothing absent upstream: no finding)
    */
   public static Finding stalled(
       BatchInfo batch, Reconciliation reconciliation, Instant overdueSince) {
@@ -131,7 +134,11 @@ public final class Finding {
       throw new IllegalArgumentException(
           "reconciliation is of batch " + reconciliation.batch() + ", not of batch " + batch.id());
     }
-    if (reconciliation.missingCount() == 0 && reconciliation.absentUpstreamCount() == 0) {
+    // An unsealed batch is stalled by time alone: its sender stopped before sealing it.
+    boolean unsealedStall = kind == Kind.STALLED && !reconciliation.isSealed();
+    if (reconciliation.missingCount() == 0
+        && reconciliation.absentUpstreamCount() == 0
+        && !unsealedStall) {
       throw new IllegalArgumentException(
           "a " + kind + " finding needs records missing or absent upstream: " + reconciliation);
     }

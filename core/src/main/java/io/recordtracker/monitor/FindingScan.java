@@ -134,7 +134,14 @@ final class FindingScan {
     Finding.Kind kind = null;
     Instant since;
     Optional<Instant> lastUpstream = batch.lastMarkedAt(key.upstream);
-    if (lastUpstream.isPresent()) {
+    if (!batch.isSealed()) {
+      // Unsealed: its records are not all known, so nothing is overdue; it is stalled once no
+      // stage was marked (nor the batch opened) for deadline, the sender never sealing it.
+      since = lastActivity(batch).plus(deadline);
+      if (!now.isBefore(since)) {
+        kind = Finding.Kind.STALLED;
+      }
+    } else if (lastUpstream.isPresent()) {
       since = lastUpstream.get().plus(grace);
       if (!now.isBefore(since)) {
         kind = Finding.Kind.OVERDUE;
@@ -156,8 +163,8 @@ final class FindingScan {
     } catch (TrackerStoreException | IllegalStateException e) {
       return unreadable(batch, key, since, e);
     }
-    if (r.missingCount() == 0 && r.absentUpstreamCount() == 0) {
-      return Outcome.COMPLETE;
+    if (batch.isSealed() ? r.missingCount() == 0 && r.absentUpstreamCount() == 0 : kind == null) {
+      return Outcome.COMPLETE; // an unsealed one: marked again, no longer stalled
     }
     if (kind == null) {
       return Outcome.NOT_DUE; // a resend is under way: within grace again
@@ -166,6 +173,15 @@ final class FindingScan {
         kind == Finding.Kind.OVERDUE
             ? Finding.overdue(batch, r, since)
             : Finding.stalled(batch, r, since));
+  }
+
+  /** When the batch was last marked at any stage, or opened if never. */
+  private static Instant lastActivity(BatchInfo batch) {
+    Instant last = batch.openedAt();
+    for (Instant t : batch.lastMarkedAt().values()) {
+      last = t.isAfter(last) ? t : last;
+    }
+    return last;
   }
 
   /**

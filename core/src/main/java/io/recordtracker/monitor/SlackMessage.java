@@ -97,11 +97,13 @@ final class SlackMessage {
       text =
           ":warning: Batch "
               + named
-              + " stalled: nothing "
-              + f.upstream()
-              + " of "
-              + r.expectedRecords()
-              + " expected records, overdue by "
+              + (r.isSealed()
+                  ? " stalled: nothing "
+                      + f.upstream()
+                      + " of "
+                      + r.expectedRecords()
+                      + " expected records, overdue by "
+                  : " stalled: unsealed, and nothing of it marked for the deadline, overdue by ")
               + overdue;
     } else {
       title = headline(event.kind()) + ": batch " + batch;
@@ -139,7 +141,11 @@ final class SlackMessage {
     if (unreadable) {
       fields.add(new String[] {"Missing", "unknown: the marks cannot be read"});
     } else {
-      fields.add(new String[] {"Missing", r.missingCount() + " of " + r.expectedRecords()});
+      fields.add(
+          new String[] {
+            "Missing",
+            r.isSealed() ? r.missingCount() + " of " + r.expectedRecords() : r.missingCount() + ""
+          });
     }
     if (r.absentUpstreamCount() > 0) {
       fields.add(new String[] {"Never " + f.upstream(), Long.toString(r.absentUpstreamCount())});

@@ -47,19 +47,19 @@ public final class Slf4jDiscrepancyListener implements DiscrepancyListener {
     }
     if (event.kind() == DiscrepancyEvent.Kind.RESOLVED) {
       log.info(
-          "Resolved: batch {} {}->{} is complete ({} records; {} were missing when last reported)"
+          "Resolved: batch {} {}->{} is complete ({}; {} were missing when last reported)"
               + " attributes={}",
           f.batchId(),
           f.upstream(),
           f.downstream(),
-          r.expectedRecords(),
+          r.isSealed() ? r.expectedRecords() + " records" : "unsealed, marked again",
           r.missingCount(),
           f.batch().attributes());
       return;
     }
     log.warn(
-        "{} {}: batch {} {}->{} overdue by {}: missing={} absentUpstream={} unexpected={} of {}"
-            + " expected; missing ranges: {}; absent upstream: {}; attributes={}",
+        "{} {}: batch {} {}->{} overdue by {}: missing={} absentUpstream={} unexpected={} of {};"
+            + " missing ranges: {}; absent upstream: {}; attributes={}",
         event.kind(),
         f.kind(),
         f.batchId(),
@@ -69,7 +69,7 @@ public final class Slf4jDiscrepancyListener implements DiscrepancyListener {
         r.missingCount(),
         r.absentUpstreamCount(),
         r.unexpectedCount(),
-        r.expectedRecords(),
+        AlertText.size(r),
         AlertText.firstRanges(r.missing(), RANGES_SHOWN),
         AlertText.firstRanges(r.absentUpstream(), RANGES_SHOWN),
         f.batch().attributes());

@@ -1,11 +1,12 @@
 package io.recordtracker.spi;
 
-import io.recordtracker.BatchConflictException;
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;
 import io.recordtracker.BatchQuery;
 import io.recordtracker.MarksRejectedException;
 import io.recordtracker.Stage;
+import io.recordtracker.UnknownBatchException;
+import io.recordtracker.internal.Sealing;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -24,7 +25,9 @@ import org.roaringbitmap.RoaringBitmap;
 /**
  * The store of {@link TrackerStore#inMemory()}: batches and marks in this JVM's heap, lost when it
  * exits. Each batch's state is guarded by the batch's own monitor, so merges into different batches
- * never contend.
+ * never contend. A {@link #seal} checks the marks and stores the size under that monitor, which
+ * every merge into the batch holds while it checks its deltas against the size and unions them: no
+ * mark can slip past a seal.
  */
 final class InMemoryTrackerStore implements TrackerStore {
 
@@ -50,20 +53,38 @@ final class InMemoryTrackerStore implements TrackerStore {
   @Override
   public BatchInfo openBatch(BatchInfo batch) {
     Objects.requireNonNull(batch, "batch must not be null");
-    Entry entry =
-        batches.computeIfAbsent(
-            batch.id(),
-            id ->
-                new Entry(
-                    BatchInfo.of(
-                            batch.id(),
-                            batch.expectedRecords(),
-                            batch.openedAt(),
-                            batch.attributes())
-                        .withIncarnation(INCARNATIONS.incrementAndGet())));
+    Entry entry = batches.computeIfAbsent(batch.id(), id -> new Entry(fresh(batch)));
     synchronized (entry) {
-      if (entry.info.expectedRecords() != batch.expectedRecords()) {
-        throw new BatchConflictException(entry.info, batch.expectedRecords());
+      Sealing.checkOpen(entry.info, batch);
+      return entry.info;
+    }
+  }
+
+  private static BatchInfo fresh(BatchInfo batch) {
+    BatchInfo info =
+        BatchInfo.of(batch.id(), batch.expectedRecords(), batch.openedAt(), batch.attributes())
+            .withIncarnation(INCARNATIONS.incrementAndGet());
+    return batch.isSealed() ? info : info.asUnsealed();
+  }
+
+  @Override
+  public BatchInfo seal(BatchId batch, int totalRecords) {
+    Objects.requireNonNull(batch, "batch must not be null");
+    Sealing.requireCount(totalRecords);
+    Entry entry = batches.get(batch);
+    if (entry == null) {
+      throw new UnknownBatchException(batch);
+    }
+    synchronized (entry) {
+      if (!Sealing.alreadySealed(entry.info, totalRecords)) {
+        long highest = -1;
+        for (RoaringBitmap marks : entry.marks.values()) {
+          if (!marks.isEmpty()) {
+            highest = Math.max(highest, marks.last() & 0xFFFF_FFFFL);
+          }
+        }
+        Sealing.checkHighestMark(batch, highest, totalRecords);
+        entry.info = entry.info.sealedWith(totalRecords);
       }
       return entry.info;
     }
@@ -92,7 +113,7 @@ final class InMemoryTrackerStore implements TrackerStore {
       boolean madeFor;
       if (entry != null) {
         synchronized (entry) {
-          madeFor = delta.madeFor(entry.info);
+          madeFor = delta.madeFor(entry.info) && fits(delta, entry.info);
         }
       } else {
         madeFor = false;
@@ -109,6 +130,13 @@ final class InMemoryTrackerStore implements TrackerStore {
       MarkDelta delta = deltas.get(i);
       Entry entry = entries.get(i);
       synchronized (entry) {
+        if (!fits(delta, entry.info)) {
+          // Sealed between the check above and here, without these marks. The deltas unioned
+          // before this one stay: merging them again, as the caller will, is a harmless union.
+          throw new MarksRejectedException(
+              Map.of(delta.batch(), delta.marks().getLongCardinality()),
+              "batch " + delta.batch() + " was sealed with " + entry.info.expectedRecords());
+        }
         entry.marks.computeIfAbsent(delta.stage(), s -> new RoaringBitmap()).or(delta.marks());
         Instant last = entry.info.lastMarkedAt().get(delta.stage());
         if (last == null || last.isBefore(delta.markedAt())) {
@@ -118,6 +146,12 @@ final class InMemoryTrackerStore implements TrackerStore {
         }
       }
     }
+  }
+
+  /** Whether every mark of {@code delta} is within the size of {@code info}. */
+  private static boolean fits(MarkDelta delta, BatchInfo info) {
+    return delta.marks().isEmpty()
+        || (delta.marks().last() & 0xFFFF_FFFFL) < info.expectedRecords();
   }
 
   @Override
@@ -173,14 +207,16 @@ final class InMemoryTrackerStore implements TrackerStore {
   }
 
   private static BatchInfo with(BatchInfo info, Map<Stage, Instant> times, Instant completedAt) {
-    return BatchInfo.of(
-            info.id(),
-            info.expectedRecords(),
-            info.openedAt(),
-            info.attributes(),
-            times,
-            completedAt)
-        .withIncarnation(info.incarnation());
+    BatchInfo copy =
+        BatchInfo.of(
+                info.id(),
+                info.expectedRecords(),
+                info.openedAt(),
+                info.attributes(),
+                times,
+                completedAt)
+            .withIncarnation(info.incarnation());
+    return info.isSealed() ? copy : copy.asUnsealed();
   }
 
   @Override

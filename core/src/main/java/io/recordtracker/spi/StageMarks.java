@@ -11,10 +11,13 @@ import org.roaringbitmap.RoaringBitmap;
  * some of its stages, read together, so that the marks are known to belong to that incarnation.
  *
  * @param incarnation the batch's {@link BatchInfo#incarnation()}
- * @param expectedRecords the batch's {@link BatchInfo#expectedRecords()}
+ * @param expectedRecords the batch's {@link BatchInfo#expectedRecords()} ({@link
+ *     BatchInfo#UNSEALED_BOUND} while it is unsealed)
+ * @param sealed the batch's {@link BatchInfo#isSealed()}
  * @param marks per stage asked for, the union of its marks (empty if none); the caller owns them
  */
-public record StageMarks(long incarnation, int expectedRecords, Map<Stage, RoaringBitmap> marks) {
+public record StageMarks(
+    long incarnation, int expectedRecords, boolean sealed, Map<Stage, RoaringBitmap> marks) {
 
   /** Checks the arguments and copies the map. */
   public StageMarks {
@@ -24,6 +27,17 @@ public record StageMarks(long incarnation, int expectedRecords, Map<Stage, Roari
           "expectedRecords must not be negative: " + expectedRecords);
     }
     marks = Map.copyOf(marks);
+  }
+
+  /**
+   * The marks of a sealed batch, as stores written before batches could be unsealed make them.
+   *
+   * @param incarnation the batch's {@link BatchInfo#incarnation()}
+   * @param expectedRecords the batch's {@link BatchInfo#expectedRecords()}
+   * @param marks per stage asked for, the union of its marks (empty if none)
+   */
+  public StageMarks(long incarnation, int expectedRecords, Map<Stage, RoaringBitmap> marks) {
+    this(incarnation, expectedRecords, true, marks);
   }
 
   /**

@@ -35,6 +35,11 @@ public interface TrackerStore extends AutoCloseable {
    * same expected record count, the stored batch is returned unchanged (its attributes and
    * opened-at stay as first written).
    *
+   * <p>An unsealed batch ({@link BatchInfo#isSealed()} false) is stored as unsealed, and opening
+   * one unsealed over an existing batch returns the stored batch whatever its size; opening one
+   * with a count over a batch stored unsealed is a conflict (the rules of {@code
+   * io.recordtracker.internal.Sealing#checkOpen}).
+   *
    * <p>A store that tells incarnations apart stamps a batch it creates with a new {@link
    * BatchInfo#incarnation()}, one this id never had before (a random non-zero long will do), and
    * returns it with every read of the batch; otherwise incarnations are {@link
@@ -45,6 +50,34 @@ public interface TrackerStore extends AutoCloseable {
    */
   BatchInfo openBatch(BatchInfo batch);
 
+  /**
+   * Fixes the size of an unsealed batch at {@code totalRecords} and returns the batch as stored,
+   * sealed. Sealing a batch that is sealed with the same count already returns it unchanged.
+   *
+   * <p>Atomic against {@link #merge}: no mark at or beyond {@code totalRecords} may be durable once
+   * this returns. The store checks the highest durable mark of every stage and stores the seal in
+   * one step that no merge into the batch can run between (a lock on the batch that merges into an
+   * unsealed batch respect, or one transaction that re-checks what it read); and from then on
+   * {@link #merge} refuses a delta with a mark at or beyond the sealed size as it refuses the marks
+   * of a gone batch, with {@link io.recordtracker.MarksRejectedException}.
+   *
+   * <p>The default throws {@link UnsupportedOperationException}: a store written before batches
+   * could be unsealed does not support them, and fails the contract suite's tests of them.
+   *
+   * @param batch the batch
+   * @param totalRecords its record count, not negative
+   * @return the batch as stored, sealed with {@code totalRecords}
+   * @throws io.recordtracker.UnknownBatchException if the batch does not exist
+   * @throws BatchConflictException if the batch is sealed with another count
+   * @throws IllegalArgumentException if {@code totalRecords} is negative, or a durable mark of any
+   *     stage is at or beyond it (the message names the highest); nothing is changed
+   * @throws UnsupportedOperationException if the store does not support unsealed batches
+   */
+  default BatchInfo seal(BatchId batch, int totalRecords) {
+    throw new UnsupportedOperationException(
+        "the store " + this + " does not support sealing batches");
+  }
+
   /** The batch with id {@code id}, if it exists. */
   Optional<BatchInfo> findBatch(BatchId id);
 
@@ -52,13 +85,14 @@ public interface TrackerStore extends AutoCloseable {
    * Unions each delta into the stored marks of its (batch, stage) and advances the stage's
    * last-marked time to the delta's {@code markedAt} if later. When this returns, the marks are
    * durable. All or nothing: if any delta's batch is no longer stored, or is stored as another
-   * incarnation than the delta was made for ({@link MarkDelta#madeFor}), none of the deltas is
-   * stored and this throws, naming those batches, so that the caller can set their marks aside and
-   * merge the others again. A store checks this with what it writes, in the same transaction (the
-   * row counts of its inserts), never with a separate read beforehand.
+   * incarnation than the delta was made for ({@link MarkDelta#madeFor}), or is sealed with fewer
+   * records than a mark of the delta needs (see {@link #seal}), none of the deltas is stored and
+   * this throws, naming those batches, so that the caller can set their marks aside and merge the
+   * others again. A store checks this with what it writes, in the same transaction (the row counts
+   * of its inserts), never with a separate read beforehand.
    *
    * @throws io.recordtracker.MarksRejectedException if a delta's batch is not stored (in its
-   *     incarnation); nothing was stored
+   *     incarnation), or is sealed below one of its marks; nothing was stored
    */
   void merge(List<MarkDelta> deltas);
 
@@ -69,11 +103,11 @@ public interface TrackerStore extends AutoCloseable {
   RoaringBitmap load(BatchId batch, Stage stage);
 
   /**
-   * The batch's incarnation and size and the marks of {@code stages}, read together so that the
-   * marks are known to be that incarnation's; empty if the batch does not exist. A tracker's {@code
-   * reconcile} uses this. A store that can should read it all in one round trip (one statement);
-   * the default reads the batch, then each stage, then the batch again, and tries again if the
-   * incarnation changed in between (a batch purged and opened again meanwhile).
+   * The batch's incarnation, size and sealed state and the marks of {@code stages}, read together
+   * so that the marks are known to be that incarnation's; empty if the batch does not exist. A
+   * tracker's {@code reconcile} uses this. A store that can should read it all in one round trip
+   * (one statement); the default reads the batch, then each stage, then the batch again, and tries
+   * again if the incarnation changed in between (a batch purged and opened again meanwhile).
    *
    * @param batch the batch
    * @param stages the stages whose marks to read, at least one; when the marks of several are
@@ -97,7 +131,11 @@ public interface TrackerStore extends AutoCloseable {
       }
       if (after.get().incarnation() == before.get().incarnation()) {
         return Optional.of(
-            new StageMarks(before.get().incarnation(), before.get().expectedRecords(), marks));
+            new StageMarks(
+                before.get().incarnation(),
+                before.get().expectedRecords(),
+                before.get().isSealed(),
+                marks));
       }
     }
     throw new TrackerStoreException(

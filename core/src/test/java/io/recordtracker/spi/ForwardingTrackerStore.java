@@ -40,6 +40,11 @@ public class ForwardingTrackerStore implements TrackerStore {
   }
 
   @Override
+  public BatchInfo seal(BatchId batch, int totalRecords) {
+    return target.seal(batch, totalRecords);
+  }
+
+  @Override
   public Optional<BatchInfo> findBatch(BatchId id) {
     return target.findBatch(id);
   }

@@ -1,11 +1,12 @@
 package io.recordtracker.jdbc;
 
-import io.recordtracker.BatchConflictException;
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;
 import io.recordtracker.BatchQuery;
 import io.recordtracker.Stage;
 import io.recordtracker.TrackerStoreException;
+import io.recordtracker.UnknownBatchException;
+import io.recordtracker.internal.Sealing;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -44,13 +45,14 @@ final class BatchRows {
 
   /** Opens {@code batch} as a new incarnation unless it exists; returns the batch as stored. */
   BatchInfo open(BatchInfo batch) {
-    BatchInfo fresh =
+    BatchInfo stamped =
         BatchInfo.of(
                 batch.id(),
                 batch.expectedRecords(),
                 StoredTimes.micros(batch.openedAt()),
                 batch.attributes())
             .withIncarnation(newIncarnation());
+    BatchInfo fresh = batch.isSealed() ? stamped : stamped.asUnsealed();
     return runner.inTransaction("open batch " + batch.id(), true, c -> open(c, fresh));
   }
 
@@ -62,6 +64,7 @@ final class BatchRows {
       ps.setObject(3, StoredTimes.utc(fresh.openedAt()));
       ps.setString(4, AttributesJson.write(fresh.attributes()));
       ps.setLong(5, fresh.incarnation());
+      ps.setInt(6, fresh.isSealed() ? 1 : 0);
       inserted = ps.executeUpdate();
     } catch (SQLException e) {
       if (!sql.insertBatchFailsOnDuplicate() || !SqlFailures.isDuplicateKey(e)) {
@@ -88,10 +91,50 @@ final class BatchRows {
             .orElseThrow(
                 () -> // deleted between our insert attempt and read: let the retry insert it
                 new SQLException("batch " + fresh.id() + " vanished while opening", "40001"));
-    if (existing.expectedRecords() != fresh.expectedRecords()) {
-      throw new BatchConflictException(existing, fresh.expectedRecords());
-    }
+    Sealing.checkOpen(existing, fresh);
     return existing;
+  }
+
+  /**
+   * Seals the batch in one READ COMMITTED transaction: locks its row (FOR UPDATE), which waits for
+   * every transaction that appended marks to it and is still open (each holds a shared lock on the
+   * row from its append, see {@link SqlStatements#insertMarks}) and makes appends that come later
+   * wait; then reads every marks row of the batch, now all committed, and stores the size unless a
+   * mark is at or beyond it. An append that waited re-reads the row and, if its marks are beyond
+   * the size, inserts nothing: the merge fails as for a gone batch. So no mark ever lands beyond
+   * it.
+   */
+  BatchInfo seal(BatchId batch, int totalRecords, MarksReader reader) {
+    return runner.inReadCommittedTransaction(
+        "seal batch " + batch,
+        c -> {
+          try (PreparedStatement ps = runner.prepare(c, sql.lockBatch)) {
+            ps.setString(1, batch.value());
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) {
+                throw new UnknownBatchException(batch);
+              }
+            }
+          }
+          BatchInfo stored = find(c, batch).orElseThrow(() -> new UnknownBatchException(batch));
+          if (Sealing.alreadySealed(stored, totalRecords)) {
+            return stored;
+          }
+          long highest;
+          try (PreparedStatement ps = runner.prepare(c, sql.allMarks)) {
+            ps.setString(1, batch.value());
+            try (ResultSet rs = ps.executeQuery()) {
+              highest = reader.highestMark(rs, batch);
+            }
+          }
+          Sealing.checkHighestMark(batch, highest, totalRecords);
+          try (PreparedStatement ps = runner.prepare(c, sql.sealBatch)) {
+            ps.setInt(1, totalRecords);
+            ps.setString(2, batch.value());
+            ps.executeUpdate();
+          }
+          return stored.sealedWith(totalRecords);
+        });
   }
 
   /** A new batch's incarnation: random, so that no two openings of one id share one. */
@@ -135,7 +178,8 @@ final class BatchRows {
   }
 
   /**
-   * Batches from rows of (batch columns, stage, last_marked_at, incarnation), one row per stage.
+   * Batches from rows of (batch columns, stage, last_marked_at, incarnation, sealed), one row per
+   * stage.
    */
   private List<BatchInfo> readBatches(ResultSet rs) throws SQLException {
     Map<String, Object[]> rows = new LinkedHashMap<>();
@@ -150,7 +194,8 @@ final class BatchRows {
               StoredTimes.read(rs, 3),
               StoredTimes.read(rs, 4),
               rs.getString(5),
-              rs.getLong(8)
+              rs.getLong(8),
+              rs.getInt(9) != 0
             });
         times.put(id, new HashMap<>());
       }
@@ -175,7 +220,7 @@ final class BatchRows {
                 + e.getMessage(),
             e);
       }
-      batches.add(
+      BatchInfo info =
           BatchInfo.of(
                   BatchId.of(row.getKey()),
                   (Integer) v[0],
@@ -183,7 +228,8 @@ final class BatchRows {
                   attributes,
                   times.get(row.getKey()),
                   (Instant) v[2])
-              .withIncarnation((Long) v[4]));
+              .withIncarnation((Long) v[4]);
+      batches.add((Boolean) v[5] ? info : info.asUnsealed());
     }
     return batches;
   }

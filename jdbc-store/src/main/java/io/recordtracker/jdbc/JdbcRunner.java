@@ -97,9 +97,25 @@ final class JdbcRunner {
    * fresh attempt resolves, when {@code retry} (the work must then be idempotent).
    */
   <T> T inTransaction(String what, boolean retry, SqlWork<T> work) {
+    return inTransaction(what, retry, NO_ISOLATION, work);
+  }
+
+  /**
+   * As {@link #inTransaction(String, boolean, SqlWork)}, at READ COMMITTED whatever the pool's
+   * default, so that each statement sees what committed before it: what a transaction needs that
+   * locks a row and then reads what others wrote until they released it. Retried.
+   */
+  <T> T inReadCommittedTransaction(String what, SqlWork<T> work) {
+    return inTransaction(what, true, Connection.TRANSACTION_READ_COMMITTED, work);
+  }
+
+  /** The pool's own isolation level, left as it is. */
+  private static final int NO_ISOLATION = -1;
+
+  private <T> T inTransaction(String what, boolean retry, int isolation, SqlWork<T> work) {
     for (int attempt = 1; ; attempt++) {
       try {
-        return transactionOnce(work);
+        return transactionOnce(isolation, work);
       } catch (SQLException e) {
         if (!retry || attempt >= ATTEMPTS || !SqlFailures.isRetryable(e)) {
           throw failures.translate(what, e);
@@ -110,34 +126,53 @@ final class JdbcRunner {
     }
   }
 
-  private <T> T transactionOnce(SqlWork<T> work) throws SQLException {
+  private <T> T transactionOnce(int isolation, SqlWork<T> work) throws SQLException {
     return borrowed(
         c -> {
-          boolean autoCommit = c.getAutoCommit();
-          if (autoCommit) {
-            c.setAutoCommit(false);
+          int previous = c.getTransactionIsolation();
+          boolean switched = isolation != NO_ISOLATION && previous != isolation;
+          if (switched) {
+            c.setTransactionIsolation(isolation); // before the transaction begins
           }
           try {
-            T result = work.run(c);
-            c.commit();
-            return result;
-          } catch (SQLException | RuntimeException | Error e) {
-            try {
-              c.rollback();
-            } catch (SQLException suppressed) {
-              e.addSuppressed(suppressed);
-            }
-            throw e;
+            return transactionOnce(c, work);
           } finally {
-            if (autoCommit) {
+            if (switched) {
               try {
-                c.setAutoCommit(true);
+                c.setTransactionIsolation(previous); // after it ended: the pool's level again
               } catch (SQLException ignored) {
                 // the connection is broken; closing it is all that is left
               }
             }
           }
         });
+  }
+
+  private static <T> T transactionOnce(Connection c, SqlWork<T> work) throws SQLException {
+    boolean autoCommit = c.getAutoCommit();
+    if (autoCommit) {
+      c.setAutoCommit(false);
+    }
+    try {
+      T result = work.run(c);
+      c.commit();
+      return result;
+    } catch (SQLException | RuntimeException | Error e) {
+      try {
+        c.rollback();
+      } catch (SQLException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    } finally {
+      if (autoCommit) {
+        try {
+          c.setAutoCommit(true);
+        } catch (SQLException ignored) {
+          // the connection is broken; closing it is all that is left
+        }
+      }
+    }
   }
 
   /** Waits a little before attempt {@code attempt} + 1, longer the more attempts failed. */

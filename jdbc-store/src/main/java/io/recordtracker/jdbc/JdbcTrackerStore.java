@@ -7,6 +7,7 @@ import io.recordtracker.RecordRange;
 import io.recordtracker.Stage;
 import io.recordtracker.TrackerStoreException;
 import io.recordtracker.UnknownBatchException;
+import io.recordtracker.internal.Sealing;
 import io.recordtracker.spi.MarkDelta;
 import io.recordtracker.spi.StageMarks;
 import io.recordtracker.spi.StoreClock;
@@ -225,6 +226,26 @@ public final class JdbcTrackerStore implements TrackerStore {
         });
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>One transaction: it locks the batch row (FOR UPDATE), which waits for the open transactions
+   * that appended marks to the batch (each holds a shared lock on the row from its append: FOR KEY
+   * SHARE on PostgreSQL, LOCK IN SHARE MODE on MySQL/MariaDB; on H2, which has no shared row lock,
+   * an append to an unsealed batch locks its row exclusively first), then reads every marks row of
+   * the batch and stores the size unless a mark is at or beyond it. An append waiting on the lock
+   * reads the sealed row once the seal commits and inserts nothing if its marks are beyond the
+   * size: {@link #merge} then throws {@link io.recordtracker.MarksRejectedException}, and {@code
+   * markWithin} {@link IllegalArgumentException}. The seal's transaction runs at READ COMMITTED
+   * whatever the pool's level, so that its read of the marks sees every append it waited for.
+   */
+  @Override
+  public BatchInfo seal(BatchId batch, int totalRecords) {
+    Objects.requireNonNull(batch, "batch must not be null");
+    Sealing.requireCount(totalRecords);
+    return batchRows.seal(batch, totalRecords, reader);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Marks
 
@@ -245,7 +266,8 @@ public final class JdbcTrackerStore implements TrackerStore {
    * @param connection the caller's connection, in the caller's transaction
    * @param batch the batch the records belong to
    * @param stage the stage they reached
-   * @param range the records, all within 0..expectedRecords-1
+   * @param range the records, all within 0..expectedRecords-1 (any record up to {@link
+   *     BatchInfo#UNSEALED_BOUND}-1 while the batch is unsealed)
    * @throws NullPointerException if an argument is null
    * @throws UnknownBatchException if the batch does not exist (as seen by {@code connection})
    * @throws IllegalArgumentException if the range reaches past the batch's last record; nothing is
@@ -266,7 +288,8 @@ public final class JdbcTrackerStore implements TrackerStore {
    * @param connection the caller's connection, in the caller's transaction
    * @param batch the batch the records belong to
    * @param stage the stage they reached
-   * @param records the record numbers, each within 0..expectedRecords-1, in any order
+   * @param records the record numbers, each within 0..expectedRecords-1, in any order (any up to
+   *     {@link BatchInfo#UNSEALED_BOUND}-1 while the batch is unsealed)
    * @throws NullPointerException if an argument is null
    * @throws UnknownBatchException if the batch does not exist (as seen by {@code connection})
    * @throws IllegalArgumentException if a record is outside 0..expectedRecords-1; nothing is

@@ -74,7 +74,7 @@ final class MarksReader {
                   long[] row = null;
                   while (rs.next()) {
                     if (row == null) {
-                      row = new long[] {rs.getLong(5), rs.getInt(3)};
+                      row = new long[] {rs.getLong(5), rs.getInt(3), rs.getInt(7)};
                     }
                     String stage = rs.getString(6);
                     if (stage != null) {
@@ -100,7 +100,22 @@ final class MarksReader {
       compactor.seen(new Compactor.Key(batch, stage), parts.size());
       marks.put(stage, union(parts));
     }
-    return Optional.of(new StageMarks(batchRow[0], (int) batchRow[1], marks));
+    return Optional.of(new StageMarks(batchRow[0], (int) batchRow[1], batchRow[2] != 0, marks));
+  }
+
+  /**
+   * The highest record in rows of (blob length, marks, expected_records, id, incarnation, stage),
+   * each decoded and checked as {@link #read} does; -1 if there is none.
+   */
+  long highestMark(ResultSet rs, BatchId batch) throws SQLException {
+    long highest = -1;
+    while (rs.next()) {
+      RoaringBitmap marks = decode(StoredRow.of(rs), batch, Stage.of(rs.getString(6)));
+      if (!marks.isEmpty()) {
+        highest = Math.max(highest, marks.last() & 0xFFFF_FFFFL);
+      }
+    }
+    return highest;
   }
 
   /**

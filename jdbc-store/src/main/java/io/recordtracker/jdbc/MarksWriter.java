@@ -138,6 +138,7 @@ final class MarksWriter {
           // older backup, tables recreated) or is another incarnation inserts nothing, and then
           // nothing of this merge may commit.
           java.util.Set<Target> rejectedTargets = new java.util.LinkedHashSet<>();
+          lockUnsealed(c, targets.stream().map(t -> t.key().batch()).distinct().toList());
           for (boolean checked : kinds) {
             List<Integer> rows = new ArrayList<>();
             try (PreparedStatement ps =
@@ -148,7 +149,7 @@ final class MarksWriter {
                   continue;
                 }
                 for (byte[] blob : blobs.get(i)) {
-                  bindMarks(ps, t.key(), blob, t.incarnation());
+                  bindMarks(ps, t.key(), blob, t.incarnation(), marks.get(t).last());
                   rows.add(i);
                   addOrRun(ps, counts -> noteRejected(counts, rows, targets, rejectedTargets));
                 }
@@ -310,17 +311,19 @@ final class MarksWriter {
     marks.runOptimize();
     Compactor.Key key = new Compactor.Key(batch, stage);
     List<byte[]> blobs = PortableBitmaps.serializeSplit(marks, maxBlobBytes);
-    if (!appendWithin(connection, key, blobs, batchNow.incarnation())) {
+    int highest = marks.last();
+    if (!appendWithin(connection, key, blobs, batchNow.incarnation(), highest)) {
       Known fresh = readBatch(connection, batch);
+      // Sealed below these marks since it was cached (by another transaction), or reopened smaller.
+      if (!fresh.holds(marks)) {
+        throw outside(what, batch, fresh.expectedRecords());
+      }
       // The same incarnation: the batch is gone for the insert, though the caller's snapshot still
       // shows it (MariaDB's REPEATABLE READ).
       if (fresh.incarnation() == batchNow.incarnation()) {
         throw new UnknownBatchException(batch);
       }
-      if (!fresh.holds(marks)) {
-        throw outside(what, batch, fresh.expectedRecords());
-      }
-      if (!appendWithin(connection, key, blobs, fresh.incarnation())) {
+      if (!appendWithin(connection, key, blobs, fresh.incarnation(), highest)) {
         throw new UnknownBatchException(batch);
       }
     }
@@ -391,11 +394,15 @@ final class MarksWriter {
    *     failed: the batch was purged meanwhile, and the caller's transaction must roll back
    */
   private boolean appendWithin(
-      Connection connection, Compactor.Key key, List<byte[]> blobs, long incarnation) {
+      Connection connection, Compactor.Key key, List<byte[]> blobs, long incarnation, int highest) {
     BatchId batch = key.batch();
     try (PreparedStatement insert = connection.prepareStatement(sql.insertMarks)) {
+      lockUnsealed(connection, List.of(batch));
       for (int i = 0; i < blobs.size(); i++) {
-        bindMarks(insert, key, blobs.get(i), incarnation);
+        bindMarks(insert, key, blobs.get(i), incarnation, highest);
+        // No row: the batch is not there as this incarnation (purged, or purged and opened again,
+        // which the caller's snapshot can hide: MariaDB's REPEATABLE READ), or sealed below these
+        // marks since the caller last read it.
         if (insert.executeUpdate() == 0) {
           if (i == 0) {
             return false;
@@ -452,7 +459,7 @@ final class MarksWriter {
           }
           try (PreparedStatement ps = runner.prepare(c, sql.insertMarks)) {
             for (byte[] blob : blobs) {
-              bindMarks(ps, key, blob, incarnation);
+              bindMarks(ps, key, blob, incarnation, folded.last());
               if (ps.executeUpdate() == 0) {
                 c.rollback();
                 log.debug(
@@ -520,14 +527,36 @@ final class MarksWriter {
     }
   }
 
+  /**
+   * Binds an append of {@code blob}, part of marks whose highest record is {@code highest} (as
+   * {@link RoaringBitmap#last()} returns it, unsigned).
+   */
   private static void bindMarks(
-      PreparedStatement ps, Compactor.Key key, byte[] blob, long incarnation) throws SQLException {
+      PreparedStatement ps, Compactor.Key key, byte[] blob, long incarnation, int highest)
+      throws SQLException {
     ps.setString(1, key.batch().value());
     ps.setString(2, key.stage().name());
     ps.setBytes(3, blob);
     ps.setString(4, key.batch().value());
+    int next = 5;
     if (incarnation != BatchInfo.UNKNOWN_INCARNATION) {
-      ps.setLong(5, incarnation);
+      ps.setLong(next++, incarnation);
+    }
+    ps.setLong(next, highest & 0xFFFF_FFFFL);
+  }
+
+  /** On H2, locks the rows of those of {@code batches} that are unsealed; see the statement. */
+  private void lockUnsealed(Connection c, List<BatchId> batches) throws SQLException {
+    if (sql.lockUnsealed == null) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement(sql.lockUnsealed)) {
+      for (BatchId batch : batches.stream().sorted().toList()) {
+        ps.setString(1, batch.value());
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+        }
+      }
     }
   }
 

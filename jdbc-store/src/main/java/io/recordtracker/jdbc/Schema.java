@@ -30,7 +30,8 @@ final class Schema {
 
   static {
     COLUMNS.put(
-        "batch", "batch_id, expected_records, opened_at, completed_at, attributes, incarnation");
+        "batch",
+        "batch_id, expected_records, opened_at, completed_at, attributes, incarnation, sealed");
     COLUMNS.put("batch_attr", "batch_id, attr_key, attr_value");
     COLUMNS.put("stage", "batch_id, stage, last_marked_at");
     COLUMNS.put("marks", "batch_id, stage, id, marks");
@@ -42,7 +43,11 @@ final class Schema {
    * 10.3+: a constant default rewrites no row).
    */
   private static final Map<String, Map<String, String>> ADDED_COLUMNS =
-      Map.of("batch", Map.of("incarnation", "BIGINT NOT NULL DEFAULT 0"));
+      Map.of(
+          "batch",
+          Map.of(
+              "incarnation", "BIGINT NOT NULL DEFAULT 0",
+              "sealed", "SMALLINT NOT NULL DEFAULT 1"));
 
   private final JdbcRunner runner;
   private final JdbcDialect dialect;

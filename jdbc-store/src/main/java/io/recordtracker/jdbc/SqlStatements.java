@@ -26,10 +26,19 @@ abstract sealed class SqlStatements
 
   final String prefix;
 
-  /** Appends a marks row: batch id, stage, marks, batch id, incarnation. */
+  /**
+   * Appends a marks row: batch id, stage, marks, batch id, incarnation, highest record of the
+   * marks. Inserts nothing unless the batch is that incarnation and holds that record (its
+   * expected_records is above it): so nothing is appended beyond a sealed size. The batch row is
+   * read with a shared lock ({@link #shareLock()}, or {@link #lockUnsealed} before it on H2) that a
+   * seal's {@link #lockBatch} waits for and that waits for a seal in progress.
+   */
   final String insertMarks;
 
-  /** Appends a marks row whatever the batch's incarnation: batch id, stage, marks, batch id. */
+  /**
+   * As {@link #insertMarks}, whatever the batch's incarnation: batch id, stage, marks, batch id,
+   * highest record.
+   */
   final String insertMarksAnyIncarnation;
 
   /** Advances a stage's last-marked time: batch id, stage, time, batch id, incarnation. */
@@ -68,6 +77,22 @@ abstract sealed class SqlStatements
    */
   final String lockBatchNowait;
 
+  /**
+   * Locks a batch row while it is unsealed, so that a seal waits for the marks appended in this
+   * transaction and they wait for a seal in progress: batch id. Null where {@link #insertMarks}
+   * takes a shared lock of its own ({@link #shareLock()}).
+   */
+  final String lockUnsealed;
+
+  /** Locks a batch row for a seal, reading expected_records and sealed: batch id. */
+  final String lockBatch;
+
+  /** Every marks row of a batch, as {@link #readMarks} returns them plus the stage: batch id. */
+  final String allMarks;
+
+  /** Seals a batch: expected records, batch id. */
+  final String sealBatch;
+
   /** Deletes one marks row by its whole key: batch id, stage, id. */
   final String deleteMarksRow;
 
@@ -77,16 +102,28 @@ abstract sealed class SqlStatements
   SqlStatements(String prefix) {
     this.prefix = prefix;
     String p = prefix;
-    this.insertMarks = insertMarks(p, batchExists(true));
-    this.insertMarksAnyIncarnation = insertMarks(p, batchExists(false));
+    this.insertMarks = insertMarks(p, batchHolds(true));
+    this.insertMarksAnyIncarnation = insertMarks(p, batchHolds(false));
     this.upsertStage = upsertStage(p, batchExists(true));
     this.upsertStageAnyIncarnation = upsertStage(p, batchExists(false));
     this.insertBatch = insertBatchIfAbsent(p);
+    this.lockUnsealed = lockUnsealed(p);
+    this.lockBatch =
+        "SELECT expected_records, sealed FROM " + p + "batch WHERE batch_id = ? FOR UPDATE";
+    this.allMarks =
+        marksColumns(", m.stage")
+            + " FROM "
+            + p
+            + "marks m JOIN "
+            + p
+            + "batch b ON b.batch_id = m.batch_id WHERE m.batch_id = ?";
+    this.sealBatch =
+        "UPDATE " + p + "batch SET expected_records = ?, sealed = 1 WHERE batch_id = ?";
     this.insertAttribute =
         "INSERT INTO " + p + "batch_attr (batch_id, attr_key, attr_value) VALUES (?, ?, ?)";
     this.findBatch =
         "SELECT b.batch_id, b.expected_records, b.opened_at, b.completed_at, b.attributes,"
-            + " s.stage, s.last_marked_at, b.incarnation FROM "
+            + " s.stage, s.last_marked_at, b.incarnation, b.sealed FROM "
             + p
             + "batch b LEFT JOIN "
             + p
@@ -128,13 +165,27 @@ abstract sealed class SqlStatements
 
   /**
    * Inserts a batch row unless one exists: batch id, expected records, opened at, attributes,
-   * incarnation.
+   * incarnation, sealed.
    */
   abstract String insertBatchIfAbsent(String p);
 
   /** Whether {@link #insertBatch} fails with a duplicate key, instead of inserting nothing. */
   boolean insertBatchFailsOnDuplicate() {
     return false;
+  }
+
+  /**
+   * The locking clause of {@link #insertMarks}'s read of the batch row: a shared lock that a seal's
+   * FOR UPDATE conflicts with, and that, taken after a seal committed, reads the sealed row. Empty
+   * where the dialect has none ({@link #lockUnsealed} then).
+   */
+  String shareLock() {
+    return "";
+  }
+
+  /** See {@link #lockUnsealed}; null unless the dialect needs it. */
+  String lockUnsealed(String p) {
+    return null;
   }
 
   /** See {@link #lockBatchNowait}; null unless the dialect needs it. */
@@ -219,9 +270,9 @@ abstract sealed class SqlStatements
     }
     String sql =
         "SELECT p.batch_id, p.expected_records, p.opened_at, p.completed_at, p.attributes,"
-            + " s.stage, s.last_marked_at, p.incarnation FROM (SELECT "
+            + " s.stage, s.last_marked_at, p.incarnation, p.sealed FROM (SELECT "
             + "b.batch_id, b.expected_records, b.opened_at, b.completed_at, b.attributes,"
-            + " b.incarnation FROM "
+            + " b.incarnation, b.sealed FROM "
             + prefix
             + "batch b"
             + where
@@ -235,11 +286,11 @@ abstract sealed class SqlStatements
 
   /**
    * The batch row LEFT JOINed to its marks rows of {@code stages} stages, as {@link #readMarks}
-   * returns them plus the stage: the stages, then the batch id. One row with NULL marks when the
-   * stages have none, no row when the batch is gone.
+   * returns them plus the stage and sealed: the stages, then the batch id. One row with NULL marks
+   * when the stages have none, no row when the batch is gone.
    */
   String readMarks(int stages) {
-    return marksColumns(", m.stage")
+    return marksColumns(", m.stage, b.sealed")
         + " FROM "
         + prefix
         + "batch b LEFT JOIN "
@@ -289,6 +340,20 @@ abstract sealed class SqlStatements
         + ")";
   }
 
+  /**
+   * The condition that the batch row exists and holds a record: the batch id, then (when {@code
+   * incarnation}) the incarnation, then the highest record appended.
+   */
+  private String batchHolds(boolean incarnation) {
+    return "EXISTS (SELECT 1 FROM "
+        + prefix
+        + "batch WHERE batch_id = ?"
+        + (incarnation ? " AND incarnation = ?" : "")
+        + " AND expected_records > ?"
+        + shareLock()
+        + ")";
+  }
+
   private static String placeholders(int n) {
     return String.join(", ", Collections.nCopies(n, "?"));
   }
@@ -325,8 +390,15 @@ abstract sealed class SqlStatements
     String insertBatchIfAbsent(String p) {
       return "INSERT INTO "
           + p
-          + "batch (batch_id, expected_records, opened_at, attributes, incarnation)"
-          + " VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING";
+          + "batch (batch_id, expected_records, opened_at, attributes, incarnation, sealed)"
+          + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING";
+    }
+
+    @Override
+    String shareLock() {
+      // KEY SHARE: what the foreign key check takes anyway; it never waits for a completion
+      // update, only for a seal's FOR UPDATE, after which it re-reads the row it locked.
+      return " FOR KEY SHARE";
     }
 
     @Override
@@ -371,8 +443,14 @@ abstract sealed class SqlStatements
     String insertBatchIfAbsent(String p) {
       return "INSERT IGNORE INTO "
           + p
-          + "batch (batch_id, expected_records, opened_at, attributes, incarnation)"
-          + " VALUES (?, ?, ?, ?, ?)";
+          + "batch (batch_id, expected_records, opened_at, attributes, incarnation, sealed)"
+          + " VALUES (?, ?, ?, ?, ?, ?)";
+    }
+
+    @Override
+    String shareLock() {
+      // What INSERT ... SELECT takes anyway under REPEATABLE READ; explicit for READ COMMITTED.
+      return " LOCK IN SHARE MODE";
     }
 
     @Override
@@ -429,13 +507,21 @@ abstract sealed class SqlStatements
       // duplicate key, which the store takes as "already there".
       return "INSERT INTO "
           + p
-          + "batch (batch_id, expected_records, opened_at, attributes, incarnation)"
-          + " VALUES (?, ?, ?, ?, ?)";
+          + "batch (batch_id, expected_records, opened_at, attributes, incarnation, sealed)"
+          + " VALUES (?, ?, ?, ?, ?, ?)";
     }
 
     @Override
     boolean insertBatchFailsOnDuplicate() {
       return true;
+    }
+
+    @Override
+    String lockUnsealed(String p) {
+      // H2 has no shared row lock: appends to an unsealed batch lock its row exclusively, so they
+      // queue behind one another (and a transaction that marked it holds it until it ends). A
+      // sealed batch's size never changes again, so appends to it take no lock.
+      return "SELECT sealed FROM " + p + "batch WHERE batch_id = ? AND sealed = 0 FOR UPDATE";
     }
 
     @Override

@@ -8,7 +8,10 @@ CREATE TABLE IF NOT EXISTS ${prefix}batch (
   completed_at     TIMESTAMP(6)  NULL,
   attributes       VARCHAR(100000) NOT NULL,
   -- A new random stamp each time the id is opened: marks made for a purged batch never reach its successor.
-  incarnation      BIGINT       NOT NULL DEFAULT 0
+  incarnation      BIGINT       NOT NULL DEFAULT 0,
+  -- 0 while the batch's size is not known yet (opened unsealed; expected_records then holds 2147483647,
+  -- the bound on its record numbers), 1 once it is: opened with a count, or sealed.
+  sealed           SMALLINT     NOT NULL DEFAULT 1
 );
 
 CREATE INDEX IF NOT EXISTS ${prefix}batch_opened ON ${prefix}batch (opened_at DESC, batch_id DESC);

@@ -11,6 +11,9 @@ CREATE TABLE IF NOT EXISTS ${prefix}batch (
   attributes       MEDIUMTEXT   NOT NULL,
   -- A new random stamp each time the id is opened: marks made for a purged batch never reach its successor.
   incarnation      BIGINT       NOT NULL DEFAULT 0,
+  -- 0 while the batch's size is not known yet (opened unsealed; expected_records then holds 2147483647,
+  -- the bound on its record numbers), 1 once it is: opened with a count, or sealed.
+  sealed           SMALLINT     NOT NULL DEFAULT 1,
   PRIMARY KEY (batch_id),
   -- Ascending: batch queries order by opened_at DESC, batch_id DESC, a backward scan of it.
   KEY ${prefix}batch_opened (opened_at, batch_id),

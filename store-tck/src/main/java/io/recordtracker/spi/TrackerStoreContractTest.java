@@ -510,4 +510,186 @@ public abstract class TrackerStoreContractTest {
     batches.forEach(b -> ids.add(b.id()));
     return ids;
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Unsealed batches
+
+  @Test
+  void open_unsealed_stores_a_batch_without_size_and_reads_it_back_unsealed() {
+    BatchId id = newBatchId();
+    BatchInfo opened = store.openBatch(BatchInfo.unsealed(id, T0, Map.of("stream", id.value())));
+
+    assertThat(opened.isSealed()).isFalse();
+    assertThat(opened.expectedRecords()).isEqualTo(BatchInfo.UNSEALED_BOUND);
+    assertThat(store.findBatch(id)).contains(opened);
+    assertThat(store.batches(BatchQuery.builder().attribute("stream", id.value()).build()))
+        .containsExactly(opened);
+    StageMarks read = store.read(id, java.util.Set.of(Stage.SENT)).orElseThrow();
+    assertThat(read.sealed()).isFalse();
+    assertThat(read.expectedRecords()).isEqualTo(BatchInfo.UNSEALED_BOUND);
+  }
+
+  @Test
+  void open_unsealed_again_returns_the_stored_batch_and_open_with_a_count_conflicts() {
+    BatchId id = newBatchId();
+    BatchInfo first = store.openBatch(BatchInfo.unsealed(id, T0, Map.of("file", "a")));
+
+    assertThat(store.openBatch(BatchInfo.unsealed(id, T0.plusSeconds(5), Map.of())))
+        .isEqualTo(first);
+    assertThatThrownBy(() -> store.openBatch(BatchInfo.of(id, 10, T0, Map.of())))
+        .isInstanceOf(BatchConflictException.class);
+    assertThat(store.findBatch(id)).contains(first);
+  }
+
+  @Test
+  void merge_into_an_unsealed_batch_takes_any_record_up_to_the_bound() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.unsealed(id, T0, Map.of()));
+    store.merge(List.of(delta(id, Stage.SENT, bitmap(0, 1_000_000, Integer.MAX_VALUE - 1), T0)));
+
+    assertThat(store.load(id, Stage.SENT)).isEqualTo(bitmap(0, 1_000_000, Integer.MAX_VALUE - 1));
+  }
+
+  @Test
+  void seal_fixes_the_size_once_and_sealing_again_with_the_same_count_changes_nothing() {
+    BatchId id = newBatchId();
+    BatchInfo opened = store.openBatch(BatchInfo.unsealed(id, T0, Map.of("file", "a")));
+    store.merge(List.of(delta(id, Stage.SENT, bitmap(0, 9), T0, opened.incarnation())));
+
+    BatchInfo sealed = store.seal(id, 10);
+
+    assertThat(sealed.isSealed()).isTrue();
+    assertThat(sealed.expectedRecords()).isEqualTo(10);
+    assertThat(sealed.incarnation()).isEqualTo(opened.incarnation());
+    assertThat(sealed.attributes()).isEqualTo(Map.of("file", "a"));
+    assertThat(store.findBatch(id)).contains(sealed);
+    assertThat(store.seal(id, 10)).isEqualTo(sealed);
+    assertThat(store.openBatch(BatchInfo.of(id, 10, T0, Map.of()))).isEqualTo(sealed);
+    assertThat(store.openBatch(BatchInfo.unsealed(id, T0, Map.of()))).isEqualTo(sealed);
+    StageMarks read = store.read(id, java.util.Set.of(Stage.SENT)).orElseThrow();
+    assertThat(read.sealed()).isTrue();
+    assertThat(read.expectedRecords()).isEqualTo(10);
+    assertThat(read.of(Stage.SENT)).isEqualTo(bitmap(0, 9));
+  }
+
+  @Test
+  void seal_with_another_count_conflicts_and_changes_nothing() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.unsealed(id, T0, Map.of()));
+    BatchInfo sealed = store.seal(id, 10);
+    BatchId counted = newBatchId();
+    BatchInfo opened = store.openBatch(BatchInfo.of(counted, 7, T0, Map.of()));
+
+    assertThatThrownBy(() -> store.seal(id, 11))
+        .isInstanceOf(BatchConflictException.class)
+        .hasMessageContaining("10");
+    assertThatThrownBy(() -> store.seal(counted, 8)).isInstanceOf(BatchConflictException.class);
+    assertThat(store.seal(counted, 7)).isEqualTo(opened);
+    assertThat(store.findBatch(id)).contains(sealed);
+    assertThat(store.findBatch(counted)).contains(opened);
+  }
+
+  @Test
+  void seal_at_or_below_the_highest_durable_mark_of_any_stage_is_refused_naming_it() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.unsealed(id, T0, Map.of()));
+    store.merge(
+        List.of(
+            delta(id, Stage.SENT, bitmap(0, 5), T0),
+            delta(id, Stage.of("acknowledged"), bitmap(41), T0)));
+
+    assertThatThrownBy(() -> store.seal(id, 41))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("record 41 is marked");
+    assertThatThrownBy(() -> store.seal(id, 6))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("record 41 is marked");
+    assertThat(store.findBatch(id).orElseThrow().isSealed()).isFalse();
+    assertThat(store.seal(id, 42).expectedRecords()).isEqualTo(42);
+  }
+
+  @Test
+  void seal_of_an_unknown_batch_or_with_a_negative_count_is_refused() {
+    BatchId id = newBatchId();
+    assertThatThrownBy(() -> store.seal(id, 10))
+        .isInstanceOf(io.recordtracker.UnknownBatchException.class);
+    store.openBatch(BatchInfo.unsealed(id, T0, Map.of()));
+    assertThatThrownBy(() -> store.seal(id, -1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("-1");
+    assertThat(store.findBatch(id).orElseThrow().isSealed()).isFalse();
+  }
+
+  @Test
+  void merge_refuses_a_delta_beyond_the_sealed_size_and_stores_none_of_the_call() {
+    BatchId id = newBatchId();
+    BatchId other = newBatchId();
+    store.openBatch(BatchInfo.unsealed(id, T0, Map.of()));
+    store.openBatch(BatchInfo.of(other, 10, T0, Map.of()));
+    store.seal(id, 10);
+
+    assertThatThrownBy(
+            () ->
+                store.merge(
+                    List.of(
+                        delta(other, Stage.SENT, bitmap(3), T0),
+                        delta(id, Stage.SENT, bitmap(9, 10, 11), T0))))
+        .isInstanceOf(MarksRejectedException.class)
+        .satisfies(
+            e ->
+                assertThat(((MarksRejectedException) e).rejectedRecords())
+                    .isEqualTo(Map.of(id, 3L)));
+    assertThat(store.load(other, Stage.SENT)).isEqualTo(new RoaringBitmap());
+    assertThat(store.load(id, Stage.SENT)).isEqualTo(new RoaringBitmap());
+    store.merge(List.of(delta(id, Stage.SENT, bitmap(9), T0)));
+    assertThat(store.load(id, Stage.SENT)).isEqualTo(bitmap(9));
+  }
+
+  @Test
+  void no_mark_slips_past_a_seal_racing_with_merges() throws Exception {
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      for (int round = 0; round < 20; round++) {
+        BatchId id = newBatchId();
+        store.openBatch(BatchInfo.unsealed(id, T0, Map.of()));
+        store.merge(List.of(delta(id, Stage.SENT, bitmap(0), T0)));
+        java.util.concurrent.atomic.AtomicBoolean stop =
+            new java.util.concurrent.atomic.AtomicBoolean();
+        Future<Integer> merged =
+            pool.submit(
+                () -> {
+                  int stored = 0;
+                  for (int r = 1; !stop.get() && r < 200; r++) {
+                    try {
+                      store.merge(List.of(delta(id, Stage.PROCESSED, bitmap(r), T0)));
+                      stored = r;
+                    } catch (MarksRejectedException e) {
+                      return stored;
+                    }
+                  }
+                  return stored;
+                });
+        int sealedAt = -1;
+        for (int n = 1 + round; n < 200; n += 7) {
+          try {
+            store.seal(id, n);
+            sealedAt = n;
+            break;
+          } catch (IllegalArgumentException e) {
+            // a mark at or beyond n landed first: try a bigger size
+          }
+        }
+        stop.set(true);
+        int highest = merged.get(30, TimeUnit.SECONDS);
+        RoaringBitmap marks = store.load(id, Stage.PROCESSED);
+        marks.or(store.load(id, Stage.SENT));
+        if (sealedAt >= 0) {
+          assertThat(marks.last()).isLessThan(sealedAt);
+        }
+        assertThat(marks.last()).isEqualTo(Math.max(0, highest));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }
