@@ -417,10 +417,18 @@ final class DashboardServer implements AutoCloseable {
   }
 
   private BatchView view(BatchInfo b) {
+    return view(b, null);
+  }
+
+  /** The view of {@code b}, reusing {@code endToEnd} (sent -> processed) if it is a hop. */
+  private BatchView view(BatchInfo b, Reconciliation endToEnd) {
     List<Stage> stages = stages(b);
     List<Reconciliation> hops = new ArrayList<>();
     for (int i = 0; i + 1 < stages.size(); i++) {
-      hops.add(tracker.reconcile(b.id(), stages.get(i), stages.get(i + 1)));
+      hops.add(
+          endToEnd != null && stages.size() == 2
+              ? endToEnd
+              : tracker.reconcile(b.id(), stages.get(i), stages.get(i + 1)));
     }
     return new BatchView(b, stages, hops, state(b));
   }
@@ -482,7 +490,7 @@ final class DashboardServer implements AutoCloseable {
     Reconciliation end = tracker.reconcile(id);
     // Read again: the reconciliation may just have recorded the completion.
     BatchInfo now = end.isComplete() ? tracker.batch(id).orElse(info) : info;
-    BatchView v = view(now);
+    BatchView v = view(now, end);
     StripBuckets strip =
         StripBuckets.of(
             end.expectedRecords(), buckets, end.missing(), end.absentUpstream(), end.unexpected());

@@ -47,7 +47,8 @@ import picocli.CommandLine.Spec;
       "  74  database error (missing tables or database, read-only, SQL failure)",
       "  75  alert not delivered (monitor --webhook-url-env)",
       "  77  database rejected the credentials",
-      "  78  configuration missing (password variable or file, webhook variable)"
+      "  78  configuration missing (password, webhook or token variable, password file),"
+          + " or serve cannot listen on its address"
     })
 public final class RecordTrackerCli implements Callable<Integer> {
 
