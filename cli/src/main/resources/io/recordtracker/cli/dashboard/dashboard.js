@@ -56,12 +56,17 @@
   function every(load) {
     const box = document.getElementById('auto-refresh');
     let timer = null;
+    let loaded = false;
     const tick = async () => {
-      try {
-        await load();
-        showError(null);
-      } catch (e) {
-        showError(e.message);
+      // A hidden tab (another tab in front, a locked phone) does not ask the database.
+      if (!loaded || !document.hidden) {
+        try {
+          await load();
+          loaded = true;
+          showError(null);
+        } catch (e) {
+          showError(e.message);
+        }
       }
       timer = box.checked ? setTimeout(tick, REFRESH_MS) : null;
     };
@@ -124,12 +129,12 @@
     const link = el('a', { href: '/batch?id=' + encodeURIComponent(b.id), 'data-key': 'batch:' + b.id }, b.id);
     return el('tr', { 'data-batch': b.id },
       el('td', {}, link, el('div', { class: 'attrs', text: attributesText(b.attributes) })),
-      el('td', {}, el('span', { class: 'state state-' + view.state.replace(' ', '-'), text: view.state })),
-      el('td', {}, progress(view)),
-      el('td', { class: 'num missing-count', text: num(missing) }),
-      el('td', { class: 'num', text: num(b.expectedRecords) }),
-      el('td', { class: 'time', text: utc(b.openedAt) }),
-      el('td', { class: 'time', text: utc(lastMarked(b)) }));
+      el('td', { 'data-label': 'State' }, el('span', { class: 'state state-' + view.state.replace(' ', '-'), text: view.state })),
+      el('td', { 'data-label': 'Progress' }, progress(view)),
+      el('td', { class: 'num missing-count', 'data-label': 'Missing', text: num(missing) }),
+      el('td', { class: 'num', 'data-label': 'Expected', text: num(b.expectedRecords) }),
+      el('td', { class: 'time', 'data-label': 'Opened (UTC)', text: utc(b.openedAt) }),
+      el('td', { class: 'time', 'data-label': 'Last marked (UTC)', text: utc(lastMarked(b)) }));
   }
 
   /** Replaces children, then gives focus back to the element that had it (same data-key). */
