@@ -45,7 +45,10 @@ final class Exit {
   /** The database rejected the user name or password. */
   static final int DB_AUTH = 77;
 
-  /** Configuration missing: the named password or webhook variable is unset, a file unreadable. */
+  /**
+   * Configuration missing: the named password, webhook or token variable is unset, a file
+   * unreadable; serve cannot listen on its address.
+   */
   static final int CONFIG = 78;
 
   private Exit() {}

@@ -1,7 +1,6 @@
 package io.recordtracker.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;
 import io.recordtracker.InFlightReport;
 import io.recordtracker.MaintenanceGate;
@@ -65,23 +64,7 @@ final class InFlightCommand extends TrackerCommand {
     List<BatchInfo> busy = report.batches();
     if (json) {
       try (JsonGenerator g = Render.json(out())) {
-        g.writeStartObject();
-        g.writeStringField("window", window.toString());
-        g.writeBooleanField("quiet", busy.isEmpty());
-        g.writeArrayFieldStart("inFlight");
-        for (BatchInfo b : busy) {
-          Render.writeBatch(g, b);
-        }
-        g.writeEndArray();
-        g.writeArrayFieldStart("unreadable");
-        for (Map.Entry<BatchId, String> e : report.unreadable().entrySet()) {
-          g.writeStartObject();
-          g.writeStringField("id", e.getKey().value());
-          g.writeStringField("cause", e.getValue());
-          g.writeEndObject();
-        }
-        g.writeEndArray();
-        g.writeEndObject();
+        Render.writeInFlight(g, window, report);
       }
       out().println();
     } else if (busy.isEmpty()) {

@@ -13,8 +13,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code record-tracker} command: reconciles batches, lists them, tells whether records are in
- * flight, runs the completeness monitor and purges old batches, against the tracker's tables in any
- * supported database. Run {@code record-tracker --help}.
+ * flight, runs the completeness monitor, purges old batches and serves a dashboard, against the
+ * tracker's tables in any supported database. Run {@code record-tracker --help}.
  */
 @Command(
     name = "record-tracker",
@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
       InFlightCommand.class,
       MonitorCommand.class,
       PurgeCommand.class,
+      ServeCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {
@@ -46,7 +47,8 @@ import picocli.CommandLine.Spec;
       "  74  database error (missing tables or database, read-only, SQL failure)",
       "  75  alert not delivered (monitor --webhook-url-env)",
       "  77  database rejected the credentials",
-      "  78  configuration missing (password variable or file, webhook variable)"
+      "  78  configuration missing (password, webhook or token variable, password file),"
+          + " or serve cannot listen on its address"
     })
 public final class RecordTrackerCli implements Callable<Integer> {
 

@@ -2,7 +2,9 @@ package io.recordtracker.cli;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;
+import io.recordtracker.InFlightReport;
 import io.recordtracker.RecordRange;
 import io.recordtracker.Stage;
 import java.io.IOException;
@@ -204,5 +206,28 @@ final class Render {
       g.writeEndArray();
     }
     g.writeEndArray();
+  }
+
+  /** The in-flight answer as {@code in-flight --json} prints it and the dashboard's gate serves. */
+  static void writeInFlight(JsonGenerator g, Duration window, InFlightReport report)
+      throws IOException {
+    List<BatchInfo> busy = report.batches();
+    g.writeStartObject();
+    g.writeStringField("window", window.toString());
+    g.writeBooleanField("quiet", busy.isEmpty());
+    g.writeArrayFieldStart("inFlight");
+    for (BatchInfo b : busy) {
+      writeBatch(g, b);
+    }
+    g.writeEndArray();
+    g.writeArrayFieldStart("unreadable");
+    for (Map.Entry<BatchId, String> e : report.unreadable().entrySet()) {
+      g.writeStartObject();
+      g.writeStringField("id", e.getKey().value());
+      g.writeStringField("cause", e.getValue());
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+    g.writeEndObject();
   }
 }
