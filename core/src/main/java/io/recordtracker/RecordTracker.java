@@ -1,7 +1,6 @@
 package io.recordtracker;
 
 import io.recordtracker.internal.Arguments;
-import io.recordtracker.internal.Sealing;
 import io.recordtracker.spi.StoreClock;
 import io.recordtracker.spi.TrackerStore;
 import java.time.Clock;
@@ -10,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +68,7 @@ public final class RecordTracker implements AutoCloseable {
   private final MarkBuffers buffers;
   private final TrackerCounters counters = new TrackerCounters();
   private final Flusher flusher;
+  private final Marker marker;
   private final Reconciler reconciler;
   private final Purger purger;
   private final InFlightFinder inFlight;
@@ -85,7 +84,8 @@ public final class RecordTracker implements AutoCloseable {
     this.buffers = new MarkBuffers(b.maxBufferedRecords, b.flushThreshold, b.maxCachedBatches);
     this.flusher =
         new Flusher(store, clock, storeClock, b.flushInterval, b.flushThreshold, buffers, counters);
-    this.reconciler = new Reconciler(store, clock, buffers, counters, this::state);
+    this.marker = new Marker(store, buffers, flusher);
+    this.reconciler = new Reconciler(store, clock, buffers, counters, marker::state);
     this.purger = new Purger(store, buffers);
     this.inFlight = new InFlightFinder(this, buffers);
     flusher.start();
@@ -211,24 +211,7 @@ public final class RecordTracker implements AutoCloseable {
    */
   public BatchInfo seal(BatchId id, int totalRecords) {
     ensureOpen();
-    Objects.requireNonNull(id, "batch id must not be null");
-    Sealing.requireCount(totalRecords);
-    BatchState state = state(id);
-    if (!Sealing.alreadySealed(state.info, totalRecords)) {
-      Sealing.checkHighestMark(id, state.highestBufferedMark(), totalRecords);
-    }
-    BatchInfo sealed;
-    try {
-      sealed = store.seal(id, totalRecords);
-    } catch (IllegalArgumentException | UnsupportedOperationException e) {
-      throw e; // the store's answer about this batch and count, not a failure of the store
-    } catch (RecordTrackerException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      throw new TrackerStoreException("seal batch " + id + " failed: " + e, e);
-    }
-    buffers.cache(sealed);
-    return sealed;
+    return marker.seal(id, totalRecords);
   }
 
   /**
@@ -317,15 +300,7 @@ public final class RecordTracker implements AutoCloseable {
    */
   public void mark(BatchId batch, Stage stage, int record) {
     ensureOpen();
-    Objects.requireNonNull(stage, "stage must not be null");
-    BatchState state = state(batch);
-    checkRecord(state, record);
-    awaitRoom();
-    long added;
-    while ((added = state.buffer(stage).add(record, buffers)) < 0) {
-      state = state(batch);
-    }
-    flusher.added(added);
+    marker.mark(batch, stage, record);
   }
 
   /**
@@ -340,16 +315,7 @@ public final class RecordTracker implements AutoCloseable {
    */
   public void mark(BatchId batch, Stage stage, RecordRange range) {
     ensureOpen();
-    Objects.requireNonNull(stage, "stage must not be null");
-    Objects.requireNonNull(range, "range must not be null");
-    BatchState state = state(batch);
-    checkRecord(state, range.last());
-    awaitRoom();
-    long added;
-    while ((added = state.buffer(stage).add(range.first(), range.last(), buffers)) < 0) {
-      state = state(batch);
-    }
-    flusher.added(added);
+    marker.mark(batch, stage, range);
   }
 
   /**
@@ -364,27 +330,7 @@ public final class RecordTracker implements AutoCloseable {
    */
   public void mark(BatchId batch, Stage stage, int[] records) {
     ensureOpen();
-    Objects.requireNonNull(stage, "stage must not be null");
-    Objects.requireNonNull(records, "records must not be null");
-    BatchState state = state(batch);
-    int expected = state.info.expectedRecords();
-    for (int record : records) {
-      if (record < 0 || record >= expected) {
-        checkRecord(state, record);
-      }
-    }
-    if (records.length == 0) {
-      return;
-    }
-    // bitmapOfUnordered radix-sorts by container (ms for a million random records, where bitmapOf
-    // searches per record and takes ~15x longer), but sorts in place: hence the copy.
-    RoaringBitmap bitmap = RoaringBitmap.bitmapOfUnordered(records.clone());
-    awaitRoom();
-    long added;
-    while ((added = state.buffer(stage).add(bitmap, buffers)) < 0) {
-      state = state(batch);
-    }
-    flusher.added(added);
+    marker.mark(batch, stage, records);
   }
 
   /** Marks {@code record} sent, as {@code mark(batch, Stage.SENT, record)}. */
@@ -415,56 +361,6 @@ public final class RecordTracker implements AutoCloseable {
   /** Marks {@code records} processed, as {@code mark(batch, Stage.PROCESSED, records)}. */
   public void markProcessed(BatchId batch, int[] records) {
     mark(batch, Stage.PROCESSED, records);
-  }
-
-  private BatchState state(BatchId batch) {
-    Objects.requireNonNull(batch, "batch id must not be null");
-    return buffers.state(batch, this::loadBatch);
-  }
-
-  private BatchInfo loadBatch(BatchId id) {
-    BatchInfo info =
-        StoreCall.run("find batch " + id, () -> store.findBatch(id))
-            .orElseThrow(() -> new UnknownBatchException(id));
-    if (buffers.overfull()) {
-      flusher.requestFlush(); // the flusher evicts idle states: a reader's cache stays bounded
-    }
-    return info;
-  }
-
-  private static void checkRecord(BatchState state, int record) {
-    BatchInfo info = state.info;
-    int expected = info.expectedRecords();
-    if ((record < 0 || record >= expected) && !info.isSealed()) {
-      throw new IllegalArgumentException(
-          "record "
-              + record
-              + " is outside batch "
-              + info.id()
-              + ", which is unsealed: its records are 0.."
-              + (expected - 1));
-    }
-    if (record < 0 || record >= expected) {
-      throw new IllegalArgumentException(
-          "record "
-              + record
-              + " is outside batch "
-              + info.id()
-              + ", whose records are 0.."
-              + (expected - 1)
-              + " ("
-              + expected
-              + " expected)");
-    }
-  }
-
-  private void awaitRoom() {
-    try {
-      buffers.awaitRoom(flusher::requestFlush);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for the buffer to drain", e);
-    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -96,6 +96,7 @@ public final class JdbcTrackerStore implements TrackerStore {
   private final BatchRows batchRows;
   private final MarksReader reader;
   private final MarksWriter writer;
+  private final WithinWriter within;
 
   private JdbcTrackerStore(Builder b, JdbcDialect dialect) {
     this.prefix = b.tablePrefix;
@@ -113,15 +114,8 @@ public final class JdbcTrackerStore implements TrackerStore {
     this.reader = new MarksReader(runner, sql, compactor);
     this.writer =
         new MarksWriter(
-            runner,
-            dialect,
-            sql,
-            b.maxBlobBytes,
-            reader,
-            compactor,
-            stageTimes,
-            b.clock,
-            toString());
+            runner, dialect, sql, b.maxBlobBytes, reader, compactor, stageTimes, toString());
+    this.within = new WithinWriter(runner, sql, b.maxBlobBytes, compactor, stageTimes, b.clock);
   }
 
   /**
@@ -278,7 +272,7 @@ public final class JdbcTrackerStore implements TrackerStore {
   public void markWithin(Connection connection, BatchId batch, Stage stage, RecordRange range) {
     Objects.requireNonNull(range, "range must not be null");
     requireWithin(connection, batch, stage);
-    writer.markWithin(connection, batch, stage, range);
+    within.markWithin(connection, batch, stage, range);
   }
 
   /**
@@ -300,7 +294,7 @@ public final class JdbcTrackerStore implements TrackerStore {
   public void markWithin(Connection connection, BatchId batch, Stage stage, int[] records) {
     Objects.requireNonNull(records, "records must not be null");
     requireWithin(connection, batch, stage);
-    writer.markWithin(connection, batch, stage, records);
+    within.markWithin(connection, batch, stage, records);
   }
 
   /**
@@ -321,7 +315,7 @@ public final class JdbcTrackerStore implements TrackerStore {
    */
   public void markWithin(Connection connection, BatchId batch, Stage stage, int record) {
     requireWithin(connection, batch, stage);
-    writer.markWithin(connection, batch, stage, record);
+    within.markWithin(connection, batch, stage, record);
   }
 
   /**
@@ -337,7 +331,7 @@ public final class JdbcTrackerStore implements TrackerStore {
    *     immutable snapshot
    */
   public Map<Stage, Long> markedWithinRecords() {
-    return Collections.unmodifiableMap(writer.markedWithinRecords());
+    return Collections.unmodifiableMap(within.markedWithinRecords());
   }
 
   private static void requireWithin(Connection connection, BatchId batch, Stage stage) {
@@ -560,7 +554,9 @@ public final class JdbcTrackerStore implements TrackerStore {
       try {
         new Schema(store.runner, chosen, store.sql).prepare(createSchema);
         if (!clockSet) {
-          store.writer.follow(StoreClock.following(store));
+          StoreClock following = StoreClock.following(store);
+          store.writer.follow(following);
+          store.within.follow(following);
         }
       } catch (RuntimeException e) {
         store.close();

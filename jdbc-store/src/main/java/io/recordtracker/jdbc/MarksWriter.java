@@ -3,16 +3,13 @@ package io.recordtracker.jdbc;
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;
 import io.recordtracker.MarksRejectedException;
-import io.recordtracker.RecordRange;
 import io.recordtracker.Stage;
-import io.recordtracker.UnknownBatchException;
 import io.recordtracker.spi.MarkDelta;
 import io.recordtracker.spi.StoreClock;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,16 +17,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.function.IntFunction;
 import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes marks rows: appends deltas ({@link #merge}, {@link #markWithin}), advances the stages'
- * last-marked times, and folds the rows of a (batch, stage) into one ({@link #compact}).
+ * Writes marks rows on the store's own connections: appends deltas ({@link #merge}), advances the
+ * stages' last-marked times, and folds the rows of a (batch, stage) into one ({@link #compact}).
+ * Appends in the caller's transaction are {@link WithinWriter}'s.
  *
  * <p>Every append writes only rows of its own, each a bitmap in Roaring's portable format of at
  * most {@code maxBlobBytes}, and only into a batch that exists as the incarnation it was made for;
@@ -54,19 +49,7 @@ final class MarksWriter {
   private final StageTimes stageTimes;
   private final String store;
 
-  /** How many batches markWithin keeps the size and incarnation of; past it, it forgets them. */
-  private static final int MAX_KNOWN_BATCHES = 10_000;
-
-  /** markWithin's cache: the size and incarnation of the batches it marked, by id. */
-  private final ConcurrentHashMap<BatchId, Known> known = new ConcurrentHashMap<>();
-
-  /** Per stage, the records of markWithin calls that returned normally. */
-  private final ConcurrentHashMap<Stage, LongAdder> markedWithin = new ConcurrentHashMap<>();
-
-  /** The clock of markWithin's stage times. */
-  private volatile Clock clock;
-
-  /** The database's clock, followed, when that is {@link #clock}. */
+  /** The database's clock, followed, resynchronised as stage times are written. */
   private volatile StoreClock storeClock;
 
   MarksWriter(
@@ -77,7 +60,6 @@ final class MarksWriter {
       MarksReader reader,
       Compactor compactor,
       StageTimes stageTimes,
-      Clock clock,
       String store) {
     this.runner = runner;
     this.sql = sql;
@@ -86,14 +68,12 @@ final class MarksWriter {
     this.reader = reader;
     this.compactor = compactor;
     this.stageTimes = stageTimes;
-    this.clock = clock;
     this.store = store;
   }
 
-  /** Times markWithin's marks by {@code following}, resynchronised as stage times are written. */
+  /** Resynchronises {@code following} as stage times are written, off the callers' threads. */
   void follow(StoreClock following) {
     this.storeClock = following;
-    this.clock = following;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -138,7 +118,7 @@ final class MarksWriter {
           // older backup, tables recreated) or is another incarnation inserts nothing, and then
           // nothing of this merge may commit.
           java.util.Set<Target> rejectedTargets = new java.util.LinkedHashSet<>();
-          lockUnsealed(c, targets.stream().map(t -> t.key().batch()).distinct().toList());
+          lockUnsealed(sql, c, targets.stream().map(t -> t.key().batch()).distinct().toList());
           for (boolean checked : kinds) {
             List<Integer> rows = new ArrayList<>();
             try (PreparedStatement ps =
@@ -236,187 +216,6 @@ final class MarksWriter {
           }
           return null;
         });
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Appending on the caller's connection
-
-  /** Marks {@code record}, checked to be of the batch, in the caller's transaction. */
-  void markWithin(Connection connection, BatchId batch, Stage stage, int record) {
-    markWithin(connection, batch, stage, RoaringBitmap.bitmapOf(record), n -> "record " + record);
-  }
-
-  /** Marks {@code records}, each checked to be of the batch, in the caller's transaction. */
-  void markWithin(Connection connection, BatchId batch, Stage stage, int[] records) {
-    if (records.length == 0) {
-      knownBatch(connection, batch); // an unknown batch fails even when nothing is marked
-      return;
-    }
-    markWithin(
-        connection, batch, stage, RoaringBitmap.bitmapOf(records), n -> firstOutside(records, n));
-  }
-
-  /** Marks {@code range}, checked to be of the batch, in the caller's transaction. */
-  void markWithin(Connection connection, BatchId batch, Stage stage, RecordRange range) {
-    RoaringBitmap marks = new RoaringBitmap();
-    marks.add((long) range.first(), (long) range.last() + 1);
-    markWithin(connection, batch, stage, marks, n -> "range " + range);
-  }
-
-  /** The first of {@code records} outside 0..expected-1, named. */
-  private static String firstOutside(int[] records, int expected) {
-    for (int record : records) {
-      if (record < 0 || record >= expected) {
-        return "record " + record;
-      }
-    }
-    throw new IllegalStateException("no record is outside 0.." + (expected - 1));
-  }
-
-  /**
-   * Per stage, the records of {@code markWithin} calls that returned normally: see {@link
-   * JdbcTrackerStore#markedWithinRecords()}.
-   */
-  Map<Stage, Long> markedWithinRecords() {
-    Map<Stage, Long> sums = new TreeMap<>();
-    markedWithin.forEach((stage, n) -> sums.put(stage, n.sum()));
-    return sums;
-  }
-
-  /**
-   * Appends {@code marks} in the caller's transaction, checked against the batch's size and
-   * incarnation; {@code what} names the marks outside a batch of the given size.
-   *
-   * <p>The size and incarnation come from {@link #known}: read once per incarnation of the batch on
-   * the caller's connection, then cached, since the size of an incarnation never changes. The
-   * insert checks the incarnation in SQL, so a stale entry (the batch purged, or purged and opened
-   * again, maybe with another size) writes nothing; the batch is then read again on the caller's
-   * connection and, if it is there as a new incarnation, checked against the new size and appended
-   * once more. A record outside the cached size is checked again against a fresh read before it is
-   * refused, so a batch reopened larger is not refused by its old size.
-   */
-  private void markWithin(
-      Connection connection,
-      BatchId batch,
-      Stage stage,
-      RoaringBitmap marks,
-      IntFunction<String> what) {
-    Known batchNow = knownBatch(connection, batch);
-    if (!batchNow.holds(marks)) {
-      batchNow = readBatch(connection, batch); // the cached size may be of an older incarnation
-      if (!batchNow.holds(marks)) {
-        throw outside(what, batch, batchNow.expectedRecords());
-      }
-    }
-    marks.runOptimize();
-    Compactor.Key key = new Compactor.Key(batch, stage);
-    List<byte[]> blobs = PortableBitmaps.serializeSplit(marks, maxBlobBytes);
-    int highest = marks.last();
-    if (!appendWithin(connection, key, blobs, batchNow.incarnation(), highest)) {
-      Known fresh = readBatch(connection, batch);
-      // Sealed below these marks since it was cached (by another transaction), or reopened smaller.
-      if (!fresh.holds(marks)) {
-        throw outside(what, batch, fresh.expectedRecords());
-      }
-      // The same incarnation: the batch is gone for the insert, though the caller's snapshot still
-      // shows it (MariaDB's REPEATABLE READ).
-      if (fresh.incarnation() == batchNow.incarnation()) {
-        throw new UnknownBatchException(batch);
-      }
-      if (!appendWithin(connection, key, blobs, fresh.incarnation(), highest)) {
-        throw new UnknownBatchException(batch);
-      }
-    }
-    markedWithin.computeIfAbsent(stage, s -> new LongAdder()).add(marks.getLongCardinality());
-    stageTimes.advance(key, clock.instant());
-    compactor.appended(key, blobs.size());
-  }
-
-  private static IllegalArgumentException outside(
-      IntFunction<String> what, BatchId batch, int expected) {
-    return new IllegalArgumentException(
-        what.apply(expected)
-            + " is outside batch "
-            + batch
-            + ", whose records are 0.."
-            + (expected - 1)
-            + " ("
-            + expected
-            + " expected)");
-  }
-
-  /** A batch's size and incarnation, as markWithin last read them. */
-  private record Known(int expectedRecords, long incarnation) {
-    /** Whether every record of {@code marks} is within 0..expectedRecords-1. */
-    boolean holds(RoaringBitmap marks) {
-      // Unsigned order: a negative record is the last one, and as an int below 0.
-      int last = marks.last();
-      return last >= 0 && last < expectedRecords;
-    }
-  }
-
-  /** The batch's size and incarnation: cached, else read on {@code connection}. */
-  private Known knownBatch(Connection connection, BatchId batch) {
-    Known cached = known.get(batch);
-    return cached != null ? cached : readBatch(connection, batch);
-  }
-
-  /** The batch's size and incarnation as {@code connection} sees them, cached for later calls. */
-  private Known readBatch(Connection connection, BatchId batch) {
-    Known read;
-    try (PreparedStatement ps = connection.prepareStatement(sql.expectedRecords)) {
-      ps.setString(1, batch.value());
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          known.remove(batch);
-          throw new UnknownBatchException(batch);
-        }
-        read = new Known(rs.getInt(1), rs.getLong(2));
-      }
-    } catch (SQLException e) {
-      throw runner.failures().translate("mark within the caller's transaction, batch " + batch, e);
-    }
-    if (known.size() >= MAX_KNOWN_BATCHES) {
-      known.clear(); // only a cache: a miss costs one read on the caller's connection
-    }
-    known.put(batch, read);
-    return read;
-  }
-
-  /**
-   * Appends the marks rows on the caller's connection: rows no other writer touches, so nothing
-   * here waits on, or makes anyone wait on, another transaction. The stage's shared last-marked row
-   * is advanced by {@link StageTimes} outside the caller's transaction.
-   *
-   * @return false if the first row was not inserted (and so nothing was): the batch is not there as
-   *     {@code incarnation} for the insert
-   * @throws UnknownBatchException if a later row was not inserted, or the batch's foreign key
-   *     failed: the batch was purged meanwhile, and the caller's transaction must roll back
-   */
-  private boolean appendWithin(
-      Connection connection, Compactor.Key key, List<byte[]> blobs, long incarnation, int highest) {
-    BatchId batch = key.batch();
-    try (PreparedStatement insert = connection.prepareStatement(sql.insertMarks)) {
-      lockUnsealed(connection, List.of(batch));
-      for (int i = 0; i < blobs.size(); i++) {
-        bindMarks(insert, key, blobs.get(i), incarnation, highest);
-        // No row: the batch is not there as this incarnation (purged, or purged and opened again,
-        // which the caller's snapshot can hide: MariaDB's REPEATABLE READ), or sealed below these
-        // marks since the caller last read it.
-        if (insert.executeUpdate() == 0) {
-          if (i == 0) {
-            return false;
-          }
-          throw new UnknownBatchException(batch); // purged between this call's statements
-        }
-      }
-      return true;
-    } catch (SQLException e) {
-      if (SqlFailures.isForeignKeyViolation(e)) {
-        throw new UnknownBatchException(batch); // purged between the existence check and the row
-      }
-      throw runner.failures().translate("mark within the caller's transaction, batch " + batch, e);
-    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -531,7 +330,7 @@ final class MarksWriter {
    * Binds an append of {@code blob}, part of marks whose highest record is {@code highest} (as
    * {@link RoaringBitmap#last()} returns it, unsigned).
    */
-  private static void bindMarks(
+  static void bindMarks(
       PreparedStatement ps, Compactor.Key key, byte[] blob, long incarnation, int highest)
       throws SQLException {
     ps.setString(1, key.batch().value());
@@ -546,7 +345,8 @@ final class MarksWriter {
   }
 
   /** On H2, locks the rows of those of {@code batches} that are unsealed; see the statement. */
-  private void lockUnsealed(Connection c, List<BatchId> batches) throws SQLException {
+  static void lockUnsealed(SqlStatements sql, Connection c, List<BatchId> batches)
+      throws SQLException {
     if (sql.lockUnsealed == null) {
       return;
     }
