@@ -1,5 +1,6 @@
 package io.recordtracker;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.BooleanSupplier;
@@ -11,9 +12,9 @@ import org.roaringbitmap.RoaringBitmap;
  *
  * <ol>
  *   <li><b>Stripes.</b> New marks go to the {@code pending} bitmap of the calling thread's stripe
- *       (chosen by thread id), guarded by that stripe's monitor alone: threads with different
- *       stripes never wait for each other, nor write a shared cache line, on the fast path. Stripes
- *       are created on first use, under this buffer's monitor.
+ *       (handed out round-robin as threads first mark), guarded by that stripe's monitor alone:
+ *       threads with different stripes never wait for each other, nor write a shared cache line, on
+ *       the fast path. Stripes are created on first use, under this buffer's monitor.
  *   <li><b>Drain.</b> A flush takes this buffer's monitor, then each stripe's in turn, and moves
  *       every stripe's pending marks into one {@code inflight} bitmap (the union) while the store
  *       writes it; on success inflight is dropped, on failure it is folded back into a stripe. A
@@ -97,8 +98,19 @@ final class StageBuffer {
     }
   }
 
+  /** Stripe indexes handed to threads in the order they first mark, so that a pool spreads. */
+  private static final AtomicInteger NEXT_STRIPE = new AtomicInteger();
+
+  /**
+   * The calling thread's stripe index: the first {@link #STRIPES} threads to mark get one each
+   * (thread ids, hashed or masked, collide in practice: JMH's or a pool's threads are not numbered
+   * 0..n).
+   */
+  private static final ThreadLocal<Integer> STRIPE_OF_THREAD =
+      ThreadLocal.withInitial(() -> NEXT_STRIPE.getAndIncrement() & (STRIPES - 1));
+
   private Stripe stripe() {
-    int i = (int) Thread.currentThread().getId() & (STRIPES - 1);
+    int i = STRIPE_OF_THREAD.get();
     Stripe s = stripes.get(i);
     return s != null ? s : createStripe(i);
   }
