@@ -9,7 +9,6 @@ import io.recordtracker.BatchQuery;
 import io.recordtracker.InFlightReport;
 import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordTracker;
-import io.recordtracker.Stage;
 import io.recordtracker.TrackerStoreException;
 import io.recordtracker.UnknownBatchException;
 import java.io.IOException;
@@ -29,7 +28,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import picocli.CommandLine;
@@ -311,7 +309,7 @@ final class DashboardServer implements AutoCloseable {
     }
     List<BatchView> views = new ArrayList<>();
     for (BatchInfo b : page) {
-      views.add(view(b));
+      views.add(BatchView.of(tracker, window, b, null));
     }
     Instant after = openedAfter;
     Cursor nextPage = next;
@@ -327,7 +325,7 @@ final class DashboardServer implements AutoCloseable {
             g.writeStringField("next", nextPage == null ? null : nextPage.toString());
             g.writeArrayFieldStart("batches");
             for (BatchView v : views) {
-              writeView(g, v);
+              v.writeJson(g);
             }
             g.writeEndArray();
             g.writeEndObject();
@@ -380,117 +378,13 @@ final class DashboardServer implements AutoCloseable {
     }
   }
 
-  /** A batch with its stages in order and the reconciliation of each consecutive pair. */
-  private static final class BatchView {
-    final BatchInfo info;
-    final List<Stage> stages;
-    final List<Reconciliation> hops;
-    final String state;
-
-    BatchView(BatchInfo info, List<Stage> stages, List<Reconciliation> hops, String state) {
-      this.info = info;
-      this.stages = stages;
-      this.hops = hops;
-      this.state = state;
-    }
-
-    /** Records marked at stage {@code i}: reached upstream of hop i, or downstream of the last. */
-    long records(int i) {
-      if (i < hops.size()) {
-        return hops.get(i).expectedRecords() - hops.get(i).absentUpstreamCount();
-      }
-      Reconciliation last = hops.get(hops.size() - 1);
-      return records(i - 1) - last.missingCount() + last.unexpectedCount();
-    }
-  }
-
-  /** Sent first, processed last, custom stages between in name order. */
-  private static List<Stage> stages(BatchInfo b) {
-    TreeSet<Stage> custom = new TreeSet<>(b.lastMarkedAt().keySet());
-    custom.remove(Stage.SENT);
-    custom.remove(Stage.PROCESSED);
-    List<Stage> stages = new ArrayList<>();
-    stages.add(Stage.SENT);
-    stages.addAll(custom);
-    stages.add(Stage.PROCESSED);
-    return stages;
-  }
-
-  private BatchView view(BatchInfo b) {
-    return view(b, null);
-  }
-
-  /** The view of {@code b}, reusing {@code endToEnd} (sent -> processed) if it is a hop. */
-  private BatchView view(BatchInfo b, Reconciliation endToEnd) {
-    List<Stage> stages = stages(b);
-    List<Reconciliation> hops = new ArrayList<>();
-    for (int i = 0; i + 1 < stages.size(); i++) {
-      hops.add(
-          endToEnd != null && stages.size() == 2
-              ? endToEnd
-              : tracker.reconcile(b.id(), stages.get(i), stages.get(i + 1)));
-    }
-    return new BatchView(b, stages, hops, state(b));
-  }
-
-  /**
-   * complete; opened (nothing marked yet); in flight (marked within the window, as the gate counts
-   * it); stalled (marked before the window, not complete).
-   */
-  private String state(BatchInfo b) {
-    if (b.isComplete()) {
-      return "complete";
-    }
-    Instant last = null;
-    for (Instant at : b.lastMarkedAt().values()) {
-      last = last == null || at.isAfter(last) ? at : last;
-    }
-    if (last == null) {
-      return "opened";
-    }
-    return last.isAfter(tracker.clock().instant().minus(window)) ? "in flight" : "stalled";
-  }
-
-  private static void writeView(JsonGenerator g, BatchView v) throws IOException {
-    g.writeStartObject();
-    g.writeFieldName("batch");
-    Render.writeBatch(g, v.info);
-    g.writeStringField("state", v.state);
-    g.writeArrayFieldStart("stages");
-    for (int i = 0; i < v.stages.size(); i++) {
-      g.writeStartObject();
-      g.writeStringField("stage", v.stages.get(i).name());
-      g.writeNumberField("records", v.records(i));
-      g.writeStringField(
-          "lastMarkedAt", v.info.lastMarkedAt(v.stages.get(i)).map(Instant::toString).orElse(null));
-      g.writeEndObject();
-    }
-    g.writeEndArray();
-    g.writeArrayFieldStart("hops");
-    for (int i = 0; i < v.hops.size(); i++) {
-      Reconciliation r = v.hops.get(i);
-      g.writeStartObject();
-      g.writeStringField("upstream", r.upstream().name());
-      g.writeStringField("downstream", r.downstream().name());
-      g.writeNumberField("upstreamRecords", v.records(i));
-      g.writeNumberField("downstreamRecords", v.records(i + 1));
-      g.writeNumberField("missing", r.missingCount());
-      g.writeNumberField("absentUpstream", r.absentUpstreamCount());
-      g.writeNumberField("unexpected", r.unexpectedCount());
-      g.writeBooleanField("complete", r.isComplete());
-      g.writeEndObject();
-    }
-    g.writeEndArray();
-    g.writeEndObject();
-  }
-
   private void batch(HttpExchange ex, BatchId id, Map<String, List<String>> query)
       throws IOException {
     BatchInfo info = tracker.batch(id).orElseThrow(() -> new UnknownBatchException(id));
     Reconciliation end = tracker.reconcile(id);
     // Read again: the reconciliation may just have recorded the completion.
     BatchInfo now = end.isComplete() ? tracker.batch(id).orElse(info) : info;
-    BatchView v = view(now, end);
+    BatchView v = BatchView.of(tracker, window, now, end);
     StripBuckets strip =
         StripBuckets.of(
             end.expectedRecords(), buckets, end.missing(), end.absentUpstream(), end.unexpected());
@@ -501,7 +395,7 @@ final class DashboardServer implements AutoCloseable {
           try (JsonGenerator g = Render.json(out)) {
             g.writeStartObject();
             g.writeFieldName("view");
-            writeView(g, v);
+            v.writeJson(g);
             g.writeObjectFieldStart("endToEnd");
             g.writeStringField("upstream", end.upstream().name());
             g.writeStringField("downstream", end.downstream().name());
@@ -516,7 +410,7 @@ final class DashboardServer implements AutoCloseable {
             g.writeFieldName("strip");
             strip.writeJson(g);
             g.writeArrayFieldStart("timeline");
-            for (Map.Entry<String, Instant> e : timeline(v).entrySet()) {
+            for (Map.Entry<String, Instant> e : v.timeline().entrySet()) {
               g.writeStartObject();
               g.writeStringField("event", e.getKey());
               g.writeStringField("at", e.getValue().toString());
@@ -530,20 +424,6 @@ final class DashboardServer implements AutoCloseable {
             g.writeEndObject();
           }
         });
-  }
-
-  /** Opened, last marked per stage, completed: in time order. */
-  private static Map<String, Instant> timeline(BatchView v) {
-    List<Map.Entry<String, Instant>> events = new ArrayList<>();
-    events.add(Map.entry("opened", v.info.openedAt()));
-    for (Stage s : v.stages) {
-      v.info.lastMarkedAt(s).ifPresent(at -> events.add(Map.entry("last marked " + s, at)));
-    }
-    v.info.completedAt().ifPresent(at -> events.add(Map.entry("complete", at)));
-    events.sort(Map.Entry.comparingByValue());
-    Map<String, Instant> ordered = new LinkedHashMap<>();
-    events.forEach(e -> ordered.put(e.getKey(), e.getValue()));
-    return ordered;
   }
 
   private void gate(HttpExchange ex, Map<String, List<String>> query) throws IOException {
