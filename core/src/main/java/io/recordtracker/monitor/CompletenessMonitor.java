@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  *       the tracker's {@link java.time.Clock}) and records are still missing downstream or were
  *       never marked upstream;
  *   <li><b>stalled</b> when it has been open longer than {@code deadline} and its upstream stage
- *       was never marked; or, for a batch not sealed yet ({@link BatchInfo#isSealed()}), when no
- *       stage of it was marked for {@code deadline} (a sender that stopped before sealing it).
+ *       was never marked; or, for a batch not sealed yet ({@link
+ *       io.recordtracker.BatchInfo#isSealed()}), when no stage of it was marked for {@code
+ *       deadline} (a sender that stopped before sealing it).
  * </ul>
  *
  * <p>Each round ({@link #runOnce()}, or scheduled with {@link #start}) pages through the incomplete
