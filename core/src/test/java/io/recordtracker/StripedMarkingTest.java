@@ -229,16 +229,20 @@ class StripedMarkingTest {
       long slack = (long) StageBuffer.STRIPES * publishEvery + THREADS;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (returned.get() < bound && System.nanoTime() < deadline) {
-        Thread.onSpinWait();
+        Thread.sleep(5);
       }
       assertThat(returned.get())
           .as("marks returned while the store was down")
           .isBetween((long) bound - slack, (long) bound + slack);
       // Still blocked after the flusher has retried several times.
       int failed = store.failedMerges.get();
+      deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (store.failedMerges.get() < failed + 3 && System.nanoTime() < deadline) {
-        Thread.onSpinWait();
+        Thread.sleep(5);
       }
+      assertThat(store.failedMerges.get())
+          .as("flushes retried meanwhile")
+          .isGreaterThan(failed + 2);
       assertThat(returned.get()).isLessThanOrEqualTo(bound + slack);
 
       store.down = false;
