@@ -46,6 +46,12 @@ final class RejectedMarks {
     this.counters = counters;
   }
 
+  /** Whether {@code d}'s incarnation and the stored batch's can be compared: both are stamped. */
+  private static boolean incarnationsTell(MarkDelta d, BatchInfo stored) {
+    return d.incarnation() != BatchInfo.UNKNOWN_INCARNATION
+        && stored.incarnation() != BatchInfo.UNKNOWN_INCARNATION;
+  }
+
   /**
    * Sets aside the drained marks the store rejected and returns the rest, to merge again. The store
    * names the batches; the marks set aside are those made for an incarnation of them the store no
@@ -79,9 +85,13 @@ final class RejectedMarks {
     Predicate<MarkDelta> gone =
         d -> {
           Optional<BatchInfo> now = stored.get(d.batch());
-          // A batch the store named is gone for the deltas not made for what it holds now; once
-          // the re-read leaves nothing to tell (a store without incarnations), all its deltas.
-          return now != null && (now.isEmpty() || !d.madeFor(now.get()) || attempt > 1);
+          // A batch the store named is gone for the deltas not made for what it holds now. Only
+          // where incarnations cannot tell (a store without them), all its deltas once the store
+          // names it again: a delta made for the live incarnation is never set aside for another.
+          return now != null
+              && (now.isEmpty()
+                  || !d.madeFor(now.get())
+                  || attempt > 1 && !incarnationsTell(d, now.get()));
         };
     Map<BatchId, Map<Stage, Long>> counts = new LinkedHashMap<>();
     for (var delta : drained.deltas) {

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.roaringbitmap.RoaringBitmap;
 
 /** Open now, seal later: a batch whose size is not known until its sender has sent it all. */
 class UnsealedBatchTest {
@@ -227,5 +228,32 @@ class UnsealedBatchTest {
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage("record 10 is outside batch STREAM-9, whose records are 0..9 (10 expected)");
     }
+  }
+
+  @Test
+  void marks_of_the_live_incarnation_survive_a_flush_that_also_holds_marks_of_a_purged_one() {
+    BatchId id = BatchId.of("STREAM-10");
+    tracker.openBatch(id);
+    tracker.markSent(id, 3); // buffered for the first incarnation
+    try (RecordTracker other =
+        RecordTracker.builder().store(new ForwardingTrackerStore(store)).build()) {
+      assertThat(other.purge(BatchQuery.builder().completion(BatchQuery.Completion.ANY).build()))
+          .isPositive();
+      other.openBatch(id); // a second incarnation, unsealed
+      tracker.reconcile(id); // this tracker now caches the second; the first's mark stays queued
+      tracker.markSent(id, 5);
+      tracker.markSent(id, 20);
+      other.seal(id, 10); // 20 is beyond it, 5 is not
+
+      // One drain holds 3 (first incarnation) and 5, 20 (second): 3 and 20 are set aside, 5 is
+      // the live batch's and is stored, however many times the store names the batch.
+      assertThatThrownBy(tracker::flush)
+          .isInstanceOf(MarksRejectedException.class)
+          .satisfies(
+              e ->
+                  assertThat(((MarksRejectedException) e).rejectedRecords())
+                      .isEqualTo(Map.of(id, 2L)));
+    }
+    assertThat(store.load(id, Stage.SENT)).isEqualTo(RoaringBitmap.bitmapOf(5));
   }
 }
