@@ -107,7 +107,8 @@ public interface TrackerStore extends AutoCloseable {
    * so that the marks are known to be that incarnation's; empty if the batch does not exist. A
    * tracker's {@code reconcile} uses this. A store that can should read it all in one round trip
    * (one statement); the default reads the batch, then each stage, then the batch again, and tries
-   * again if the incarnation changed in between (a batch purged and opened again meanwhile).
+   * again if the batch changed in between (its incarnation, size, seal or opening time: purged and
+   * opened again, or sealed, meanwhile).
    *
    * @param batch the batch
    * @param stages the stages whose marks to read, at least one; when the marks of several are
@@ -129,7 +130,12 @@ public interface TrackerStore extends AutoCloseable {
       if (after.isEmpty()) {
         return Optional.empty();
       }
-      if (after.get().incarnation() == before.get().incarnation()) {
+      // The same batch throughout: a store without incarnations (0 everywhere) still shows a
+      // purge and reopen, or a seal, between the reads by the other fields.
+      if (after.get().incarnation() == before.get().incarnation()
+          && after.get().expectedRecords() == before.get().expectedRecords()
+          && after.get().isSealed() == before.get().isSealed()
+          && after.get().openedAt().equals(before.get().openedAt())) {
         return Optional.of(
             new StageMarks(
                 before.get().incarnation(),

@@ -140,8 +140,15 @@ final class JdbcRunner {
             if (switched) {
               try {
                 c.setTransactionIsolation(previous); // after it ended: the pool's level again
-              } catch (SQLException ignored) {
-                // the connection is broken; closing it is all that is left
+              } catch (SQLException e) {
+                // The connection is most likely broken, and the pool discards it; if not, it goes
+                // back at this transaction's level, which its next borrower should know of.
+                log.warn(
+                    "Could not set the connection's isolation level back to {} after a"
+                        + " transaction at {}: {}",
+                    previous,
+                    isolation,
+                    e.toString());
               }
             }
           }

@@ -71,7 +71,8 @@ final class WithinWriter {
   /** Marks {@code records}, each checked to be of the batch, in the caller's transaction. */
   void markWithin(Connection connection, BatchId batch, Stage stage, int[] records) {
     if (records.length == 0) {
-      knownBatch(connection, batch); // an unknown batch fails even when nothing is marked
+      readBatch(connection, batch); // an unknown batch fails even when nothing is marked: read,
+      // not the cache, which may still hold a batch purged since
       return;
     }
     markWithin(
