@@ -256,7 +256,7 @@ final class MarksWriter {
             compactor.settled(key, ids.size());
             return 0;
           }
-          try (PreparedStatement ps = runner.prepare(c, sql.insertMarks)) {
+          try (PreparedStatement ps = runner.prepare(c, sql.insertMarksFor(incarnation))) {
             for (byte[] blob : blobs) {
               bindMarks(ps, key, blob, incarnation, folded.last());
               if (ps.executeUpdate() == 0) {

@@ -1,5 +1,6 @@
 package io.recordtracker.jdbc;
 
+import io.recordtracker.BatchInfo;
 import io.recordtracker.BatchQuery;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -40,6 +41,15 @@ abstract sealed class SqlStatements
    * highest record.
    */
   final String insertMarksAnyIncarnation;
+
+  /**
+   * The append for marks made for {@code incarnation}: {@link #insertMarks}, or {@link
+   * #insertMarksAnyIncarnation} for a batch with no incarnation (opened before its tables had the
+   * column), whose parameters {@link MarksWriter#bindMarks} binds without one.
+   */
+  String insertMarksFor(long incarnation) {
+    return incarnation == BatchInfo.UNKNOWN_INCARNATION ? insertMarksAnyIncarnation : insertMarks;
+  }
 
   /** Advances a stage's last-marked time: batch id, stage, time, batch id, incarnation. */
   final String upsertStage;

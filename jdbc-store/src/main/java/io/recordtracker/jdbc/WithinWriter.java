@@ -219,7 +219,7 @@ final class WithinWriter {
   private boolean appendWithin(
       Connection connection, Compactor.Key key, List<byte[]> blobs, long incarnation, int highest) {
     BatchId batch = key.batch();
-    try (PreparedStatement insert = connection.prepareStatement(sql.insertMarks)) {
+    try (PreparedStatement insert = connection.prepareStatement(sql.insertMarksFor(incarnation))) {
       MarksWriter.lockUnsealed(sql, connection, List.of(batch));
       for (int i = 0; i < blobs.size(); i++) {
         MarksWriter.bindMarks(insert, key, blobs.get(i), incarnation, highest);

