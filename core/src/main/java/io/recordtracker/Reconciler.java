@@ -49,6 +49,7 @@ final class Reconciler {
     BatchState state = states.apply(batch);
     RoaringBitmap up;
     RoaringBitmap down;
+    RoaringBitmap repeats = new RoaringBitmap();
     boolean allDurable;
     Set<Stage> stages = new LinkedHashSet<>(List.of(upstream, downstream));
     for (int attempt = 1; ; attempt++) {
@@ -56,6 +57,9 @@ final class Reconciler {
       // in one place or the other.
       up = state.buffer(upstream).snapshot();
       down = state.buffer(downstream).snapshot();
+      if (downstream.countsRepeats()) {
+        repeats = state.buffer(downstream).repeatsSnapshot();
+      }
       allDurable = up.isEmpty() && down.isEmpty();
       // The marks come with the incarnation they belong to: if it is the one cached, they are
       // this batch's. Otherwise the cache is stale (purged, perhaps opened again with another
@@ -86,6 +90,9 @@ final class Reconciler {
         }
         up.or(stored.get().of(upstream));
         down.or(stored.get().of(downstream));
+        if (downstream.countsRepeats()) {
+          repeats.or(stored.get().repeatsOf(downstream));
+        }
         break;
       }
       if (attempt >= 3) {
@@ -108,7 +115,7 @@ final class Reconciler {
       state = states.apply(batch);
     }
     Reconciliation result =
-        Reconciliation.compute(batch, upstream, downstream, state.info, up, down);
+        Reconciliation.compute(batch, upstream, downstream, state.info, up, down, repeats);
     if (result.isComplete()
         && allDurable
         && upstream.equals(Stage.SENT)

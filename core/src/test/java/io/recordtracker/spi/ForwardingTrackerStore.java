@@ -60,6 +60,11 @@ public class ForwardingTrackerStore implements TrackerStore {
   }
 
   @Override
+  public RoaringBitmap loadRepeats(BatchId batch, Stage stage) {
+    return target.loadRepeats(batch, stage);
+  }
+
+  @Override
   public List<BatchInfo> batches(BatchQuery query) {
     return target.batches(query);
   }

@@ -350,6 +350,21 @@ public final class JdbcTrackerStore implements TrackerStore {
   /**
    * {@inheritDoc}
    *
+   * <p>Computed from the stage's rows as they are read: each row carries the token of the marking
+   * that wrote it (a flush's delta, a {@code markWithin} call), and a record in rows of two tokens
+   * is a repeat; a fold keeps the repeats of the rows it folds in a row of their own. Rows written
+   * before the table had the {@code token} column count as one marking among themselves.
+   */
+  @Override
+  public RoaringBitmap loadRepeats(BatchId batch, Stage stage) {
+    Objects.requireNonNull(batch, "batch must not be null");
+    Objects.requireNonNull(stage, "stage must not be null");
+    return reader.loadRepeats(batch, stage);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
    * <p>One statement and one round trip: the batch row and the marks rows of {@code stages}, so
    * that the marks are those of the incarnation it returns.
    */
