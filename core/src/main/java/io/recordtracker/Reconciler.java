@@ -50,6 +50,8 @@ final class Reconciler {
     RoaringBitmap up;
     RoaringBitmap down;
     RoaringBitmap repeats = new RoaringBitmap();
+    RoaringBitmap unflushed = new RoaringBitmap();
+    long drains = 0;
     boolean allDurable;
     Set<Stage> stages = new LinkedHashSet<>(List.of(upstream, downstream));
     for (int attempt = 1; ; attempt++) {
@@ -58,7 +60,10 @@ final class Reconciler {
       up = state.buffer(upstream).snapshot();
       down = state.buffer(downstream).snapshot();
       if (downstream.countsRepeats()) {
-        repeats = state.buffer(downstream).repeatsSnapshot();
+        StageBuffer buffer = state.buffer(downstream);
+        drains = buffer.drains();
+        repeats = buffer.repeatsSnapshot();
+        unflushed = buffer.undoubtedPending();
       }
       allDurable = up.isEmpty() && down.isEmpty();
       // The marks come with the incarnation they belong to: if it is the one cached, they are
@@ -92,6 +97,11 @@ final class Reconciler {
         down.or(stored.get().of(downstream));
         if (downstream.countsRepeats()) {
           repeats.or(stored.get().repeatsOf(downstream));
+          // A mark not yet flushed of a record the store holds is a second marking, unless a
+          // flush moved marks to the store meanwhile (it counts them once they are stored).
+          if (state.buffer(downstream).drains() == drains) {
+            repeats.or(RoaringBitmap.and(unflushed, stored.get().of(downstream)));
+          }
         }
         break;
       }

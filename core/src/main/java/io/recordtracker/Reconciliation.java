@@ -45,10 +45,11 @@ import org.roaringbitmap.RoaringBitmap;
  * a mark and a {@code markWithin}. Not repeats: a record listed twice in one call ({@code int[]}
  * with duplicates, overlapping ranges of one {@code markAll}), a flush retried after a failure that
  * may have stored it (the retry carries the failed attempt's token), and a {@code markWithin} whose
- * transaction rolled back. A second marking counts once it is flushed, or at once when this tracker
- * made both. Repeats are evidence, not a fault of the batch: {@link #isComplete()} does not depend
- * on them. After a resend of exactly the missing records, the reconciliation says complete, 0
- * repeated; a resend of the whole file shows every record processed before as repeated.
+ * transaction rolled back. A second marking counts at once in the tracker that made it (its
+ * buffered marks meet the store's), and in other trackers once it is flushed. Repeats are evidence,
+ * not a fault of the batch: {@link #isComplete()} does not depend on them. After a resend of
+ * exactly the missing records, the reconciliation says complete, 0 repeated; a resend of the whole
+ * file shows every record processed before as repeated.
  *
  * <h2>JSON</h2>
  *

@@ -72,6 +72,15 @@ final class StageBuffer {
   /** Guarded by {@code this}. Whether the last drained delta's merge failed: reuse its token. */
   private boolean inDoubt;
 
+  /**
+   * Guarded by {@code this}. Records put back by failed flushes since the last success, or null:
+   * the store may hold them from the failed attempt, so holding them there is no repeat.
+   */
+  private RoaringBitmap doubt;
+
+  /** How many drains handed marks to the store; see {@link #drains()}. */
+  private volatile long drains;
+
   /** Whether this buffer notes repeats: its stage counts them. */
   private final boolean countsRepeats;
 
@@ -321,6 +330,7 @@ final class StageBuffer {
     merged.runOptimize();
     inflight = merged;
     inflightRepeats = repeats;
+    drains++;
     if (!inDoubt || token == MarkDelta.NO_TOKEN) {
       token = newToken();
     }
@@ -377,6 +387,7 @@ final class StageBuffer {
     inflight = null;
     inflightRepeats = null;
     inDoubt = false;
+    doubt = null;
     return n;
   }
 
@@ -393,6 +404,7 @@ final class StageBuffer {
     inflightRepeats = null;
     // The store may have taken them (a commit whose answer was lost): retry under the same token.
     inDoubt = true;
+    doubt = orInto(doubt, back);
     Stripe s = createStripe(queuedBy);
     long twice;
     synchronized (s) {
@@ -425,6 +437,34 @@ final class StageBuffer {
           copy.or(s.pending);
         }
       }
+    }
+    return copy;
+  }
+
+  /**
+   * How many drains have handed marks to the store: a reader that sees the same count before and
+   * after it read the store knows that no mark moved from this buffer to the store meanwhile.
+   */
+  long drains() {
+    return drains;
+  }
+
+  /**
+   * A copy of the pending marks (not inflight) that no failed flush put back: each is a marking not
+   * yet handed to the store, so one the store holds already is a repeat.
+   */
+  synchronized RoaringBitmap undoubtedPending() {
+    RoaringBitmap copy = new RoaringBitmap();
+    for (int i = 0; i < STRIPES; i++) {
+      Stripe s = stripes.get(i);
+      if (s != null) {
+        synchronized (s) {
+          copy.or(s.pending);
+        }
+      }
+    }
+    if (doubt != null) {
+      copy.andNot(doubt);
     }
     return copy;
   }

@@ -72,6 +72,30 @@ class RepeatsTest {
   }
 
   @Test
+  void a_mark_not_yet_flushed_of_a_durable_record_is_a_repeat_at_once_in_its_tracker() {
+    BatchId id = batchOf(100);
+    tracker.markProcessed(id, RecordRange.of(0, 9));
+    tracker.flush();
+    tracker.markProcessed(id, new int[] {4, 20});
+
+    assertThat(tracker.reconcile(id).repeated()).containsExactly(RecordRange.of(4, 4));
+    tracker.flush();
+    assertThat(tracker.reconcile(id).repeated()).containsExactly(RecordRange.of(4, 4));
+  }
+
+  @Test
+  void marks_put_back_by_a_failed_flush_are_no_repeat_before_the_retry_either() {
+    BatchId id = batchOf(100);
+    tracker.markProcessed(id, RecordRange.of(0, 9));
+    store.answersLost.set(1);
+    assertThatThrownBy(tracker::flush).isInstanceOf(TrackerStoreException.class);
+
+    assertThat(tracker.reconcile(id).repeated()).isEmpty();
+    tracker.flush();
+    assertThat(tracker.reconcile(id).repeated()).isEmpty();
+  }
+
+  @Test
   void two_threads_marking_one_record_before_a_flush_make_a_repeat() throws Exception {
     BatchId id = batchOf(100);
     CountDownLatch first = new CountDownLatch(1);
