@@ -18,6 +18,9 @@ import picocli.CommandLine.Option;
       "Lists the records that reached the upstream stage but not the downstream one (missing:"
           + " resend them), those that never reached upstream, and those that reached downstream"
           + " only.",
+      "Also lists the records reached the downstream stage by two separate markings (repeated:"
+          + " processed twice) when that stage counts repeats: processed does, a custom stage with"
+          + " --count-repeats.",
       "With --plan, prints the resend plan as JSON instead: the batch, the stage pair, its"
           + " attributes and the missing ranges, for the sender or another system.",
       "Exit 0 when the batch is complete, 2 when records are missing, 66 when the batch is"
@@ -59,6 +62,13 @@ final class ReconcileCommand extends TrackerCommand {
               + " instead of the reconciliation; --json is implied.")
   boolean plan;
 
+  @Option(
+      names = "--count-repeats",
+      description =
+          "Count the records the downstream stage marked twice (repeats) also for a custom"
+              + " stage; processed always counts them, sent never does unless given this.")
+  boolean countRepeats;
+
   private BatchId id;
   private Stage up;
   private Stage down;
@@ -67,7 +77,7 @@ final class ReconcileCommand extends TrackerCommand {
   void validate() {
     id = BatchId.of(batch);
     up = Stage.of(upstream);
-    down = Stage.of(downstream);
+    down = countRepeats ? Stage.countingRepeats(downstream) : Stage.of(downstream);
     if (up.equals(down)) {
       throw new CliException(Exit.USAGE, "--upstream and --downstream must differ: " + up);
     }
@@ -117,7 +127,9 @@ final class ReconcileCommand extends TrackerCommand {
               + " records reached "
               + r.upstream()
               + " and "
-              + r.downstream());
+              + r.downstream()
+              + repeatsText(r));
+      printRepeated(out, r, ranges);
       return;
     }
     out.println(
@@ -129,7 +141,8 @@ final class ReconcileCommand extends TrackerCommand {
             + r.upstream()
             + ", "
             + r.unexpectedCount()
-            + " unexpected");
+            + " unexpected"
+            + repeatsText(r));
     if (r.missingCount() > 0) {
       out.println("  missing (resend):  " + Render.ranges(r.missing(), ranges));
     }
@@ -143,6 +156,26 @@ final class ReconcileCommand extends TrackerCommand {
     }
     if (r.unexpectedCount() > 0) {
       out.println("  unexpected:        " + Render.ranges(r.unexpected(), ranges));
+    }
+    printRepeated(out, r, ranges);
+  }
+
+  /** ", 0 repeated" where the downstream stage counts repeats; nothing where it does not. */
+  private static String repeatsText(Reconciliation r) {
+    return r.downstream().countsRepeats() ? ", " + r.repeatedCount() + " repeated" : "";
+  }
+
+  /** The records marked downstream twice (processed twice), if any. */
+  private static void printRepeated(PrintWriter out, Reconciliation r, int ranges) {
+    if (r.repeatedCount() > 0) {
+      out.println(
+          "  repeated:          "
+              + Render.ranges(r.repeated(), ranges)
+              + " ("
+              + r.repeatedCount()
+              + (r.repeatedCount() == 1 ? " record " : " records ")
+              + r.downstream()
+              + " twice or more)");
     }
   }
 

@@ -79,7 +79,7 @@ class RecordTrackerCliTest {
     assertThat(r.out())
         .contains("Batch EDI-1  sent -> processed  (1000 records expected, opened ")
         .contains("  attributes:        file=customers.edi\n")
-        .contains("  INCOMPLETE: 101 missing, 0 never sent, 0 unexpected\n")
+        .contains("  INCOMPLETE: 101 missing, 0 never sent, 0 unexpected, 0 repeated\n")
         .contains("  missing (resend):  100-199, 500\n");
     assertThat(r.err()).isEmpty();
   }
@@ -97,7 +97,7 @@ class RecordTrackerCliTest {
     assertThat(json.get("expected")).isEqualTo(1000L);
     assertThat(at(json, "stages")).isEqualTo(Map.of("upstream", "sent", "downstream", "processed"));
     assertThat(at(json, "counts"))
-        .isEqualTo(Map.of("missing", 101L, "absentUpstream", 0L, "unexpected", 0L));
+        .isEqualTo(Map.of("missing", 101L, "absentUpstream", 0L, "unexpected", 0L, "repeated", 0L));
     assertThat(at(json, "ranges", "missing"))
         .isEqualTo(List.of(List.of(100L, 199L), List.of(500L, 500L)));
   }
@@ -140,7 +140,8 @@ class RecordTrackerCliTest {
     Cli.Result r = cli("reconcile", "--batch", "DONE-1");
 
     assertThat(r.code()).as(r.toString()).isEqualTo(0);
-    assertThat(r.out()).contains("  COMPLETE: all 10 records reached sent and processed\n");
+    assertThat(r.out())
+        .contains("  COMPLETE: all 10 records reached sent and processed, 0 repeated\n");
     assertThat(seed.tracker.batch(BatchId.of("DONE-1")).orElseThrow().isComplete()).isTrue();
   }
 
@@ -157,6 +158,40 @@ class RecordTrackerCliTest {
 
     assertThat(r.code()).as(r.toString()).isEqualTo(2);
     assertThat(r.out()).contains("sent -> received").contains("  missing (resend):  8-9\n");
+  }
+
+  @Test
+  void reconcile_lists_the_records_processed_twice() {
+    BatchId id = BatchId.of("TWICE-1");
+    seed.tracker.openBatch(id, 1_000);
+    seed.tracker.markSent(id, RecordRange.of(0, 999));
+    seed.tracker.markProcessed(id, RecordRange.of(0, 599));
+    seed.tracker.flush();
+    seed.tracker.markProcessed(id, RecordRange.of(500, 999)); // a resend overlapping 500-599
+    seed.tracker.markProcessed(id, 42);
+    seed.tracker.mark(id, io.recordtracker.Stage.of("received"), 7);
+    seed.tracker.flush();
+    seed.tracker.mark(id, io.recordtracker.Stage.of("received"), 7);
+    seed.tracker.flush();
+
+    Cli.Result r = cli("reconcile", "--batch", "TWICE-1");
+
+    assertThat(r.code()).as(r.toString()).isEqualTo(0);
+    assertThat(r.out())
+        .contains("  COMPLETE: all 1000 records reached sent and processed, 101 repeated\n")
+        .contains("  repeated:          42, 500-599 (101 records processed twice or more)\n");
+    Cli.Result json = cli("reconcile", "--batch", "TWICE-1", "--json");
+    assertThat(json.out())
+        .contains("\"repeated\":101}")
+        .contains("\"repeated\":[[42,42],[500,599]]");
+    Cli.Result custom =
+        cli("reconcile", "--batch", "TWICE-1", "--downstream", "received", "--count-repeats");
+    assertThat(custom.out())
+        .contains("999 missing, 0 never sent, 0 unexpected, 1 repeated\n")
+        .contains("  repeated:          7 (1 record received twice or more)\n");
+    assertThat(cli("reconcile", "--batch", "TWICE-1", "--downstream", "received").out())
+        .contains("999 missing, 0 never sent, 0 unexpected\n")
+        .doesNotContain("repeated");
   }
 
   @Test
@@ -351,7 +386,8 @@ class RecordTrackerCliTest {
         .asString()
         .startsWith("Batch STREAM-1  sent -> processed  (unsealed: size not known yet, opened ");
     assertThat(r.out())
-        .contains("  UNSEALED, so never complete yet: 10 missing, 0 never sent, 0 unexpected\n")
+        .contains(
+            "  UNSEALED, so never complete yet: 10 missing, 0 never sent, 0 unexpected, 0 repeated\n")
         .contains("  missing (resend):  90-99\n");
 
     seed.tracker.seal(id, 100);
@@ -737,7 +773,8 @@ class RecordTrackerCliTest {
     assertThat(batches.out()).contains("BAD-1").contains("DONE-1");
     Cli.Result other = cli("reconcile", "--batch", "DONE-1");
     assertThat(other.code()).as(other.toString()).isEqualTo(0);
-    assertThat(other.out()).contains("  COMPLETE: all 10 records reached sent and processed\n");
+    assertThat(other.out())
+        .contains("  COMPLETE: all 10 records reached sent and processed, 0 repeated\n");
   }
 
   @Test
