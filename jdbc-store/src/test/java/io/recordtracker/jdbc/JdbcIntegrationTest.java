@@ -445,8 +445,54 @@ class JdbcIntegrationTest {
 
     RoaringBitmap expected = MarkingChild.planned(1);
     expected.or(MarkingChild.planned(2));
+    // Each step is a marking: a record in two steps, of one JVM or of both, is processed twice.
+    RoaringBitmap seen = new RoaringBitmap();
+    RoaringBitmap repeated = new RoaringBitmap();
+    for (long seed : new long[] {1, 2}) {
+      for (int[] step : MarkingChild.plan(seed)) {
+        RoaringBitmap marking = RoaringBitmap.bitmapOf(step);
+        repeated.or(RoaringBitmap.and(seen, marking));
+        seen.or(marking);
+      }
+    }
     try (JdbcTrackerStore store = store(pg, 4)) {
       assertThat(store.load(id, Stage.PROCESSED)).isEqualTo(expected);
+      assertThat(store.loadRepeats(id, Stage.PROCESSED)).isEqualTo(repeated);
+    }
+  }
+
+  @Test
+  void a_batch_opened_in_one_jvm_is_sealed_in_another_and_both_agree_on_its_size()
+      throws Exception {
+    TestDataSource pg = Databases.embeddedPostgres();
+    BatchId id = BatchId.generate();
+    String url = Databases.embeddedPostgresUrl();
+    try (RecordTracker edi = RecordTracker.builder().store(store(pg, 4)).build()) {
+      assertThat(edi.openBatch(id).isSealed()).isFalse();
+      edi.markSent(id, RecordRange.of(0, 999));
+      edi.flush();
+      assertThat(edi.reconcile(id).isSealed()).isFalse();
+
+      Process below = MarkingChild.start("seal", url, id.value(), "500");
+      assertThat(output(below))
+          .isEqualTo(
+              "refused IllegalArgumentException: cannot seal batch "
+                  + id
+                  + " with 500 records: record 999 is marked already, so it holds at least 1000");
+      assertThat(below.waitFor()).isZero();
+      Process seal = MarkingChild.start("seal", url, id.value(), "1000");
+      assertThat(output(seal)).isEqualTo("sealed 1000");
+      assertThat(seal.waitFor()).isZero();
+      Process other = MarkingChild.start("seal", url, id.value(), "1200");
+      assertThat(output(other)).startsWith("refused BatchConflictException: ");
+      assertThat(other.waitFor()).isZero();
+
+      // The tracker that opened it learns the seal from the store.
+      Reconciliation r = edi.reconcile(id);
+      assertThat(r.isSealed()).isTrue();
+      assertThat(r.expectedRecords()).isEqualTo(1_000);
+      assertThat(r.absentUpstream()).isEmpty();
+      assertThat(r.missing()).containsExactly(RecordRange.of(0, 999));
     }
   }
 
