@@ -135,19 +135,18 @@ final class CisDatabase implements CisProcessor.Committer {
 
     /** Posts the pending records again where their rows exist, inserts the others. */
     private void reapply(BatchId batch) throws SQLException {
+      // The saved rows in the span of the pending records: one range scan of the primary key.
       java.util.Set<Integer> existing = new java.util.HashSet<>();
-      String in = String.join(", ", java.util.Collections.nCopies(pendingRecords.size(), "?"));
+      int low = pendingRecords.stream().mapToInt(Integer::intValue).min().orElse(0);
+      int high = pendingRecords.stream().mapToInt(Integer::intValue).max().orElse(-1);
       try (PreparedStatement ps =
           connection.prepareStatement(
               "SELECT record_no FROM "
                   + table
-                  + " WHERE batch_id = ? AND record_no IN ("
-                  + in
-                  + ")")) {
+                  + " WHERE batch_id = ? AND record_no BETWEEN ? AND ?")) {
         ps.setString(1, batch.value());
-        for (int i = 0; i < pendingRecords.size(); i++) {
-          ps.setInt(i + 2, pendingRecords.get(i));
-        }
+        ps.setInt(2, low);
+        ps.setInt(3, high);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             existing.add(rs.getInt(1));
