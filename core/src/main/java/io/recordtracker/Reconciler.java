@@ -3,10 +3,13 @@ package io.recordtracker;
 import io.recordtracker.spi.StageMarks;
 import io.recordtracker.spi.TrackerStore;
 import java.time.Clock;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
@@ -43,10 +46,18 @@ final class Reconciler {
     this.states = states;
   }
 
+  /**
+   * The custom stages the store knows, as last read; a stage missing here is read again before it
+   * is called unknown. Only grows (a cache: stages are never forgotten by the store).
+   */
+  private final Set<Stage> knownStages = ConcurrentHashMap.newKeySet();
+
   /** As {@link RecordTracker#reconcile(BatchId, Stage, Stage)}; the stages are not null. */
   Reconciliation reconcile(BatchId batch, Stage upstream, Stage downstream) {
     long start = System.nanoTime();
     BatchState state = states.apply(batch);
+    requireKnown(upstream, state);
+    requireKnown(downstream, state);
     RoaringBitmap up;
     RoaringBitmap down;
     RoaringBitmap repeats = new RoaringBitmap();
@@ -148,5 +159,42 @@ final class Reconciler {
     }
     counters.reconciled(System.nanoTime() - start);
     return result;
+  }
+
+  /**
+   * Checks that {@code stage} is built in, marked in this tracker, or known to the store: a typo
+   * must fail, not report every record missing. A store that cannot tell checks nothing.
+   *
+   * @throws UnknownStageException if the store knows its stages and not this one
+   */
+  private void requireKnown(Stage stage, BatchState state) {
+    if (stage.equals(Stage.SENT)
+        || stage.equals(Stage.PROCESSED)
+        || knownStages.contains(stage)
+        || state.marked(stage)) {
+      return;
+    }
+    Optional<Set<Stage>> stored = StoreCall.run("read the known stages", () -> store.knownStages());
+    if (stored.isEmpty()) {
+      return;
+    }
+    knownStages.addAll(stored.get());
+    if (!knownStages.contains(stage)) {
+      Set<Stage> known = new HashSet<>(stored.get());
+      known.add(Stage.SENT);
+      known.add(Stage.PROCESSED);
+      throw new UnknownStageException(stage, known);
+    }
+  }
+
+  /** Declares {@code stages} in the store, so that they are known before their first mark. */
+  void declare(Collection<Stage> stages) {
+    StoreCall.run(
+        "declare stages " + stages,
+        () -> {
+          store.declareStages(stages);
+          return null;
+        });
+    knownStages.addAll(stages);
   }
 }

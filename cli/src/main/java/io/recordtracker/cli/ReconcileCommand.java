@@ -76,7 +76,8 @@ final class ReconcileCommand extends TrackerCommand {
   @Override
   void validate() {
     id = BatchId.of(batch);
-    up = Stage.of(upstream);
+    up = Stage.of(asTyped("--upstream", upstream));
+    asTyped("--downstream", downstream);
     down = countRepeats ? Stage.countingRepeats(downstream) : Stage.of(downstream);
     if (up.equals(down)) {
       throw new CliException(Exit.USAGE, "--upstream and --downstream must differ: " + up);
@@ -177,6 +178,20 @@ final class ReconcileCommand extends TrackerCommand {
               + r.downstream()
               + " twice or more)");
     }
+  }
+
+  /**
+   * The stage name as typed: stage names are lower case, and one typed otherwise is refused rather
+   * than lower-cased, so that a script's typo never reads as another stage.
+   */
+  private static String asTyped(String option, String name) {
+    String lower = name.toLowerCase(java.util.Locale.ROOT);
+    if (!lower.equals(name)) {
+      throw new CliException(
+          Exit.USAGE,
+          option + " " + name + ": stage names are lower case (did you mean " + lower + "?)");
+    }
+    return name;
   }
 
   private static String pad(Stage stage) {

@@ -195,6 +195,29 @@ class RecordTrackerCliTest {
   }
 
   @Test
+  void a_stage_typo_exits_64_naming_the_known_stages_instead_of_reporting_everything_missing() {
+    lossyBatch();
+
+    Cli.Result typo = cli("reconcile", "--batch", "EDI-1", "--downstream", "procesed");
+
+    assertThat(typo.code()).as(typo.toString()).isEqualTo(64);
+    assertThat(typo.out()).isEmpty();
+    assertThat(typo.err())
+        .isEqualTo(
+            "record-tracker: no stage \"procesed\" in the store: no batch was ever marked at it"
+                + " and it was not declared. The store knows processed, sent. A typo? A new stage"
+                + " is known once a record is marked at it, or declared up front with"
+                + " RecordTracker.declareStages\n");
+
+    Cli.Result upper = cli("reconcile", "--batch", "EDI-1", "--downstream", "Processed");
+    assertThat(upper.code()).isEqualTo(64);
+    assertThat(upper.err())
+        .startsWith(
+            "record-tracker: --downstream Processed: stage names are lower case (did you mean"
+                + " processed?)");
+  }
+
+  @Test
   void unknown_batch_exits_66() {
     Cli.Result r = cli("reconcile", "--batch", "NOPE");
 

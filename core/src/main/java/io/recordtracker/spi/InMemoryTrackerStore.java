@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
@@ -39,6 +40,9 @@ final class InMemoryTrackerStore implements TrackerStore {
   private static final AtomicLong INCARNATIONS = new AtomicLong();
 
   private final ConcurrentHashMap<BatchId, Entry> batches = new ConcurrentHashMap<>();
+
+  /** Every stage marked or declared, never forgotten: a purge keeps its batches' stages known. */
+  private final Set<Stage> stages = ConcurrentHashMap.newKeySet();
 
   /** How many recent deltas' tokens each stage remembers, to tell a retried merge. */
   private static final int RECENT_TOKENS = 8;
@@ -171,6 +175,7 @@ final class InMemoryTrackerStore implements TrackerStore {
               "batch " + delta.batch() + " was sealed with " + entry.info.expectedRecords());
         }
         entry.union(delta);
+        stages.add(delta.stage());
         Instant last = entry.info.lastMarkedAt().get(delta.stage());
         if (last == null || last.isBefore(delta.markedAt())) {
           Map<Stage, Instant> times = new HashMap<>(entry.info.lastMarkedAt());
@@ -197,6 +202,17 @@ final class InMemoryTrackerStore implements TrackerStore {
       RoaringBitmap marks = entry.marks.get(stage);
       return marks == null ? new RoaringBitmap() : marks.clone();
     }
+  }
+
+  @Override
+  public Optional<Set<Stage>> knownStages() {
+    return Optional.of(Set.copyOf(stages));
+  }
+
+  @Override
+  public void declareStages(Collection<Stage> declared) {
+    Objects.requireNonNull(declared, "stages must not be null");
+    declared.forEach(stage -> stages.add(Objects.requireNonNull(stage, "stage must not be null")));
   }
 
   @Override

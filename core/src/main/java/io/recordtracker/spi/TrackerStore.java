@@ -219,6 +219,28 @@ public interface TrackerStore extends AutoCloseable {
     return Optional.empty();
   }
 
+  /**
+   * The stages this store knows: every stage any batch was ever marked at (also batches purged
+   * since, where the store can tell), and every stage {@linkplain #declareStages declared}. A
+   * tracker refuses to reconcile against a custom stage the store does not know, which is almost
+   * always a typo. Empty if the store cannot tell, as the default: then no stage is checked.
+   *
+   * @return the known stages, or empty if the store does not keep them
+   * @throws io.recordtracker.TrackerStoreException if the store fails
+   */
+  default Optional<Set<Stage>> knownStages() {
+    return Optional.empty();
+  }
+
+  /**
+   * Records {@code stages} as known before any record is marked at them (see {@link
+   * #knownStages()}). Idempotent; the default does nothing.
+   *
+   * @param stages the stages to declare
+   * @throws io.recordtracker.TrackerStoreException if the store fails
+   */
+  default void declareStages(Collection<Stage> stages) {}
+
   /** Releases what the store holds; the default does nothing. Never closes a caller's pool. */
   @Override
   default void close() {}

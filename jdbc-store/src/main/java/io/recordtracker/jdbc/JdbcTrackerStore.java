@@ -97,6 +97,7 @@ public final class JdbcTrackerStore implements TrackerStore {
   private final MarksReader reader;
   private final MarksWriter writer;
   private final WithinWriter within;
+  private final StageNames stageNames;
 
   private JdbcTrackerStore(Builder b, JdbcDialect dialect) {
     this.prefix = b.tablePrefix;
@@ -116,6 +117,7 @@ public final class JdbcTrackerStore implements TrackerStore {
         new MarksWriter(
             runner, dialect, sql, b.maxBlobBytes, reader, compactor, stageTimes, toString());
     this.within = new WithinWriter(runner, sql, b.maxBlobBytes, compactor, stageTimes, b.clock);
+    this.stageNames = new StageNames(runner, sql, b.clock);
   }
 
   /**
@@ -248,6 +250,27 @@ public final class JdbcTrackerStore implements TrackerStore {
     Objects.requireNonNull(deltas, "deltas must not be null");
     if (!deltas.isEmpty()) {
       writer.merge(deltas);
+      stageNames.marked(deltas.stream().map(MarkDelta::stage).distinct().toList());
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The stages registered in {@code rt_stage_name} (each the first time a store instance marks
+   * at it, or declares it) and those of every stored batch ({@code rt_stage}).
+   */
+  @Override
+  public Optional<Set<Stage>> knownStages() {
+    return Optional.of(stageNames.known());
+  }
+
+  @Override
+  public void declareStages(Collection<Stage> stages) {
+    Objects.requireNonNull(stages, "stages must not be null");
+    stages.forEach(s -> Objects.requireNonNull(s, "stage must not be null"));
+    if (!stages.isEmpty()) {
+      stageNames.declare(stages);
     }
   }
 
@@ -399,6 +422,8 @@ public final class JdbcTrackerStore implements TrackerStore {
 
   private void writeStageTimes(Map<Compactor.Key, Instant> times) {
     writer.writeStageTimes(times);
+    // markWithin's stages, registered here on the stage-time thread, never the caller's.
+    stageNames.marked(times.keySet().stream().map(Compactor.Key::stage).distinct().toList());
   }
 
   /**

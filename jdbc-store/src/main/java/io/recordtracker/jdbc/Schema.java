@@ -35,6 +35,7 @@ final class Schema {
     COLUMNS.put("batch_attr", "batch_id, attr_key, attr_value");
     COLUMNS.put("stage", "batch_id, stage, last_marked_at");
     COLUMNS.put("marks", "batch_id, stage, id, marks, token, repeated");
+    COLUMNS.put("stage_name", "stage, declared_at");
   }
 
   /**

@@ -113,6 +113,12 @@ abstract sealed class SqlStatements
   /** One row and column: the database server's current time, read by {@link #readCurrentTime}. */
   final String currentTime;
 
+  /** Registers a stage as known unless it is: stage, declared at. */
+  final String insertStageName;
+
+  /** Every known stage: registered ones and those of a stored batch. */
+  final String knownStages;
+
   SqlStatements(String prefix) {
     this.prefix = prefix;
     String p = prefix;
@@ -165,6 +171,9 @@ abstract sealed class SqlStatements
     // waiting for any transaction's uncommitted marks row, of any batch.
     this.deleteMarksRow = "DELETE FROM " + p + "marks WHERE batch_id = ? AND stage = ? AND id = ?";
     this.currentTime = currentTimeUtc();
+    this.insertStageName = insertStageNameIfAbsent(p);
+    this.knownStages =
+        "SELECT stage FROM " + p + "stage_name UNION SELECT DISTINCT stage FROM " + p + "stage";
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -187,6 +196,9 @@ abstract sealed class SqlStatements
    * incarnation, sealed.
    */
   abstract String insertBatchIfAbsent(String p);
+
+  /** Inserts a stage name unless it is there: stage, declared at. */
+  abstract String insertStageNameIfAbsent(String p);
 
   /** Whether {@link #insertBatch} fails with a duplicate key, instead of inserting nothing. */
   boolean insertBatchFailsOnDuplicate() {
@@ -406,6 +418,13 @@ abstract sealed class SqlStatements
     }
 
     @Override
+    String insertStageNameIfAbsent(String p) {
+      return "INSERT INTO "
+          + p
+          + "stage_name (stage, declared_at) VALUES (?, ?) ON CONFLICT (stage) DO NOTHING";
+    }
+
+    @Override
     String insertBatchIfAbsent(String p) {
       return "INSERT INTO "
           + p
@@ -457,6 +476,11 @@ abstract sealed class SqlStatements
           + batchExists
           + " ON DUPLICATE KEY UPDATE last_marked_at ="
           + " GREATEST(last_marked_at, VALUES(last_marked_at))";
+    }
+
+    @Override
+    String insertStageNameIfAbsent(String p) {
+      return "INSERT IGNORE INTO " + p + "stage_name (stage, declared_at) VALUES (?, ?)";
     }
 
     @Override
@@ -520,6 +544,11 @@ abstract sealed class SqlStatements
           + " WHEN MATCHED THEN UPDATE SET last_marked_at = GREATEST(t.last_marked_at,"
           + " s.last_marked_at) WHEN NOT MATCHED THEN INSERT (batch_id, stage, last_marked_at)"
           + " VALUES (s.batch_id, s.stage, s.last_marked_at)";
+    }
+
+    @Override
+    String insertStageNameIfAbsent(String p) {
+      return "MERGE INTO " + p + "stage_name (stage, declared_at) KEY (stage) VALUES (?, ?)";
     }
 
     @Override

@@ -48,3 +48,9 @@ CREATE TABLE IF NOT EXISTS ${prefix}marks (
   repeated SMALLINT     NOT NULL DEFAULT 0,
   PRIMARY KEY (batch_id, stage, id)
 );
+
+-- Every stage ever marked or declared: reconcile refuses a custom stage missing here and in ${prefix}stage (a typo).
+CREATE TABLE IF NOT EXISTS ${prefix}stage_name (
+  stage       VARCHAR(32)  NOT NULL PRIMARY KEY,
+  declared_at TIMESTAMP(6) NOT NULL
+);

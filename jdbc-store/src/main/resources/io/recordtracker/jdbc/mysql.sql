@@ -55,3 +55,9 @@ CREATE TABLE IF NOT EXISTS ${prefix}marks (
   KEY ${prefix}marks_id (id),
   CONSTRAINT ${prefix}marks_batch FOREIGN KEY (batch_id) REFERENCES ${prefix}batch (batch_id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Every stage ever marked or declared: reconcile refuses a custom stage missing here and in ${prefix}stage (a typo).
+CREATE TABLE IF NOT EXISTS ${prefix}stage_name (
+  stage       VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+  declared_at DATETIME(6) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

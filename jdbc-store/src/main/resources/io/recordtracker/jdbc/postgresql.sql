@@ -52,3 +52,9 @@ CREATE TABLE IF NOT EXISTS ${prefix}marks (
 
 -- Roaring bitmaps are already compact: store them uncompressed, out of line.
 ALTER TABLE ${prefix}marks ALTER COLUMN marks SET STORAGE EXTERNAL;
+
+-- Every stage ever marked or declared: reconcile refuses a custom stage missing here and in ${prefix}stage (a typo).
+CREATE TABLE IF NOT EXISTS ${prefix}stage_name (
+  stage       VARCHAR(32)  NOT NULL PRIMARY KEY,
+  declared_at TIMESTAMP(6) NOT NULL
+);

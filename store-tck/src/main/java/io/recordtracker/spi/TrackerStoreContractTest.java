@@ -161,6 +161,26 @@ public abstract class TrackerStoreContractTest {
   }
 
   @Test
+  void known_stages_are_every_stage_marked_or_declared_and_outlive_a_purge() {
+    if (store.knownStages().isEmpty()) {
+      return; // a store that does not keep its stages: reconcile checks none (documented)
+    }
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 10, T0, Map.of()));
+    Stage received = Stage.of("received-" + Long.toHexString(System.nanoTime() & 0xFFFFFF));
+    Stage declared = Stage.of("declared-" + Long.toHexString(System.nanoTime() & 0xFFFFFF));
+    assertThat(store.knownStages().orElseThrow()).doesNotContain(received, declared);
+
+    store.merge(List.of(delta(id, received, bitmap(1), T0)));
+    store.declareStages(List.of(declared));
+    store.declareStages(List.of(declared)); // idempotent
+    assertThat(store.knownStages().orElseThrow()).contains(received, declared);
+
+    store.delete(List.of(id));
+    assertThat(store.knownStages().orElseThrow()).contains(received, declared);
+  }
+
+  @Test
   void open_creates_batch_and_find_returns_it() {
     BatchId id = newBatchId();
     BatchInfo opened =
