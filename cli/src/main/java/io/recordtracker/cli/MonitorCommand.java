@@ -29,10 +29,12 @@ import picocli.CommandLine.Option;
     description = {
       "Finds batches with missing records and alerts: a WARN log line on stderr each and, with"
           + " --webhook-url-env, a Slack-compatible message.",
-      "A batch is overdue when it was last sent longer than --grace ago and records are still"
-          + " missing; stalled when it has been open longer than --deadline with nothing sent;"
-          + " unreadable when its stored marks cannot be read (an ERROR line naming the cause; the"
-          + " other batches are still checked).",
+      "A batch is overdue when none of its stages was marked for --grace (processing marks"
+          + " restart it) and records are still missing; past_deadline when it is still being"
+          + " processed but has been open longer than --deadline; stalled when it has been open"
+          + " longer than --deadline with nothing sent; unreadable when its stored marks cannot be"
+          + " read (an ERROR line naming the cause; the other batches are still checked). With"
+          + " in-flight --window no longer than --grace, no batch is in flight and overdue at once.",
       "With --once: one round, then exit 0 (nothing found), 2 (findings) or 75 (an alert was not"
           + " delivered). Each --once run reports every open finding, so schedule it at the pace"
           + " you want reminders. Without --once it runs a round every --period until stopped,"
@@ -55,14 +57,16 @@ final class MonitorCommand extends TrackerCommand {
       names = "--grace",
       paramLabel = "DURATION",
       defaultValue = "15m",
-      description = "How long after the last send records may still be missing (default: 15m).")
+      description =
+          "How long a batch with records missing may go without any stage marked (default: 15m).")
   Duration grace;
 
   @Option(
       names = "--deadline",
       paramLabel = "DURATION",
-      defaultValue = "1h",
-      description = "How long a batch may stay open with nothing sent (default: 1h).")
+      description =
+          "How long a batch may stay incomplete after it was opened, even while progressing; at"
+              + " least --grace (default: 1h, or --grace if longer).")
   Duration deadline;
 
   @Option(
@@ -79,6 +83,24 @@ final class MonitorCommand extends TrackerCommand {
           "Post alerts to the webhook URL in this environment variable (the URL holds a secret,"
               + " so it is never an argument).")
   String webhookUrlEnv;
+
+  @Override
+  void validate() {
+    if (deadline == null) {
+      deadline =
+          grace.compareTo(CompletenessMonitor.DEFAULT_DEADLINE) > 0
+              ? grace
+              : CompletenessMonitor.DEFAULT_DEADLINE;
+    } else if (deadline.compareTo(grace) < 0) {
+      throw new CliException(
+          Exit.USAGE,
+          "--deadline ("
+              + Render.duration(deadline)
+              + ") must be at least --grace ("
+              + Render.duration(grace)
+              + ")");
+    }
+  }
 
   @Override
   int run(RecordTracker tracker) throws Exception {

@@ -741,6 +741,51 @@ class RecordTrackerCliTest {
   }
 
   @Test
+  void monitor_and_in_flight_agree_a_batch_still_being_processed_is_not_overdue() {
+    // LIVE: sent 40 minutes ago, still being processed 2 minutes ago. QUIET: nothing for 25m.
+    seed.at(Duration.ofMinutes(40));
+    BatchId live = seed.sentBatch("LIVE", Map.of(), RecordRange.of(0, 299));
+    seed.at(Duration.ofMinutes(25));
+    BatchId quiet = seed.sentBatch("QUIET", Map.of(), RecordRange.of(0, 899));
+    seed.at(Duration.ofMinutes(2));
+    seed.tracker.markProcessed(live, RecordRange.of(300, 599));
+    seed.tracker.flush();
+
+    Cli.Result monitor = cli("monitor", "--once", "--grace", "10m", "--json");
+    Cli.Result inFlight = cli("in-flight", "--window", "10m", "--json");
+
+    assertThat(monitor.code()).as(monitor.toString()).isEqualTo(2);
+    Map<String, Object> found = Json.parseObject(monitor.out());
+    assertThat(found.get("incompleteBatches")).isEqualTo(2L);
+    assertThat((List<?>) found.get("findings")).hasSize(1);
+    assertThat(at(found, "findings", 0, "batch", "id")).isEqualTo(quiet.value());
+    assertThat(at(found, "findings", 0, "kind")).isEqualTo("overdue");
+    assertThat(at(found, "findings", 0, "missing")).isEqualTo(100L);
+    assertThat(inFlight.code()).as(inFlight.toString()).isEqualTo(3);
+    Map<String, Object> gate = Json.parseObject(inFlight.out());
+    assertThat((List<?>) gate.get("inFlight")).hasSize(1);
+    assertThat(at(gate, "inFlight", 0, "id")).isEqualTo(live.value());
+
+    // Past a 30-minute deadline, the batch still being processed is reported as such, not overdue.
+    Cli.Result late = cli("monitor", "--once", "--grace", "10m", "--deadline", "30m", "--json");
+    assertThat(late.code()).as(late.toString()).isEqualTo(2);
+    Map<String, Object> lateJson = Json.parseObject(late.out());
+    assertThat((List<?>) lateJson.get("findings")).hasSize(2);
+    assertThat(at(lateJson, "findings", 0, "batch", "id")).isEqualTo(quiet.value());
+    assertThat(at(lateJson, "findings", 0, "kind")).isEqualTo("overdue");
+    assertThat(at(lateJson, "findings", 1, "batch", "id")).isEqualTo(live.value());
+    assertThat(at(lateJson, "findings", 1, "kind")).isEqualTo("past_deadline");
+    assertThat(at(lateJson, "findings", 1, "missing")).isEqualTo(400L);
+  }
+
+  @Test
+  void monitor_deadline_shorter_than_grace_exits_64_naming_both() {
+    Cli.Result r = cli("monitor", "--once", "--grace", "30m", "--deadline", "20m");
+    assertThat(r.code()).as(r.toString()).isEqualTo(64);
+    assertThat(r.err()).contains("--deadline (20m) must be at least --grace (30m)");
+  }
+
+  @Test
   void monitor_once_exits_0_when_nothing_is_overdue() {
     lossyBatch(); // last sent just now: within the grace
     Cli.Result r = cli("monitor", "--once");

@@ -246,11 +246,17 @@ public class RecordTrackerProperties implements Validator {
     /** How often the monitor runs a round. */
     private Duration period = Duration.ofMinutes(1);
 
-    /** How long after its upstream stage was last marked a batch may still be missing records. */
+    /**
+     * How long a batch with records missing may go without any of its stages marked before it is
+     * overdue; each mark, downstream ones included, starts it again.
+     */
     private Duration grace = CompletenessMonitor.DEFAULT_GRACE;
 
-    /** How long a batch may stay open with its upstream stage never marked. */
-    private Duration deadline = CompletenessMonitor.DEFAULT_DEADLINE;
+    /**
+     * How long after it was opened a batch may stay incomplete, even while progressing; at least
+     * the grace. Unset: 1 hour, or the grace if longer.
+     */
+    private Duration deadline;
 
     /** How long an unchanged finding waits before it is reported again. */
     private Duration renotifyAfter = CompletenessMonitor.DEFAULT_RENOTIFY_AFTER;
@@ -281,22 +287,22 @@ public class RecordTrackerProperties implements Validator {
       this.period = period;
     }
 
-    /** The grace period after the last upstream mark. */
+    /** The grace period after the batch's last mark at any stage. */
     public Duration getGrace() {
       return grace;
     }
 
-    /** Sets the grace period after the last upstream mark. */
+    /** Sets the grace period after the batch's last mark at any stage. */
     public void setGrace(Duration grace) {
       this.grace = grace;
     }
 
-    /** The deadline for a first upstream mark. */
+    /** How long a batch may stay incomplete after it was opened; null for the monitor's default. */
     public Duration getDeadline() {
       return deadline;
     }
 
-    /** Sets the deadline for a first upstream mark. */
+    /** Sets how long a batch may stay incomplete after it was opened; at least the grace. */
     public void setDeadline(Duration deadline) {
       this.deadline = deadline;
     }
@@ -333,7 +339,15 @@ public class RecordTrackerProperties implements Validator {
       errors.pushNestedPath("monitor");
       check(errors, "period", () -> requirePositive(period, "period"));
       check(errors, "grace", () -> CompletenessMonitor.builder(probe).grace(grace));
-      check(errors, "deadline", () -> CompletenessMonitor.builder(probe).deadline(deadline));
+      if (deadline != null) {
+        check(errors, "deadline", () -> CompletenessMonitor.builder(probe).deadline(deadline));
+        if (!errors.hasFieldErrors("grace") && !errors.hasFieldErrors("deadline")) {
+          check(
+              errors,
+              "deadline",
+              () -> CompletenessMonitor.builder(probe).grace(grace).deadline(deadline).build());
+        }
+      }
       check(
           errors,
           "renotifyAfter",
@@ -345,7 +359,11 @@ public class RecordTrackerProperties implements Validator {
 
     /** Applies these settings to {@code b}. */
     CompletenessMonitor.Builder apply(CompletenessMonitor.Builder b) {
-      return watchedPairs(b.grace(grace).deadline(deadline).renotifyAfter(renotifyAfter));
+      b.grace(grace).renotifyAfter(renotifyAfter);
+      if (deadline != null) {
+        b.deadline(deadline);
+      }
+      return watchedPairs(b);
     }
 
     /** Adds the watched pairs to {@code b}. */

@@ -248,6 +248,30 @@ class RecordTrackerAutoConfigurationTest {
   }
 
   @Test
+  void a_monitor_deadline_shorter_than_its_grace_fails_startup_naming_both() {
+    assertStartupFails(
+        List.of(
+            "record-tracker.monitor.enabled=true",
+            "record-tracker.monitor.grace=30m",
+            "record-tracker.monitor.deadline=20m"),
+        "monitor.deadline",
+        "deadline must be at least grace: deadline=PT20M, grace=PT30M");
+  }
+
+  @Test
+  void an_unset_monitor_deadline_follows_a_grace_longer_than_an_hour() {
+    runner
+        .withPropertyValues(
+            "record-tracker.monitor.enabled=true",
+            "record-tracker.monitor.period=1h",
+            "record-tracker.monitor.grace=2h")
+        .run(
+            context ->
+                assertThat(context.getBean(CompletenessMonitor.class).toString())
+                    .contains("grace=PT2H, deadline=PT2H,"));
+  }
+
+  @Test
   void a_webhook_url_that_is_not_http_fails_startup_naming_the_property() {
     assertStartupFails(
         List.of(
