@@ -7,6 +7,8 @@ import io.recordtracker.monitor.CompletenessMonitor;
 import io.recordtracker.monitor.DiscrepancyEvent;
 import io.recordtracker.monitor.DiscrepancyListener;
 import io.recordtracker.monitor.Finding;
+import io.recordtracker.monitor.PagerDutyDiscrepancyListener;
+import io.recordtracker.monitor.RoundDiscrepancyListener;
 import io.recordtracker.monitor.Slf4jDiscrepancyListener;
 import io.recordtracker.monitor.WebhookDiscrepancyListener;
 import java.net.URI;
@@ -28,7 +30,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Finds batches with missing records and alerts: a WARN log line on stderr each and, with"
-          + " --webhook-url-env, a Slack-compatible message.",
+          + " --webhook-url-env, a Slack-compatible message; with --pagerduty-key-env, a PagerDuty"
+          + " event. A round with more than --digest-above alerts sends one digest instead.",
       "A batch is overdue when none of its stages was marked for --grace (processing marks"
           + " restart it) and records are still missing; past_deadline when it is still being"
           + " processed but has been open longer than --deadline; stalled when it has been open"
@@ -84,8 +87,41 @@ final class MonitorCommand extends TrackerCommand {
               + " so it is never an argument).")
   String webhookUrlEnv;
 
+  @Option(
+      names = "--pagerduty-key-env",
+      paramLabel = "VAR",
+      description =
+          "Send alerts to PagerDuty (Events API v2) with the routing key in this environment"
+              + " variable (a secret, so never an argument): trigger per finding, resolve when"
+              + " resolved, one dedup key per finding.")
+  String pagerDutyKeyEnv;
+
+  @Option(
+      names = "--pagerduty-url",
+      paramLabel = "URL",
+      description =
+          "Where PagerDuty events go (default: https://events.pagerduty.com/v2/enqueue); for a"
+              + " proxy or a test server.")
+  URI pagerDutyUrl;
+
+  @Option(
+      names = "--digest-above",
+      paramLabel = "N",
+      defaultValue = "20",
+      description =
+          "When a round has more than N alerts for the webhook or PagerDuty (an outage hits"
+              + " hundreds of batches at once), send one digest listing them instead"
+              + " (default: ${DEFAULT-VALUE}).")
+  int digestAbove;
+
   @Override
   void validate() {
+    if (digestAbove < 1) {
+      throw new CliException(Exit.USAGE, "--digest-above must be at least 1: " + digestAbove);
+    }
+    if (pagerDutyUrl != null && pagerDutyKeyEnv == null) {
+      throw new CliException(Exit.USAGE, "--pagerduty-url needs --pagerduty-key-env");
+    }
     if (deadline == null) {
       deadline =
           grace.compareTo(CompletenessMonitor.DEFAULT_DEADLINE) > 0
@@ -121,8 +157,29 @@ final class MonitorCommand extends TrackerCommand {
         throw new CliException(
             Exit.CONFIG, "the variable " + webhookUrlEnv + " does not hold a valid URL");
       }
-      webhook = new DeliveryTracking(WebhookDiscrepancyListener.builder(uri).build());
+      webhook =
+          new DeliveryTracking(
+              "the webhook",
+              WebhookDiscrepancyListener.builder(uri).digestAbove(digestAbove).build());
       listeners.add(webhook);
+    }
+    DeliveryTracking pagerDuty = null;
+    if (pagerDutyKeyEnv != null) {
+      String key = cli.env.get(pagerDutyKeyEnv);
+      if (key == null || key.isBlank()) {
+        throw new CliException(
+            Exit.CONFIG,
+            "the environment variable "
+                + pagerDutyKeyEnv
+                + " named by --pagerduty-key-env is not set");
+      }
+      PagerDutyDiscrepancyListener.Builder pd =
+          PagerDutyDiscrepancyListener.builder(key).digestAbove(digestAbove);
+      if (pagerDutyUrl != null) {
+        pd.endpoint(pagerDutyUrl);
+      }
+      pagerDuty = new DeliveryTracking("PagerDuty", pd.build());
+      listeners.add(pagerDuty);
     }
     CompletenessMonitor.Builder b =
         CompletenessMonitor.builder(tracker)
@@ -141,9 +198,13 @@ final class MonitorCommand extends TrackerCommand {
     } else {
       writeText(monitor, findings, now);
     }
-    if (webhook != null && webhook.failed.get()) {
-      err().println("record-tracker: the webhook did not take every alert: " + webhook.failure);
-      return Exit.ALERT_FAILED;
+    for (DeliveryTracking alerts : new DeliveryTracking[] {webhook, pagerDuty}) {
+      if (alerts != null && alerts.failed.get()) {
+        err()
+            .println(
+                "record-tracker: " + alerts.name + " did not take every alert: " + alerts.failure);
+        return Exit.ALERT_FAILED;
+      }
     }
     return findings.isEmpty() ? Exit.OK : Exit.DISCREPANCIES;
   }
@@ -281,20 +342,22 @@ final class MonitorCommand extends TrackerCommand {
     out().println();
   }
 
-  /** Passes events to the webhook and remembers whether any was not delivered. */
-  private static final class DeliveryTracking implements DiscrepancyListener {
-    final WebhookDiscrepancyListener webhook;
+  /** Passes events to an alerting listener and remembers whether any was not delivered. */
+  private static final class DeliveryTracking implements RoundDiscrepancyListener {
+    final String name;
+    final RoundDiscrepancyListener webhook;
     final AtomicBoolean failed = new AtomicBoolean();
     volatile String failure;
 
-    DeliveryTracking(WebhookDiscrepancyListener webhook) {
+    DeliveryTracking(String name, RoundDiscrepancyListener webhook) {
+      this.name = name;
       this.webhook = webhook;
     }
 
     @Override
-    public void onEvent(DiscrepancyEvent event) {
+    public void onRound(List<DiscrepancyEvent> events) {
       try {
-        webhook.onEvent(event);
+        webhook.onRound(events);
       } catch (RuntimeException e) {
         // The listener's message is redacted and says what it tried, for how long, and why.
         failure = e.getMessage() == null ? e.toString() : e.getMessage();

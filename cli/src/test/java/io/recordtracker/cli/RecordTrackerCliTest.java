@@ -499,6 +499,69 @@ class RecordTrackerCliTest {
   }
 
   @Test
+  void monitor_once_triggers_pagerduty_with_the_key_from_the_environment_and_never_prints_it()
+      throws IOException {
+    seed.at(Duration.ofMinutes(20));
+    lossyBatch();
+    List<String> posts = new CopyOnWriteArrayList<>();
+    LocalWebhook server = LocalWebhook.recording(posts);
+    String key = "PdK3yOfTheCisService0123456789ab";
+    try {
+      env.put("RT_PD_KEY", key);
+      String url = "http://127.0.0.1:" + server.port() + "/v2/enqueue";
+
+      Cli.Result r =
+          cli("monitor", "--once", "--pagerduty-key-env", "RT_PD_KEY", "--pagerduty-url", url);
+
+      assertThat(r.code()).as(r.toString()).isEqualTo(2);
+      assertThat(r.out()).startsWith("1 batch needs attention (of 1 incomplete):\n");
+      assertThat(r.out() + r.err()).doesNotContain(key);
+      assertThat(posts).hasSize(1);
+      Map<String, Object> event = Json.parseObject(posts.get(0));
+      assertThat(event.get("routing_key")).isEqualTo(key);
+      assertThat(event.get("event_action")).isEqualTo("trigger");
+      assertThat(event.get("dedup_key")).isEqualTo("record-tracker/EDI-1/sent->processed");
+      assertThat(at(event, "payload", "custom_details", "missing")).isEqualTo(101L);
+    } finally {
+      server.close();
+    }
+    Cli.Result unset = cli("monitor", "--once", "--pagerduty-key-env", "RT_PD_NOT_SET");
+    assertThat(unset.code()).isEqualTo(78);
+    assertThat(unset.err())
+        .isEqualTo(
+            "record-tracker: the environment variable RT_PD_NOT_SET named by --pagerduty-key-env"
+                + " is not set\n");
+    Cli.Result urlAlone =
+        cli("monitor", "--once", "--pagerduty-url", "http://127.0.0.1:1/v2/enqueue");
+    assertThat(urlAlone.code()).isEqualTo(64);
+  }
+
+  @Test
+  void monitor_once_sends_one_digest_when_a_round_has_more_alerts_than_digest_above()
+      throws IOException {
+    seed.at(Duration.ofMinutes(20));
+    for (int i = 0; i < 3; i++) {
+      seed.sentBatch("OUT-" + i, Map.of(), RecordRange.of(0, 899));
+    }
+    List<String> posts = new CopyOnWriteArrayList<>();
+    LocalWebhook server = LocalWebhook.recording(posts);
+    try {
+      env.put("RT_WEBHOOK", "http://127.0.0.1:" + server.port() + "/hook/x");
+
+      Cli.Result r =
+          cli("monitor", "--once", "--webhook-url-env", "RT_WEBHOOK", "--digest-above", "2");
+
+      assertThat(r.code()).as(r.toString()).isEqualTo(2);
+      assertThat(posts).hasSize(1);
+      assertThat(Json.parseObject(posts.get(0)).get("text"))
+          .isEqualTo(":rotating_light: record-tracker: 3 findings this round: 3 new");
+    } finally {
+      server.close();
+    }
+    assertThat(cli("monitor", "--once", "--digest-above", "0").code()).isEqualTo(64);
+  }
+
+  @Test
   void monitor_once_exits_75_when_the_webhook_refuses_and_78_when_its_variable_is_unset()
       throws IOException {
     seed.at(Duration.ofMinutes(20));
