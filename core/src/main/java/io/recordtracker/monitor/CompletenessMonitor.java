@@ -17,10 +17,12 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -116,6 +118,8 @@ public final class CompletenessMonitor {
   private volatile List<Finding> lastFindings = List.of();
   private volatile long lastIncompleteBatches;
   private volatile boolean scheduledFailing;
+  private volatile MonitorStats stats = new MonitorStats(0, 0, Duration.ZERO, Optional.empty());
+  private final AtomicLong failedRounds = new AtomicLong();
 
   private CompletenessMonitor(Builder b, Duration deadline) {
     this.tracker = b.tracker;
@@ -152,25 +156,53 @@ public final class CompletenessMonitor {
    */
   public List<Finding> runOnce() {
     synchronized (roundLock) {
-      Instant now = tracker.clock().instant();
-      Set<Key> reported = new HashSet<>();
-      listeners.forEach(l -> reported.addAll(l.reported.keySet()));
-
-      FindingScan.Round round = scan.run(now, reported);
-      Map<Key, Finding> findings = round.findings();
-      List<Finding> result = List.copyOf(findings.values());
-      lastFindings = result;
-      lastIncompleteBatches = round.incomplete();
-      for (ListenerState listener : listeners) {
-        notify(listener, findings, round.outcomes(), now);
+      long start = System.nanoTime();
+      Instant now;
+      List<Finding> result;
+      try {
+        now = tracker.clock().instant();
+        result = round(now);
+      } catch (RuntimeException | Error e) {
+        failedRounds.incrementAndGet();
+        throw e;
       }
-      log.debug(
-          "Monitor round at {}: {} incomplete batches, {} findings",
-          now,
-          round.incomplete(),
-          result.size());
+      long took = System.nanoTime() - start;
+      // One volatile write publishes the round: gauges never see counts of different rounds.
+      MonitorStats last = stats;
+      stats =
+          new MonitorStats(
+              last.rounds() + 1, 0, last.roundTime().plusNanos(took), Optional.of(now));
       return result;
     }
+  }
+
+  /**
+   * The counts of this monitor's rounds since it was built: completed, failed, their time, and when
+   * the last completed.
+   */
+  public MonitorStats stats() {
+    MonitorStats s = stats;
+    return new MonitorStats(s.rounds(), failedRounds.get(), s.roundTime(), s.lastSuccessAt());
+  }
+
+  private List<Finding> round(Instant now) {
+    Set<Key> reported = new HashSet<>();
+    listeners.forEach(l -> reported.addAll(l.reported.keySet()));
+
+    FindingScan.Round round = scan.run(now, reported);
+    Map<Key, Finding> findings = round.findings();
+    List<Finding> result = List.copyOf(findings.values());
+    lastFindings = result;
+    lastIncompleteBatches = round.incomplete();
+    for (ListenerState listener : listeners) {
+      notify(listener, findings, round.outcomes(), now);
+    }
+    log.debug(
+        "Monitor round at {}: {} incomplete batches, {} findings",
+        now,
+        round.incomplete(),
+        result.size());
+    return result;
   }
 
   private void notify(
