@@ -6,9 +6,9 @@ package io.recordtracker.monitor;
  * this listener again in the next round, without holding back the other listeners.
  *
  * <p>Implementations shipped: {@link Slf4jDiscrepancyListener} (the default), {@link
- * WebhookDiscrepancyListener} (Slack and compatible chats) and {@link
- * PagerDutyDiscrepancyListener} (PagerDuty's Events API v2). A listener that needs to see a whole
- * round's events together (a digest) implements {@link RoundDiscrepancyListener}.
+ * WebhookDiscrepancyListener} (Slack and compatible chats) and {@link PagerDutyDiscrepancyListener}
+ * (PagerDuty's Events API v2). A listener that needs to see a whole round's events together (a
+ * digest) implements {@link RoundDiscrepancyListener}.
  */
 @FunctionalInterface
 public interface DiscrepancyListener {
