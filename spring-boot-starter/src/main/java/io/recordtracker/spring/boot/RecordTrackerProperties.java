@@ -5,6 +5,7 @@ import io.recordtracker.RecordTracker;
 import io.recordtracker.Stage;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import io.recordtracker.monitor.CompletenessMonitor;
+import io.recordtracker.monitor.PagerDutyDiscrepancyListener;
 import io.recordtracker.monitor.WebhookDiscrepancyListener;
 import java.lang.reflect.Proxy;
 import java.net.URI;
@@ -267,6 +268,9 @@ public class RecordTrackerProperties implements Validator {
     /** The Slack-compatible webhook alerts are posted to. */
     private final Webhook webhook = new Webhook();
 
+    /** PagerDuty, which alerts are sent to. */
+    private final PagerDuty pagerduty = new PagerDuty();
+
     /** Whether to run a completeness monitor. */
     public boolean isEnabled() {
       return enabled;
@@ -332,6 +336,11 @@ public class RecordTrackerProperties implements Validator {
       return webhook;
     }
 
+    /** The PagerDuty settings. */
+    public PagerDuty getPagerduty() {
+      return pagerduty;
+    }
+
     void validate(Errors errors, RecordTracker probe) {
       if (!enabled) {
         return;
@@ -354,6 +363,7 @@ public class RecordTrackerProperties implements Validator {
           () -> CompletenessMonitor.builder(probe).renotifyAfter(renotifyAfter));
       check(errors, "watch", () -> watchedPairs(CompletenessMonitor.builder(probe)));
       webhook.validate(errors);
+      pagerduty.validate(errors);
       errors.popNestedPath();
     }
 
@@ -403,6 +413,9 @@ public class RecordTrackerProperties implements Validator {
 
     /** The most attempts for one event. */
     private int maxAttempts = WebhookDiscrepancyListener.DEFAULT_MAX_ATTEMPTS;
+
+    /** How many events one round may have before they are posted as one digest message. */
+    private int digestAbove = WebhookDiscrepancyListener.DEFAULT_DIGEST_ABOVE;
 
     /** The webhook URL, or null for none. */
     public URI getUrl() {
@@ -454,11 +467,25 @@ public class RecordTrackerProperties implements Validator {
       this.maxAttempts = maxAttempts;
     }
 
+    /** How many events one round may have before they are posted as one digest. */
+    public int getDigestAbove() {
+      return digestAbove;
+    }
+
+    /** Sets how many events one round may have before they are posted as one digest. */
+    public void setDigestAbove(int digestAbove) {
+      this.digestAbove = digestAbove;
+    }
+
     void validate(Errors errors) {
       if (url == null) {
         return;
       }
       errors.pushNestedPath("webhook");
+      check(
+          errors,
+          "digestAbove",
+          () -> WebhookDiscrepancyListener.builder(url).digestAbove(digestAbove));
       check(errors, "url", () -> WebhookDiscrepancyListener.builder(url));
       if (!errors.hasFieldErrors("url")) {
         check(errors, "connectTimeout", () -> builder().connectTimeout(connectTimeout));
@@ -476,11 +503,95 @@ public class RecordTrackerProperties implements Validator {
           .requestTimeout(requestTimeout)
           .timeoutBudget(timeoutBudget)
           .maxAttempts(maxAttempts)
+          .digestAbove(digestAbove)
           .build();
     }
 
     private WebhookDiscrepancyListener.Builder builder() {
       return WebhookDiscrepancyListener.builder(url);
+    }
+  }
+
+  /** The {@code record-tracker.monitor.pagerduty.*} settings of the PagerDuty listener. */
+  public static class PagerDuty {
+
+    /**
+     * The routing (integration) key of a PagerDuty service's Events API v2 integration; none sends
+     * nothing. A secret: take it from the environment or a secret store.
+     */
+    private String routingKey;
+
+    /** Where events go. */
+    private URI endpoint = PagerDutyDiscrepancyListener.DEFAULT_ENDPOINT;
+
+    /** How many triggers one round may have before they are sent as one digest. */
+    private int digestAbove = PagerDutyDiscrepancyListener.DEFAULT_DIGEST_ABOVE;
+
+    /** The routing key, or null for none. */
+    public String getRoutingKey() {
+      return routingKey;
+    }
+
+    /** Sets the routing key. */
+    public void setRoutingKey(String routingKey) {
+      this.routingKey = routingKey;
+    }
+
+    /** Where events go. */
+    public URI getEndpoint() {
+      return endpoint;
+    }
+
+    /** Sets where events go. */
+    public void setEndpoint(URI endpoint) {
+      this.endpoint = endpoint;
+    }
+
+    /** How many triggers one round may have before they are sent as one digest. */
+    public int getDigestAbove() {
+      return digestAbove;
+    }
+
+    /** Sets how many triggers one round may have before they are sent as one digest. */
+    public void setDigestAbove(int digestAbove) {
+      this.digestAbove = digestAbove;
+    }
+
+    void validate(Errors errors) {
+      if (routingKey == null) {
+        return;
+      }
+      errors.pushNestedPath("pagerduty");
+      check(errors, "routingKey", () -> PagerDutyDiscrepancyListener.builder(routingKey));
+      if (!errors.hasFieldErrors("routingKey")) {
+        check(
+            errors,
+            "endpoint",
+            () -> PagerDutyDiscrepancyListener.builder(routingKey).endpoint(endpoint));
+        check(
+            errors,
+            "digestAbove",
+            () -> PagerDutyDiscrepancyListener.builder(routingKey).digestAbove(digestAbove));
+      }
+      errors.popNestedPath();
+    }
+
+    /** The listener these settings describe; {@link #getRoutingKey()} must be set. */
+    PagerDutyDiscrepancyListener listener() {
+      return PagerDutyDiscrepancyListener.builder(routingKey)
+          .endpoint(endpoint)
+          .digestAbove(digestAbove)
+          .build();
+    }
+
+    /** Never shows the routing key. */
+    @Override
+    public String toString() {
+      return "PagerDuty{endpoint="
+          + endpoint
+          + ", routingKey="
+          + (routingKey == null ? "none" : "(set)")
+          + "}";
     }
   }
 }

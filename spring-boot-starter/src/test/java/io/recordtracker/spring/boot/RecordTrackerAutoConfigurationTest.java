@@ -9,6 +9,7 @@ import io.recordtracker.RecordTracker;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import io.recordtracker.micrometer.RecordTrackerMetrics;
 import io.recordtracker.monitor.CompletenessMonitor;
+import io.recordtracker.monitor.PagerDutyDiscrepancyListener;
 import io.recordtracker.monitor.WebhookDiscrepancyListener;
 import io.recordtracker.spi.TrackerStore;
 import java.util.List;
@@ -207,6 +208,35 @@ class RecordTrackerAutoConfigurationTest {
               assertThat(context.getBean(WebhookDiscrepancyListener.class))
                   .hasToString("WebhookDiscrepancyListener{https://hooks.example.com/…}");
             });
+  }
+
+  @Test
+  void pagerduty_listener_runs_with_the_routing_key_of_the_properties_and_never_shows_it() {
+    runner
+        .withPropertyValues(
+            "record-tracker.monitor.enabled=true",
+            "record-tracker.monitor.period=1h",
+            "record-tracker.monitor.pagerduty.routing-key=R0ut1ngK3yOfTheCisService0123456",
+            "record-tracker.monitor.pagerduty.digest-above=50",
+            "record-tracker.monitor.webhook.url=https://hooks.example.com/services/T0/B0/secret",
+            "record-tracker.monitor.webhook.digest-above=30")
+        .run(
+            context -> {
+              assertThat(context).hasSingleBean(PagerDutyDiscrepancyListener.class);
+              assertThat(context.getBean(PagerDutyDiscrepancyListener.class))
+                  .hasToString("PagerDutyDiscrepancyListener{https://events.pagerduty.com/…}");
+              assertThat(context.getBean(RecordTrackerProperties.class).getMonitor().getPagerduty())
+                  .hasToString(
+                      "PagerDuty{endpoint=https://events.pagerduty.com/v2/enqueue,"
+                          + " routingKey=(set)}");
+            });
+    assertStartupFails(
+        List.of(
+            "record-tracker.monitor.enabled=true",
+            "record-tracker.monitor.pagerduty.routing-key=R0ut1ngK3y",
+            "record-tracker.monitor.pagerduty.digest-above=0"),
+        "monitor.pagerduty.digestAbove",
+        "digestAbove must be at least 1: 0");
   }
 
   @Test
