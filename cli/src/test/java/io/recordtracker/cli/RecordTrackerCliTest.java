@@ -829,6 +829,20 @@ class RecordTrackerCliTest {
     assertThat((List<?>) gate.get("inFlight")).hasSize(1);
     assertThat(at(gate, "inFlight", 0, "id")).isEqualTo(live.value());
 
+    // reconcile says the same: LIVE's missing records may still be on their way, QUIET's are lost.
+    Cli.Result reconcileLive = cli("reconcile", "--batch", "LIVE", "--window", "10m");
+    assertThat(reconcileLive.code()).as(reconcileLive.toString()).isEqualTo(2);
+    assertThat(reconcileLive.out())
+        .contains("  IN FLIGHT: processed last marked 2m")
+        .contains(
+            " ago (within --window 10m): records may still be on their way; resend once in-flight"
+                + " says it is quiet or the monitor calls it overdue.\n");
+    Cli.Result reconcileQuiet = cli("reconcile", "--batch", "QUIET");
+    assertThat(reconcileQuiet.code()).as(reconcileQuiet.toString()).isEqualTo(2);
+    assertThat(reconcileQuiet.out())
+        .contains("  missing (resend):  900-999")
+        .doesNotContain("IN FLIGHT");
+
     // Past a 30-minute deadline, the batch still being processed is reported as such, not overdue.
     Cli.Result late = cli("monitor", "--once", "--grace", "10m", "--deadline", "30m", "--json");
     assertThat(late.code()).as(late.toString()).isEqualTo(2);
