@@ -93,8 +93,9 @@ public final class CompletenessMonitor {
   public static final Duration DEFAULT_GRACE = Duration.ofMinutes(15);
 
   /**
-   * The deadline when none is set: 1 hour, or the grace period if that is longer. A batch open that
-   * long with nothing sent is stalled, and one still progressing is past its deadline.
+   * The deadline when none is set: 1 hour (a builder given a longer grace and no deadline uses the
+   * grace instead). A batch open that long with nothing sent is stalled, and one still progressing
+   * is past its deadline.
    */
   public static final Duration DEFAULT_DEADLINE = Duration.ofHours(1);
 
