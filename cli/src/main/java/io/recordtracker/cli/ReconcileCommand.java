@@ -7,6 +7,10 @@ import io.recordtracker.RecordTracker;
 import io.recordtracker.Stage;
 import io.recordtracker.UnknownBatchException;
 import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -23,6 +27,8 @@ import picocli.CommandLine.Option;
           + " --count-repeats.",
       "With --plan, prints the resend plan as JSON instead: the batch, the stage pair, its"
           + " attributes and the missing ranges, for the sender or another system.",
+      "An incomplete batch marked within --window is still in flight (as in-flight says): its"
+          + " missing records may still be on their way, so the text says so before any resend.",
       "Exit 0 when the batch is complete, 2 when records are missing, 66 when the batch is"
           + " unknown. When sent -> processed is complete, its completion is recorded, which"
           + " makes the batch eligible for purge."
@@ -56,6 +62,15 @@ final class ReconcileCommand extends TrackerCommand {
   int ranges;
 
   @Option(
+      names = "--window",
+      paramLabel = "DURATION",
+      defaultValue = "10m",
+      description =
+          "How recent a mark makes an incomplete batch in flight, as in-flight --window"
+              + " (default: ${DEFAULT-VALUE}).")
+  Duration window;
+
+  @Option(
       names = "--plan",
       description =
           "Print the resend plan as JSON (batch, stages, attributes, counts, missing ranges)"
@@ -82,6 +97,9 @@ final class ReconcileCommand extends TrackerCommand {
     if (up.equals(down)) {
       throw new CliException(Exit.USAGE, "--upstream and --downstream must differ: " + up);
     }
+    if (window.isZero() || window.isNegative()) {
+      throw new CliException(Exit.USAGE, "--window must be positive: " + Render.duration(window));
+    }
     if (ranges < 1) {
       throw new CliException(Exit.USAGE, "--ranges must be at least 1: " + ranges);
     }
@@ -98,12 +116,12 @@ final class ReconcileCommand extends TrackerCommand {
       r.writeJson(out());
       out().println();
     } else {
-      print(out(), info, r);
+      print(out(), info, r, tracker.clock().instant());
     }
     return r.isComplete() ? Exit.OK : Exit.DISCREPANCIES;
   }
 
-  private void print(PrintWriter out, BatchInfo info, Reconciliation r) {
+  private void print(PrintWriter out, BatchInfo info, Reconciliation r, Instant now) {
     out.println(
         "Batch "
             + r.batch()
@@ -144,6 +162,19 @@ final class ReconcileCommand extends TrackerCommand {
             + r.unexpectedCount()
             + " unexpected"
             + repeatsText(r));
+    lastMark(info)
+        .filter(last -> last.getValue().isAfter(now.minus(window)))
+        .ifPresent(
+            last ->
+                out.println(
+                    "  IN FLIGHT: "
+                        + last.getKey()
+                        + " last marked "
+                        + Render.duration(Duration.between(last.getValue(), now))
+                        + " ago (within --window "
+                        + Render.duration(window)
+                        + "): records may still be on their way; resend once in-flight says it"
+                        + " is quiet or the monitor calls it overdue."));
     if (r.missingCount() > 0) {
       out.println("  missing (resend):  " + Render.ranges(r.missing(), ranges));
     }
@@ -192,6 +223,11 @@ final class ReconcileCommand extends TrackerCommand {
           option + " " + name + ": stage names are lower case (did you mean " + lower + "?)");
     }
     return name;
+  }
+
+  /** The stage marked last and when, if any stage was marked. */
+  private static Optional<Map.Entry<Stage, Instant>> lastMark(BatchInfo info) {
+    return info.lastMarkedAt().entrySet().stream().max(Map.Entry.comparingByValue());
   }
 
   private static String pad(Stage stage) {
