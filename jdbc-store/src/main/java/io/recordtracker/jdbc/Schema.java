@@ -35,6 +35,11 @@ final class Schema {
     COLUMNS.put("batch_attr", "batch_id, attr_key, attr_value");
     COLUMNS.put("stage", "batch_id, stage, last_marked_at");
     COLUMNS.put("marks", "batch_id, stage, id, marks");
+    COLUMNS.put(
+        "alert",
+        "batch_id, upstream, downstream, unreadable, listener, row_version, finding_epoch, is_open,"
+            + " finding_kind, missing_records, absent_records, reported_at, claimed, claimed_until,"
+            + " finding");
   }
 
   /**
