@@ -200,7 +200,7 @@ class UnsealedBatchJdbcTest {
     } finally {
       try (Connection c = ds.getConnection();
           Statement s = c.createStatement()) {
-        for (String table : List.of("marks", "stage", "batch_attr", "batch")) {
+        for (String table : List.of("alert", "marks", "stage", "batch_attr", "batch")) {
           s.execute("DROP TABLE " + prefix + table);
         }
       }
