@@ -226,7 +226,19 @@ final class AlertLedger {
       }
       if (outcome == Outcome.COMPLETE || outcome == Outcome.READABLE || outcome == Outcome.GONE) {
         // An unreadable batch that was purged is resolved too: purging it is one way to fix it.
-        return new Event(DiscrepancyEvent.Kind.RESOLVED, reported(row));
+        Finding last;
+        try {
+          last = reported(row);
+        } catch (IllegalArgumentException e) {
+          // Nothing to say what was resolved: settle it untold rather than fail every round.
+          log.warn("Resolved {}, but cannot tell it: {}", row.key(), e.toString());
+          store.compareAndSet(
+              row.version(),
+              copy(row, row.version() + 1, row.epoch(), false, row.missingRecords(), null, null));
+          told.remove(row.key());
+          return null;
+        }
+        return new Event(DiscrepancyEvent.Kind.RESOLVED, last);
       }
       return null; // not known this round (unreadable, store answered nothing): as it was
     }

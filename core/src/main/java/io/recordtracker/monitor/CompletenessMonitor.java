@@ -70,8 +70,8 @@ import org.slf4j.LoggerFactory;
  * after {@code claimFor}, and the event is told again; {@link DiscrepancyEvent#idempotencyKey()}
  * lets a listener deduplicate. Instances sharing a store must watch the same pairs with listeners
  * of the same names ({@link Builder#listener(String, DiscrepancyListener)}; by default, by their
- * position). A store that keeps no alert state leaves each monitor its own, in memory: a restart
- * then reports open findings again as new.
+ * class and position). A store that keeps no alert state leaves each monitor its own, in memory: a
+ * restart then reports open findings again as new.
  *
  * <p>Thread-safe; rounds never overlap.
  *
@@ -132,7 +132,8 @@ public final class CompletenessMonitor {
     this.pairs = List.copyOf(b.pairs.isEmpty() ? List.of(StagePair.DEFAULT) : b.pairs);
     Map<String, DiscrepancyListener> given = new LinkedHashMap<>(b.listeners);
     if (given.isEmpty()) {
-      given.put(defaultName(0), new Slf4jDiscrepancyListener());
+      DiscrepancyListener log = new Slf4jDiscrepancyListener();
+      given.put(defaultName(log, given), log);
     }
     this.listeners = Collections.unmodifiableMap(given);
     this.scan = new FindingScan(tracker, grace, deadline, pairs);
@@ -148,9 +149,27 @@ public final class CompletenessMonitor {
     this.ledger = new AlertLedger(alerts, scan, renotifyAfter, claimFor, pairs, listeners.keySet());
   }
 
-  /** The name of the listener added {@code index}th (from 0) without a name of its own. */
-  private static String defaultName(int index) {
-    return "listener-" + (index + 1);
+  /**
+   * The name of a listener added without one: its class's simple name and its position among the
+   * listeners of that class ({@code WebhookDiscrepancyListener-1}), or {@code listener-N} for a
+   * lambda or an anonymous class, whose class has no stable name.
+   */
+  private static String defaultName(
+      DiscrepancyListener listener, Map<String, DiscrepancyListener> named) {
+    Class<?> type = listener.getClass();
+    String base = type.getSimpleName();
+    if (type.isHidden()
+        || type.isSynthetic()
+        || type.isAnonymousClass()
+        || !LISTENER_NAME.matcher(base + "-1").matches()) {
+      base = "listener";
+    }
+    base = base.length() > 50 ? base.substring(0, 50) : base;
+    int n = 1;
+    while (named.containsKey(base + "-" + n)) {
+      n++;
+    }
+    return base + "-" + n;
   }
 
   /**
@@ -355,26 +374,26 @@ public final class CompletenessMonitor {
 
     /**
      * Adds a listener; the first call replaces the default {@link Slf4jDiscrepancyListener} (add it
-     * back explicitly to keep the log lines).
+     * back explicitly to keep the log lines). Its name in the store's alert state is its class's
+     * and its position among listeners of that class, see {@link #listener(String,
+     * DiscrepancyListener)}.
      *
      * @throws NullPointerException if {@code listener} is null
      */
     public Builder listener(DiscrepancyListener listener) {
       requireNonNull(listener, "listener");
-      String name = defaultName(listeners.size());
-      if (listeners.containsKey(name)) {
-        throw new IllegalArgumentException("listener name taken: " + name);
-      }
-      listeners.put(name, listener);
+      listeners.put(defaultName(listener, listeners), listener);
       return this;
     }
 
     /**
      * Adds a listener under {@code name}, which names it in the store's alert state: what was
      * reported to it is shared with every monitor instance on the store that has a listener of this
-     * name. A listener added with {@link #listener(DiscrepancyListener)} is named by its position
-     * ({@code listener-1}, {@code listener-2}, ...), so instances that add their listeners in the
-     * same order agree without names.
+     * name. A listener added with {@link #listener(DiscrepancyListener)} is named by its class and
+     * its position among the listeners of that class ({@code WebhookDiscrepancyListener-1}, {@code
+     * Slf4jDiscrepancyListener-1}; {@code listener-1}, {@code listener-2}, ... for lambdas), so
+     * instances that add the same listeners in the same order agree without names. Name a listener
+     * when instances configure listeners of one class differently: two webhooks to two channels.
      *
      * @throws NullPointerException if an argument is null
      * @throws IllegalArgumentException if {@code name} is not 1 to 64 letters, digits, {@code .},

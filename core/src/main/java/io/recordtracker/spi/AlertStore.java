@@ -18,7 +18,7 @@ import java.util.List;
  * <p>Rows of batches that no longer exist are the monitor's to remove ({@link #remove}, {@link
  * #removeSettledOfGoneBatches}); a store need not remove them when it deletes a batch.
  *
- * @throws io.recordtracker.TrackerStoreException from any method, when the storage fails
+ * <p>Any method may throw {@link io.recordtracker.TrackerStoreException} when the storage fails.
  */
 public interface AlertStore {
 

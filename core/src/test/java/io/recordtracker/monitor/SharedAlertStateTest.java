@@ -5,6 +5,7 @@ import static io.recordtracker.monitor.DiscrepancyEvent.Kind.NEW;
 import static io.recordtracker.monitor.DiscrepancyEvent.Kind.REMINDER;
 import static io.recordtracker.monitor.DiscrepancyEvent.Kind.RESOLVED;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 import io.recordtracker.BatchId;
@@ -301,6 +302,117 @@ class SharedAlertStateTest {
       assertThat(found).extracting(Finding::batchId).containsExactly(id); // its scan was older
     }
     assertThat(events).extracting(DiscrepancyEvent::kind).containsExactly(NEW, RESOLVED);
+  }
+
+  /** A listener of a named class, as a team writes one. */
+  private static final class TeamsListener implements DiscrepancyListener {
+    final List<DiscrepancyEvent> heard = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void onEvent(DiscrepancyEvent event) {
+      heard.add(event);
+    }
+  }
+
+  private List<String> listenerNames(BatchId id) {
+    return store.alertStore().orElseThrow().find(List.of(id)).stream()
+        .map(r -> r.key().listener())
+        .sorted()
+        .toList();
+  }
+
+  @Test
+  void listeners_are_named_by_class_and_position_unless_named() {
+    BatchId id = lossyBatch("A");
+    clock.advance(Duration.ofMinutes(16));
+    CompletenessMonitor.builder(tracker)
+        .listener(new TeamsListener())
+        .listener(events::add)
+        .listener(new TeamsListener())
+        .listener("ops", events::add)
+        .listener(e -> {})
+        .build()
+        .runOnce();
+    CompletenessMonitor.builder(tracker).build().runOnce(); // the default log listener
+
+    assertThat(listenerNames(id))
+        .containsExactly(
+            "Slf4jDiscrepancyListener-1",
+            "TeamsListener-1",
+            "TeamsListener-2",
+            "listener-1",
+            "listener-2",
+            "ops");
+  }
+
+  @Test
+  void instances_adding_the_same_listener_classes_in_order_share_their_state() {
+    lossyBatch("A");
+    TeamsListener first = new TeamsListener();
+    TeamsListener second = new TeamsListener();
+    clock.advance(Duration.ofMinutes(16));
+    CompletenessMonitor.builder(tracker).listener(first).build().runOnce();
+    CompletenessMonitor.builder(tracker).listener(second).build().runOnce();
+
+    assertThat(first.heard).extracting(DiscrepancyEvent::kind).containsExactly(NEW);
+    assertThat(second.heard).isEmpty();
+  }
+
+  @Test
+  void listener_names_and_claim_time_are_checked_when_set() {
+    CompletenessMonitor.Builder b = CompletenessMonitor.builder(tracker).listener("ops", e -> {});
+    assertThatThrownBy(() -> b.listener("ops", e -> {}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("listener name taken: ops");
+    assertThatThrownBy(() -> b.listener("ops slack", e -> {}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "listener name must be 1 to 64 letters, digits, '.', '_' or '-': \"ops slack\"");
+    assertThatThrownBy(() -> b.listener("", e -> {})).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> b.listener("x".repeat(65), e -> {}))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> b.listener(null, e -> {}))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageContaining("name");
+    assertThatThrownBy(() -> b.claimFor(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("claimFor");
+  }
+
+  @Test
+  void finding_whose_stored_report_is_corrupt_is_settled_untold_and_the_others_are_told() {
+    BatchId a = lossyBatch("A");
+    BatchId b = lossyBatch("B");
+    clock.advance(Duration.ofMinutes(16));
+    instance(tracker).runOnce();
+    AlertStore alerts = store.alertStore().orElseThrow();
+    AlertRecord row = alerts.find(List.of(a)).get(0);
+    alerts.compareAndSet(
+        row.version(),
+        new AlertRecord(
+            row.key(),
+            row.version() + 1,
+            row.epoch(),
+            true,
+            row.findingKind(),
+            row.missingRecords(),
+            row.absentRecords(),
+            row.reportedAt(),
+            null,
+            null,
+            new byte[] {42}));
+    resend(a);
+    resend(b);
+
+    try (RecordTracker restarted = TestTrackers.flushingOnRequest(store, clock)) {
+      instance(restarted).runOnce();
+      instance(restarted).runOnce();
+    }
+
+    assertThat(events)
+        .extracting(DiscrepancyEvent::kind, e -> e.finding().batchId())
+        .containsExactly(tuple(NEW, b), tuple(NEW, a), tuple(RESOLVED, b));
+    assertThat(alerts.find(List.of(a))).extracting(AlertRecord::open).containsExactly(false);
   }
 
   /** What a thread that dies mid-call throws. */
