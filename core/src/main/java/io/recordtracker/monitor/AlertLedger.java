@@ -1,6 +1,8 @@
 package io.recordtracker.monitor;
 
 import io.recordtracker.BatchId;
+import io.recordtracker.BatchInfo;
+import io.recordtracker.RecordTracker;
 import io.recordtracker.monitor.CompletenessMonitor.StagePair;
 import io.recordtracker.monitor.FindingScan.Key;
 import io.recordtracker.monitor.FindingScan.Outcome;
@@ -15,6 +17,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -52,11 +55,18 @@ final class AlertLedger {
   private static final Logger log = LoggerFactory.getLogger(CompletenessMonitor.class);
 
   private final AlertStore store;
+  private final RecordTracker tracker;
   private final FindingScan scan;
   private final Duration renotifyAfter;
   private final Duration claimFor;
   private final List<StagePair> pairs;
   private final Set<String> listeners;
+
+  /** How often the settled rows of purged batches are removed: purges run daily. */
+  static final Duration SWEEP_EVERY = Duration.ofMinutes(10);
+
+  /** When this monitor last removed the settled rows of purged batches; rounds never overlap. */
+  private Instant lastSweep;
 
   /** The findings this instance reported, by row, with the row version that holds them. */
   private final Map<AlertRecord.Key, Told> told = new ConcurrentHashMap<>();
@@ -65,12 +75,14 @@ final class AlertLedger {
 
   AlertLedger(
       AlertStore store,
+      RecordTracker tracker,
       FindingScan scan,
       Duration renotifyAfter,
       Duration claimFor,
       List<StagePair> pairs,
       Collection<String> listeners) {
     this.store = store;
+    this.tracker = tracker;
     this.scan = scan;
     this.renotifyAfter = renotifyAfter;
     this.claimFor = claimFor;
@@ -129,8 +141,15 @@ final class AlertLedger {
     return round;
   }
 
-  /** Removes the settled rows of purged batches; a failure is logged, never thrown. */
-  void sweep() {
+  /**
+   * Removes the settled rows of purged batches, at most once per {@link #SWEEP_EVERY}; a failure is
+   * logged, never thrown.
+   */
+  void sweep(Instant now) {
+    if (lastSweep != null && now.isBefore(lastSweep.plus(SWEEP_EVERY))) {
+      return;
+    }
+    lastSweep = now;
     try {
       int removed = store.removeSettledOfGoneBatches();
       if (removed > 0) {
@@ -193,6 +212,13 @@ final class AlertLedger {
   private Event decide(AlertRecord row, Key key, Finding finding, Outcome outcome, Instant now) {
     boolean open = row != null && row.open();
     if (finding != null) {
+      if (open && !sameBatch(row, finding.batch().incarnation())) {
+        log.info(
+            "Batch {} was purged and opened again before its finding was resolved; the new batch's"
+                + " finding is a new one",
+            key.batch());
+        open = false;
+      }
       if (!open) {
         return new Event(DiscrepancyEvent.Kind.NEW, finding);
       }
@@ -216,6 +242,13 @@ final class AlertLedger {
         }
       }
       return null;
+    }
+    if (open && (outcome == Outcome.COMPLETE || outcome == Outcome.READABLE)) {
+      // Complete, but maybe a batch opened again under the id after the reported one was purged.
+      Optional<BatchInfo> current = tracker.batch(key.batch());
+      if (current.isEmpty() || !sameBatch(row, current.get().incarnation())) {
+        outcome = Outcome.GONE;
+      }
     }
     if (open) {
       if (outcome == Outcome.GONE && !key.unreadable()) {
@@ -281,13 +314,23 @@ final class AlertLedger {
                 epoch,
                 false,
                 finding.kind(),
+                finding.batch().incarnation(),
                 finding.reconciliation().missingCount(),
                 finding.reconciliation().absentUpstreamCount(),
                 now,
                 event.kind(),
                 until,
                 FindingCodec.encode(finding))
-            : copy(row, version + 1, epoch, row.open(), row.missingRecords(), event.kind(), until);
+            // A NEW claims the row as not open: the old finding it replaces (of a batch purged
+            // since) is over, and if this claim expires the next monitor tells the same epoch.
+            : copy(
+                row,
+                version + 1,
+                epoch,
+                event.kind() != DiscrepancyEvent.Kind.NEW && row.open(),
+                row.missingRecords(),
+                event.kind(),
+                until);
     if (!store.compareAndSet(version, claim)) {
       log.debug("{} of {} claimed by another monitor", event.kind(), rowKey);
       return true;
@@ -344,6 +387,7 @@ final class AlertLedger {
               claim.epoch(),
               true,
               f.kind(),
+              f.batch().incarnation(),
               f.reconciliation().missingCount(),
               f.reconciliation().absentUpstreamCount(),
               now,
@@ -394,6 +438,13 @@ final class AlertLedger {
         listener, key.batch(), key.upstream(), key.downstream(), key.unreadable());
   }
 
+  /** Whether {@code row}'s finding was about the batch of {@code incarnation}, as far as known. */
+  private static boolean sameBatch(AlertRecord row, long incarnation) {
+    return row.incarnation() == incarnation
+        || row.incarnation() == BatchInfo.UNKNOWN_INCARNATION
+        || incarnation == BatchInfo.UNKNOWN_INCARNATION;
+  }
+
   /** {@code row} at {@code version} with these fields changed. */
   private static AlertRecord copy(
       AlertRecord row,
@@ -409,6 +460,7 @@ final class AlertLedger {
         epoch,
         open,
         row.findingKind(),
+        row.incarnation(),
         missing,
         row.absentRecords(),
         row.reportedAt(),

@@ -146,7 +146,8 @@ public final class CompletenessMonitor {
           store);
       alerts = AlertStore.inMemory();
     }
-    this.ledger = new AlertLedger(alerts, scan, renotifyAfter, claimFor, pairs, listeners.keySet());
+    this.ledger =
+        new AlertLedger(alerts, tracker, scan, renotifyAfter, claimFor, pairs, listeners.keySet());
   }
 
   /**
@@ -206,7 +207,7 @@ public final class CompletenessMonitor {
         ledger.notify(
             alerts, listener.getKey(), listener.getValue(), findings, round.outcomes(), now);
       }
-      ledger.sweep();
+      ledger.sweep(now);
       log.debug(
           "Monitor round at {}: {} incomplete batches, {} findings",
           now,

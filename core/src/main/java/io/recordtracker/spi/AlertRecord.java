@@ -19,6 +19,9 @@ import java.util.Objects;
  * @param epoch which finding of the key this is: a new one gets a larger epoch than any before it
  * @param open whether a finding was reported to the listener and not yet resolved
  * @param findingKind the kind of the finding last reported (or being reported)
+ * @param incarnation the {@linkplain io.recordtracker.BatchInfo#incarnation() incarnation} of the
+ *     batch the finding was about: a batch purged and opened again under the same id is another
+ *     batch, whose findings are new
  * @param missingRecords records missing when last reported (or fewer, after a partial resend)
  * @param absentRecords records never marked upstream when last reported
  * @param reportedAt when the round that last told the listener ran (or, before it was ever told,
@@ -34,6 +37,7 @@ public record AlertRecord(
     long epoch,
     boolean open,
     Finding.Kind findingKind,
+    long incarnation,
     long missingRecords,
     long absentRecords,
     Instant reportedAt,
@@ -84,6 +88,7 @@ public record AlertRecord(
         && epoch == r.epoch
         && open == r.open
         && findingKind == r.findingKind
+        && incarnation == r.incarnation
         && missingRecords == r.missingRecords
         && absentRecords == r.absentRecords
         && reportedAt.equals(r.reportedAt)
@@ -107,6 +112,8 @@ public record AlertRecord(
         + epoch
         + (open ? ", open " : ", settled ")
         + findingKind
+        + ", incarnation="
+        + incarnation
         + ", missing="
         + missingRecords
         + ", absent="

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 import io.recordtracker.BatchId;
+import io.recordtracker.BatchQuery;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.SettableClock;
@@ -304,6 +305,45 @@ class SharedAlertStateTest {
     assertThat(events).extracting(DiscrepancyEvent::kind).containsExactly(NEW, RESOLVED);
   }
 
+  @Test
+  void batch_purged_and_opened_again_before_its_finding_was_resolved_has_a_new_finding() {
+    lossyBatch("A");
+    CompletenessMonitor monitor = instance(tracker);
+    clock.advance(Duration.ofMinutes(16));
+    monitor.runOnce();
+    tracker.purge(BatchQuery.builder().completion(BatchQuery.Completion.ANY).build());
+    BatchId again = lossyBatch("A"); // the same id, another batch, losing the same records
+    clock.advance(Duration.ofMinutes(16));
+    monitor.runOnce();
+    resend(again);
+    monitor.runOnce();
+    monitor.runOnce();
+
+    assertThat(events).extracting(DiscrepancyEvent::kind).containsExactly(NEW, NEW, RESOLVED);
+    assertThat(events.get(1).findingEpoch()).isGreaterThan(events.get(0).findingEpoch());
+    assertThat(events.get(2).idempotencyKey()).isEqualTo(events.get(1).idempotencyKey());
+  }
+
+  @Test
+  void batch_purged_and_opened_again_complete_resolves_nothing_of_the_old_one() {
+    BatchId id = lossyBatch("A");
+    CompletenessMonitor monitor = instance(tracker);
+    clock.advance(Duration.ofMinutes(16));
+    monitor.runOnce();
+    tracker.purge(BatchQuery.builder().completion(BatchQuery.Completion.ANY).build());
+    tracker.openBatch(id, 10);
+    tracker.markSent(id, RecordRange.of(0, 9));
+    tracker.markProcessed(id, RecordRange.of(0, 9));
+    tracker.flush();
+    clock.advance(Duration.ofMinutes(16));
+    monitor.runOnce();
+    monitor.runOnce();
+
+    // The old finding went with its batch ("purged before its finding was resolved").
+    assertThat(events).extracting(DiscrepancyEvent::kind).containsExactly(NEW);
+    assertThat(store.alertStore().orElseThrow().find(List.of(id))).isEmpty();
+  }
+
   /** A listener of a named class, as a team writes one. */
   private static final class TeamsListener implements DiscrepancyListener {
     final List<DiscrepancyEvent> heard = new CopyOnWriteArrayList<>();
@@ -395,6 +435,7 @@ class SharedAlertStateTest {
             row.epoch(),
             true,
             row.findingKind(),
+            row.incarnation(),
             row.missingRecords(),
             row.absentRecords(),
             row.reportedAt(),

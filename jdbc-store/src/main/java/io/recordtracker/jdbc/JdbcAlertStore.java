@@ -33,8 +33,8 @@ final class JdbcAlertStore implements AlertStore {
 
   private static final String COLUMNS =
       "batch_id, upstream, downstream, unreadable, listener, row_version, finding_epoch, is_open,"
-          + " finding_kind, missing_records, absent_records, reported_at, claimed, claimed_until,"
-          + " finding";
+          + " finding_kind, incarnation, missing_records, absent_records, reported_at, claimed,"
+          + " claimed_until, finding";
 
   private static final String KEY =
       "batch_id = ? AND upstream = ? AND downstream = ? AND unreadable = ? AND listener = ?";
@@ -54,7 +54,7 @@ final class JdbcAlertStore implements AlertStore {
     String table = prefix + "alert";
     this.unsettled =
         "SELECT " + COLUMNS + " FROM " + table + " WHERE is_open = 1 OR claimed IS NOT NULL";
-    String values = " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    String values = " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     // An insert that finds the key taken must change nothing and leave the transaction usable.
     if (dialect == JdbcDialect.POSTGRESQL) {
       this.insert = "INSERT INTO " + table + values + " ON CONFLICT DO NOTHING";
@@ -70,7 +70,7 @@ final class JdbcAlertStore implements AlertStore {
         "UPDATE "
             + table
             + " SET row_version = ?, finding_epoch = ?, is_open = ?, finding_kind = ?,"
-            + " missing_records = ?, absent_records = ?, reported_at = ?, claimed = ?,"
+            + " incarnation = ?, missing_records = ?, absent_records = ?, reported_at = ?, claimed = ?,"
             + " claimed_until = ?, finding = ? WHERE "
             + KEY
             + " AND row_version = ?";
@@ -210,6 +210,7 @@ final class JdbcAlertStore implements AlertStore {
     ps.setLong(i++, r.epoch());
     ps.setInt(i++, r.open() ? 1 : 0);
     ps.setString(i++, r.findingKind().name());
+    ps.setLong(i++, r.incarnation());
     ps.setLong(i++, r.missingRecords());
     ps.setLong(i++, r.absentRecords());
     ps.setObject(i++, StoredTimes.utc(r.reportedAt()));
@@ -235,7 +236,7 @@ final class JdbcAlertStore implements AlertStore {
                 Stage.of(rs.getString(2)),
                 Stage.of(rs.getString(3)),
                 rs.getInt(4) != 0);
-        String claimed = rs.getString(13);
+        String claimed = rs.getString(14);
         out.add(
             new AlertRecord(
                 key,
@@ -245,10 +246,11 @@ final class JdbcAlertStore implements AlertStore {
                 Finding.Kind.valueOf(rs.getString(9)),
                 rs.getLong(10),
                 rs.getLong(11),
-                StoredTimes.read(rs, 12),
+                rs.getLong(12),
+                StoredTimes.read(rs, 13),
                 claimed == null ? null : DiscrepancyEvent.Kind.valueOf(claimed),
-                StoredTimes.read(rs, 14),
-                rs.getBytes(15)));
+                StoredTimes.read(rs, 15),
+                rs.getBytes(16)));
       }
     }
     return out;

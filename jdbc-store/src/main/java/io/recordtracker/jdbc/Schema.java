@@ -38,8 +38,8 @@ final class Schema {
     COLUMNS.put(
         "alert",
         "batch_id, upstream, downstream, unreadable, listener, row_version, finding_epoch, is_open,"
-            + " finding_kind, missing_records, absent_records, reported_at, claimed, claimed_until,"
-            + " finding");
+            + " finding_kind, incarnation, missing_records, absent_records, reported_at, claimed,"
+            + " claimed_until, finding");
   }
 
   /**

@@ -60,6 +60,8 @@ CREATE TABLE IF NOT EXISTS ${prefix}alert (
   -- 1 while a finding is reported and not resolved.
   is_open         SMALLINT     NOT NULL,
   finding_kind    VARCHAR(16)  NOT NULL,
+  -- The batch's incarnation the finding was about: a batch purged and opened again has new findings.
+  incarnation     BIGINT       NOT NULL,
   missing_records BIGINT       NOT NULL,
   absent_records  BIGINT       NOT NULL,
   reported_at     TIMESTAMP(6) NOT NULL,
@@ -70,3 +72,8 @@ CREATE TABLE IF NOT EXISTS ${prefix}alert (
   finding         VARBINARY    NOT NULL,
   PRIMARY KEY (batch_id, upstream, downstream, unreadable, listener)
 );
+
+-- Each round reads the rows with a finding open or a claim held; most rows are settled.
+CREATE INDEX IF NOT EXISTS ${prefix}alert_open ON ${prefix}alert (is_open);
+
+CREATE INDEX IF NOT EXISTS ${prefix}alert_claimed ON ${prefix}alert (claimed_until);

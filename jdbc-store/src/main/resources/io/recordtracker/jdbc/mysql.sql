@@ -67,6 +67,8 @@ CREATE TABLE IF NOT EXISTS ${prefix}alert (
   -- 1 while a finding is reported and not resolved.
   is_open         SMALLINT     NOT NULL,
   finding_kind    VARCHAR(16)  CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  -- The batch's incarnation the finding was about: a batch purged and opened again has new findings.
+  incarnation     BIGINT       NOT NULL,
   missing_records BIGINT       NOT NULL,
   absent_records  BIGINT       NOT NULL,
   reported_at     DATETIME(6)  NOT NULL,
@@ -75,5 +77,8 @@ CREATE TABLE IF NOT EXISTS ${prefix}alert (
   claimed_until   DATETIME(6)  NULL,
   -- The finding last reported, as the monitor encodes it (so that any instance can say what it resolves).
   finding         LONGBLOB     NOT NULL,
-  PRIMARY KEY (batch_id, upstream, downstream, unreadable, listener)
+  PRIMARY KEY (batch_id, upstream, downstream, unreadable, listener),
+  -- Each round reads the rows with a finding open or a claim held; most rows are settled.
+  KEY ${prefix}alert_open (is_open),
+  KEY ${prefix}alert_claimed (claimed_until)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -70,6 +70,7 @@ class AlertSchemaTest {
                 1,
                 true,
                 Finding.Kind.OVERDUE,
+                7,
                 5,
                 0,
                 Instant.parse("2026-11-30T08:30:00Z"),
