@@ -31,6 +31,9 @@ final class JdbcAlertStore implements AlertStore {
   /** The most ids in one IN list. */
   private static final int IN_CHUNK = 500;
 
+  /** The most rows one {@link #removeSettledOfGoneBatches()} removes; the next call goes on. */
+  private static final int MAX_SWEPT = 1_000;
+
   private static final String COLUMNS =
       "batch_id, upstream, downstream, unreadable, listener, row_version, finding_epoch, is_open,"
           + " finding_kind, incarnation, missing_records, absent_records, reported_at, claimed,"
@@ -46,7 +49,7 @@ final class JdbcAlertStore implements AlertStore {
   private final String insert;
   private final String update;
   private final String delete;
-  private final String sweep;
+  private final String goneSettled;
 
   JdbcAlertStore(JdbcRunner runner, JdbcDialect dialect, String prefix) {
     this.runner = runner;
@@ -75,14 +78,14 @@ final class JdbcAlertStore implements AlertStore {
             + KEY
             + " AND row_version = ?";
     this.delete = "DELETE FROM " + table + " WHERE " + KEY + " AND row_version = ?";
-    this.sweep =
-        "DELETE FROM "
+    this.goneSettled =
+        "SELECT batch_id, upstream, downstream, unreadable, listener, row_version FROM "
             + table
-            + " WHERE is_open = 0 AND claimed IS NULL AND NOT EXISTS (SELECT 1 FROM "
+            + " a WHERE is_open = 0 AND claimed IS NULL AND NOT EXISTS (SELECT 1 FROM "
             + prefix
-            + "batch b WHERE b.batch_id = "
-            + table
-            + ".batch_id)";
+            + "batch b WHERE b.batch_id = a.batch_id)"
+            + " LIMIT "
+            + MAX_SWEPT;
   }
 
   @Override
@@ -180,17 +183,46 @@ final class JdbcAlertStore implements AlertStore {
         });
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A plain read finds them (no lock on any batch row: a DELETE joined to the batch table would
+   * take shared locks on batch rows in MySQL/MariaDB), then each is removed by its key and version,
+   * so a row written meanwhile stays. At most {@value #MAX_SWEPT} per call.
+   */
   @Override
   public int removeSettledOfGoneBatches() {
-    return runner.inTransaction(
-        "remove the settled alerts of purged batches",
-        true,
-        c -> {
-          try (PreparedStatement ps = runner.prepare(c, sweep)) {
-            return ps.executeUpdate();
-          }
-        });
+    List<Versioned> gone =
+        runner.withConnection(
+            "find the settled alerts of purged batches",
+            c -> {
+              List<Versioned> rows = new ArrayList<>();
+              try (PreparedStatement ps = runner.prepare(c, goneSettled);
+                  ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                  AlertRecord.Key key =
+                      new AlertRecord.Key(
+                          rs.getString(5),
+                          BatchId.of(rs.getString(1)),
+                          Stage.of(rs.getString(2)),
+                          Stage.of(rs.getString(3)),
+                          rs.getInt(4) != 0);
+                  rows.add(new Versioned(key, rs.getLong(6)));
+                }
+              }
+              return rows;
+            });
+    int removed = 0;
+    for (Versioned row : gone) {
+      if (remove(row.key(), row.version())) {
+        removed++;
+      }
+    }
+    return removed;
   }
+
+  /** A row's key and the version it was read at. */
+  private record Versioned(AlertRecord.Key key, long version) {}
 
   /** Binds the key's columns from {@code first}; returns the next parameter index. */
   private static int bindKey(PreparedStatement ps, int first, AlertRecord.Key key)
