@@ -12,6 +12,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,6 +34,8 @@ final class AlertWebhook implements AutoCloseable {
 
   private final HttpServer server;
   private final List<String> bodies = new CopyOnWriteArrayList<>();
+  private final AtomicInteger toHold = new AtomicInteger();
+  private final CountDownLatch released = new CountDownLatch(1);
 
   AlertWebhook() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -36,10 +43,24 @@ final class AlertWebhook implements AutoCloseable {
         "/",
         ex -> {
           bodies.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          if (toHold.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            try {
+              // Taken, never answered: the sender is left waiting, as on a hung connection.
+              released.await(5, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
           ex.sendResponseHeaders(200, -1);
           ex.close();
         });
+    server.setExecutor(Executors.newFixedThreadPool(4));
     server.start();
+  }
+
+  /** The next request is recorded and then left unanswered until {@link #close()}. */
+  void holdNext() {
+    toHold.incrementAndGet();
   }
 
   URI url() {
@@ -78,6 +99,8 @@ final class AlertWebhook implements AutoCloseable {
 
   @Override
   public void close() {
+    released.countDown();
     server.stop(0);
+    ((ExecutorService) server.getExecutor()).shutdownNow();
   }
 }

@@ -202,8 +202,11 @@ class FleetMonitorTest {
     final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     final AtomicInteger rounds = new AtomicInteger();
 
-    Child(String mode, String webhook) throws IOException {
-      process = MonitorChild.start(mode, Databases.embeddedPostgresUrl(), PREFIX, webhook);
+    Child(String mode, String webhook, String... more) throws IOException {
+      List<String> args =
+          new ArrayList<>(List.of(mode, Databases.embeddedPostgresUrl(), PREFIX, webhook));
+      args.addAll(List.of(more));
+      process = MonitorChild.start(args.toArray(String[]::new));
       Thread reader =
           new Thread(
               () -> {
@@ -227,11 +230,16 @@ class FleetMonitorTest {
 
     /** Runs one round (step mode) and waits for it to end. */
     void step() throws Exception {
+      go();
+      String line = lines.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertThat(line).as("the child's answer to a round").startsWith("round ");
+    }
+
+    /** Starts one round (step mode) without waiting for it. */
+    void go() throws IOException {
       OutputStream in = process.getOutputStream();
       in.write("go\n".getBytes(StandardCharsets.UTF_8));
       in.flush();
-      String line = lines.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
-      assertThat(line).as("the child's answer to a round").startsWith("round ");
     }
 
     /** Ends the child by closing its input, and waits for it. */
@@ -303,6 +311,46 @@ class FleetMonitorTest {
         restarted.step();
       }
       assertThat(webhook.counts(lossy)).isEqualTo(oneNewAndOneResolvedEach(lossy));
+    }
+  }
+
+  @Test
+  void monitor_killed_while_telling_an_event_leaves_it_to_be_told_again_once_its_claim_expires()
+      throws Exception {
+    TestDataSource ds = Databases.embeddedPostgres();
+    SettableClock clock = new SettableClock(Instant.now().minus(Duration.ofHours(1)));
+    try (AlertWebhook webhook = new AlertWebhook();
+        RecordTracker sender = tracker(ds, clock)) {
+      deleteEveryBatch(ds);
+      Set<String> lossy = openBatches(sender, 1, 0);
+      webhook.holdNext(); // the endpoint takes the NEW and hangs
+      Child first = new Child("step", webhook.url().toString(), "3");
+      try {
+        first.go();
+        waitUntil("the NEW reached the endpoint", () -> webhook.count("NEW", lossy) == 1);
+        // Killed while telling it: the listener took the event, the monitor never recorded it.
+        first.process.destroyForcibly();
+        assertThat(first.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      } finally {
+        first.process.destroyForcibly();
+      }
+
+      try (Child restarted = new Child("step", webhook.url().toString(), "3")) {
+        // Told again by the next instance once the 3-second claim expired (rounds until then
+        // leave it alone): the one repeat the docs promise after a crash mid-delivery.
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (webhook.count("NEW", lossy) < 2) {
+          assertThat(System.nanoTime()).as("NEW told again within %s", WAIT).isLessThan(deadline);
+          restarted.step();
+          Thread.sleep(200);
+        }
+        restarted.step();
+        resend(sender, lossy);
+        restarted.step();
+        restarted.step();
+      }
+      String id = lossy.iterator().next();
+      assertThat(webhook.counts(lossy)).isEqualTo(Map.of("NEW " + id, 2, "RESOLVED " + id, 1));
     }
   }
 }

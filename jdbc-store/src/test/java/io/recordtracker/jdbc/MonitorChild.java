@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -24,6 +25,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  *   <li>{@code step URL PREFIX WEBHOOK}: runs one round per line read from stdin, printing {@code
  *       round i} after each, and idles in between: killed then, it dies between rounds.
  * </ul>
+ *
+ * <p>An optional fifth argument sets the monitor's {@code claimFor} in seconds.
  */
 public final class MonitorChild {
 
@@ -35,10 +38,13 @@ public final class MonitorChild {
     ds.setURL(args[1]);
     JdbcTrackerStore store = JdbcTrackerStore.builder(ds).tablePrefix(args[2]).build();
     try (RecordTracker tracker = RecordTracker.builder().store(store).build()) {
-      CompletenessMonitor monitor =
+      CompletenessMonitor.Builder builder =
           CompletenessMonitor.builder(tracker)
-              .listener("slack", WebhookDiscrepancyListener.builder(URI.create(args[3])).build())
-              .build();
+              .listener("slack", WebhookDiscrepancyListener.builder(URI.create(args[3])).build());
+      if (args.length > 4) {
+        builder.claimFor(Duration.ofSeconds(Long.parseLong(args[4])));
+      }
+      CompletenessMonitor monitor = builder.build();
       BufferedReader in =
           new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       if (mode.equals("loop")) {
