@@ -8,6 +8,7 @@ import io.recordtracker.Stage;
 import io.recordtracker.TrackerStoreException;
 import io.recordtracker.UnknownBatchException;
 import io.recordtracker.internal.Sealing;
+import io.recordtracker.spi.AlertStore;
 import io.recordtracker.spi.MarkDelta;
 import io.recordtracker.spi.StageMarks;
 import io.recordtracker.spi.StoreClock;
@@ -98,6 +99,7 @@ public final class JdbcTrackerStore implements TrackerStore {
   private final MarksWriter writer;
   private final WithinWriter within;
   private final StageNames stageNames;
+  private final JdbcAlertStore alerts;
 
   private JdbcTrackerStore(Builder b, JdbcDialect dialect) {
     this.prefix = b.tablePrefix;
@@ -118,6 +120,7 @@ public final class JdbcTrackerStore implements TrackerStore {
             runner, dialect, sql, b.maxBlobBytes, reader, compactor, stageTimes, toString());
     this.within = new WithinWriter(runner, sql, b.maxBlobBytes, compactor, stageTimes, b.clock);
     this.stageNames = new StageNames(runner, sql, b.clock);
+    this.alerts = new JdbcAlertStore(runner, dialect, prefix);
   }
 
   /**
@@ -399,6 +402,17 @@ public final class JdbcTrackerStore implements TrackerStore {
       throw new IllegalArgumentException("stages must not be empty");
     }
     return reader.read(batch, stages);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The {@code alert} table: one row per (batch, stage pair, listener), each write a conditional
+   * update of one row on its version, so monitors in any number of processes tell each event once.
+   */
+  @Override
+  public Optional<AlertStore> alertStore() {
+    return Optional.of(alerts);
   }
 
   /**
