@@ -97,20 +97,25 @@ public final class JdbcTrackerStore implements TrackerStore {
   private final MarksReader reader;
   private final MarksWriter writer;
   private final WithinWriter within;
+  private final DatabaseTraits traits;
+  private final boolean readOnly;
 
-  private JdbcTrackerStore(Builder b, JdbcDialect dialect) {
+  private JdbcTrackerStore(Builder b, JdbcDialect dialect, DatabaseTraits traits) {
     this.prefix = b.tablePrefix;
     this.dialect = dialect;
+    this.traits = traits;
+    this.readOnly = b.readOnly || traits.standby();
     this.sql = dialect.statements(prefix);
     int queryTimeoutSeconds = (int) b.queryTimeout.toSeconds();
     this.runner =
         new JdbcRunner(
             b.dataSource,
             queryTimeoutSeconds,
-            new SqlFailures(prefix, dialect.ddlResource(), queryTimeoutSeconds));
+            new SqlFailures(prefix, dialect.ddlResource(), queryTimeoutSeconds),
+            traits.galera());
     this.compactor = new Compactor(b.compactionThreshold, this::foldQuietly);
     this.stageTimes = new StageTimes(this::writeStageTimes);
-    this.batchRows = new BatchRows(runner, sql);
+    this.batchRows = new BatchRows(runner, sql, readOnly);
     this.reader = new MarksReader(runner, sql, compactor);
     this.writer =
         new MarksWriter(
@@ -137,6 +142,32 @@ public final class JdbcTrackerStore implements TrackerStore {
    */
   public JdbcDialect dialect() {
     return dialect;
+  }
+
+  /**
+   * Whether the database this store was built on is a node of a MariaDB Galera cluster ({@code
+   * wsrep_on=ON} with a provider loaded), detected at build and logged once. On Galera the store
+   * retries the certification conflicts a commit meets (reported as deadlocks, error 1213) as it
+   * retries deadlocks, and logs each retry; see docs/jdbc.md.
+   *
+   * @return true on a Galera node
+   */
+  public boolean galera() {
+    return traits.galera();
+  }
+
+  /**
+   * Whether this store is read-only: built with {@link Builder#readOnly(boolean)}, or on a
+   * PostgreSQL standby in recovery ({@code pg_is_in_recovery()} at build). A read-only store reads
+   * as any other; {@link #tryRecordCompletion} returns false without writing, so a reconcile on a
+   * standby leaves the completion to a store on the primary (a later reconcile there, or {@code
+   * purge} with an explicit completion filter); every other write is sent to the database and fails
+   * there with {@link TrackerStoreException.Reason#READ_ONLY}.
+   *
+   * @return true if the store makes no write of its own on a read path
+   */
+  public boolean readOnly() {
+    return readOnly;
   }
 
   /**
@@ -192,7 +223,9 @@ public final class JdbcTrackerStore implements TrackerStore {
    *
    * <p>Never waits for another transaction's lock on the batch row (on MySQL/MariaDB, a caller's
    * open {@code markWithin} transaction holds a shared lock on it until it commits): tries a few
-   * times within a fraction of a second, then returns false.
+   * times within a fraction of a second, then returns false. A {@link #readOnly()} store returns
+   * false without writing, and so does any store whose database refuses the write as read-only (a
+   * standby, a read-only transaction): the completion is left to a store that can write it.
    */
   @Override
   public boolean tryRecordCompletion(BatchId batch, Instant at) {
@@ -399,7 +432,13 @@ public final class JdbcTrackerStore implements TrackerStore {
 
   @Override
   public String toString() {
-    return "JdbcTrackerStore{dialect=" + dialect + ", tablePrefix=" + prefix + "}";
+    return "JdbcTrackerStore{dialect="
+        + dialect
+        + ", tablePrefix="
+        + prefix
+        + (traits.galera() ? ", galera" : "")
+        + (readOnly ? ", readOnly" : "")
+        + "}";
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -416,6 +455,7 @@ public final class JdbcTrackerStore implements TrackerStore {
     private Clock clock = Clock.systemUTC();
     private boolean clockSet;
     private int maxBlobBytes = DEFAULT_MAX_BLOB_BYTES;
+    private boolean readOnly;
 
     private Builder(DataSource dataSource) {
       this.dataSource = dataSource;
@@ -525,6 +565,21 @@ public final class JdbcTrackerStore implements TrackerStore {
       return this;
     }
 
+    /**
+     * Whether the store is read-only (default false; a PostgreSQL standby is detected at build and
+     * makes the store read-only whatever this says): for trackers, monitors, gates and the CLI that
+     * only read, pointed at a replica. Reconciles then record no completion (see {@link
+     * JdbcTrackerStore#readOnly()}); with {@link #createSchema(boolean)} left true, the tables are
+     * only checked unless they are missing, in which case creating them fails as read-only.
+     *
+     * @param readOnly whether the store makes no write on its read paths
+     * @return this builder
+     */
+    public Builder readOnly(boolean readOnly) {
+      this.readOnly = readOnly;
+      return this;
+    }
+
     /** The largest blob written as one marks row; tests lower it to split small bitmaps. */
     Builder maxBlobBytes(int maxBlobBytes) {
       if (maxBlobBytes < 1024) {
@@ -550,7 +605,8 @@ public final class JdbcTrackerStore implements TrackerStore {
       } else {
         log.debug("Using {} dialect for {} tables{}", chosen.name(), tablePrefix, how);
       }
-      JdbcTrackerStore store = new JdbcTrackerStore(this, chosen);
+      DatabaseTraits traits = DatabaseTraits.detect(dataSource, chosen, tablePrefix, queryTimeout);
+      JdbcTrackerStore store = new JdbcTrackerStore(this, chosen, traits);
       try {
         new Schema(store.runner, chosen, store.sql).prepare(createSchema);
         if (!clockSet) {
