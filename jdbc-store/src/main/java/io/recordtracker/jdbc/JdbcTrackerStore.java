@@ -99,6 +99,7 @@ public final class JdbcTrackerStore implements TrackerStore {
   private final WithinWriter within;
   private final DatabaseTraits traits;
   private final boolean readOnly;
+  private final ReplicationLag lag;
 
   private JdbcTrackerStore(Builder b, JdbcDialect dialect, DatabaseTraits traits) {
     this.prefix = b.tablePrefix;
@@ -116,6 +117,7 @@ public final class JdbcTrackerStore implements TrackerStore {
     this.compactor = new Compactor(b.compactionThreshold, this::foldQuietly);
     this.stageTimes = new StageTimes(this::writeStageTimes);
     this.batchRows = new BatchRows(runner, sql, readOnly);
+    this.lag = new ReplicationLag(runner, dialect);
     this.reader = new MarksReader(runner, sql, compactor);
     this.writer =
         new MarksWriter(
@@ -168,6 +170,21 @@ public final class JdbcTrackerStore implements TrackerStore {
    */
   public boolean readOnly() {
     return readOnly;
+  }
+
+  /**
+   * How far the database this store reads is behind its primary, if it is a PostgreSQL standby:
+   * zero while it streams and has replayed all it received, otherwise the age of the last
+   * transaction it replayed. What a reconcile, monitor or gate on a standby does not see yet is at
+   * most about this old. One query per call (the CLI's {@code lag} line and the micrometer module's
+   * {@code recordtracker.store.replication.lag} gauge call it).
+   *
+   * @return the lag; empty on a primary, on MySQL/MariaDB and H2, or on a standby that has replayed
+   *     no transaction yet
+   * @throws TrackerStoreException if the database fails
+   */
+  public Optional<Duration> replicationLag() {
+    return lag.read();
   }
 
   /**
