@@ -100,6 +100,7 @@ public final class JdbcTrackerStore implements TrackerStore {
   private final DatabaseTraits traits;
   private final boolean readOnly;
   private final ReplicationLag lag;
+  private final FailoverJournal journal; // null unless Builder.failoverJournal
 
   private JdbcTrackerStore(Builder b, JdbcDialect dialect, DatabaseTraits traits) {
     this.prefix = b.tablePrefix;
@@ -118,6 +119,10 @@ public final class JdbcTrackerStore implements TrackerStore {
     this.stageTimes = new StageTimes(this::writeStageTimes);
     this.batchRows = new BatchRows(runner, sql, readOnly);
     this.lag = new ReplicationLag(runner, dialect);
+    this.journal =
+        b.failoverJournal == null
+            ? null
+            : new FailoverJournal(runner, b.failoverJournal, this::mergeNow);
     this.reader = new MarksReader(runner, sql, compactor);
     this.writer =
         new MarksWriter(
@@ -296,7 +301,12 @@ public final class JdbcTrackerStore implements TrackerStore {
   @Override
   public void merge(List<MarkDelta> deltas) {
     Objects.requireNonNull(deltas, "deltas must not be null");
-    if (!deltas.isEmpty()) {
+    if (deltas.isEmpty()) {
+      return;
+    }
+    if (journal != null) {
+      journal.merge(deltas);
+    } else {
       writer.merge(deltas);
     }
   }
@@ -427,6 +437,11 @@ public final class JdbcTrackerStore implements TrackerStore {
     stageTimes.writePending();
   }
 
+  // Called back by the failover journal, made before the writer exists.
+  private void mergeNow(List<MarkDelta> deltas) {
+    writer.merge(deltas);
+  }
+
   // Called back by the compaction and stage-time threads, which start before the writer exists.
   private void foldQuietly(Compactor.Key key) {
     writer.foldQuietly(key);
@@ -473,6 +488,7 @@ public final class JdbcTrackerStore implements TrackerStore {
     private boolean clockSet;
     private int maxBlobBytes = DEFAULT_MAX_BLOB_BYTES;
     private boolean readOnly;
+    private Duration failoverJournal;
 
     private Builder(DataSource dataSource) {
       this.dataSource = dataSource;
@@ -597,6 +613,31 @@ public final class JdbcTrackerStore implements TrackerStore {
       return this;
     }
 
+    /**
+     * Keeps the deltas merged in the last {@code window} and merges them again when the PostgreSQL
+     * server the store writes to changed (another system identifier or timeline: a standby promoted
+     * after a failover, or a restore), so that marks whose commits an asynchronous standby never
+     * received are sent again instead of silently missing. Off by default. Costs one query before
+     * every merge and the memory of the window's deltas; make the window longer than the
+     * replication lag plus the time a failover takes. Each store re-sends its own deltas only;
+     * {@code markWithin}'s marks are in callers' transactions and are not kept. PostgreSQL only
+     * ({@link #build()} fails on other databases). See docs/jdbc.md, "What flush() guarantees
+     * across a failover".
+     *
+     * @param window how long after its commit a merge is kept, at least 1 second
+     * @return this builder
+     * @throws IllegalArgumentException if {@code window} is shorter than 1 second
+     */
+    public Builder failoverJournal(Duration window) {
+      Objects.requireNonNull(window, "window must not be null");
+      if (window.compareTo(Duration.ofSeconds(1)) < 0) {
+        throw new IllegalArgumentException(
+            "failoverJournal window must be at least 1 second: " + window);
+      }
+      this.failoverJournal = window;
+      return this;
+    }
+
     /** The largest blob written as one marks row; tests lower it to split small bitmaps. */
     Builder maxBlobBytes(int maxBlobBytes) {
       if (maxBlobBytes < 1024) {
@@ -611,7 +652,10 @@ public final class JdbcTrackerStore implements TrackerStore {
      *
      * @return the store, ready to use
      * @throws TrackerStoreException if the database is unreachable, rejects the credentials, is not
-     *     supported, or lacks a table or column (the message says which and what to do)
+     *     supported (CockroachDB), or lacks a table or column (the message says which and what to
+     *     do)
+     * @throws IllegalStateException if {@link #failoverJournal} is set for a database other than
+     *     PostgreSQL
      */
     public JdbcTrackerStore build() {
       JdbcDialect chosen =
@@ -621,6 +665,12 @@ public final class JdbcTrackerStore implements TrackerStore {
         log.info("Using {} dialect for {} tables{}", chosen.name(), tablePrefix, how);
       } else {
         log.debug("Using {} dialect for {} tables{}", chosen.name(), tablePrefix, how);
+      }
+      if (failoverJournal != null && chosen != JdbcDialect.POSTGRESQL) {
+        throw new IllegalStateException(
+            "failoverJournal needs PostgreSQL (it tells a promoted standby by its timeline); the"
+                + " dialect is "
+                + chosen);
       }
       DatabaseTraits traits = DatabaseTraits.detect(dataSource, chosen, tablePrefix, queryTimeout);
       JdbcTrackerStore store = new JdbcTrackerStore(this, chosen, traits);

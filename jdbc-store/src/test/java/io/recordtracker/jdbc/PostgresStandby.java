@@ -210,6 +210,25 @@ public final class PostgresStandby implements AutoCloseable {
     primaryRunning = false;
   }
 
+  /** Stops the standby, which then receives nothing the primary commits until it starts again. */
+  void stopStandby() throws Exception {
+    run(
+        bin.resolve("pg_ctl").toString(),
+        "-D",
+        root.resolve("standby").toString(),
+        "-m",
+        "fast",
+        "-w",
+        "stop");
+    standbyRunning = false;
+  }
+
+  /** Starts the stopped standby again (still a standby: it streams from the primary if it can). */
+  void startStandby() throws Exception {
+    startServer("standby", standbyPort);
+    standbyRunning = true;
+  }
+
   /** Promotes the standby to primary and waits until it is. */
   void promoteStandby() throws Exception {
     run(

@@ -199,6 +199,72 @@ class PostgresStandbyTest {
     }
   }
 
+  @Test
+  void commits_the_standby_missed_are_lost_in_a_crash_unless_the_failover_journal_resends_them()
+      throws Exception {
+    int records = 3_000;
+    TestDataSource either = pg.eitherPrimary();
+    try (JdbcTrackerStore journaled =
+            JdbcTrackerStore.builder(either)
+                .tablePrefix(PREFIX)
+                .failoverJournal(Duration.ofMinutes(5))
+                .build();
+        JdbcTrackerStore plain = store(either);
+        RecordTracker edi = RecordTracker.builder().store(journaled).build();
+        RecordTracker cis = RecordTracker.builder().store(plain).build()) {
+      BatchId id = BatchId.generate();
+      edi.openBatch(id, records);
+      edi.markSent(id, RecordRange.of(0, 999));
+      edi.flush();
+      cis.markProcessed(id, RecordRange.of(0, 999));
+      cis.flush();
+      try (JdbcTrackerStore standby = store(pg.standby())) {
+        awaitReplayed(standby, id);
+      }
+      // The standby stops receiving: what the primary commits now exists on the primary only,
+      // as the last moment's commits do under asynchronous replication when the primary crashes.
+      pg.stopStandby();
+      edi.markSent(id, RecordRange.of(1_000, 1_999));
+      edi.flush();
+      cis.markProcessed(id, RecordRange.of(1_000, 1_999));
+      cis.flush(); // both flushes returned: durable on the primary
+      pg.stopPrimary("immediate"); // the crash
+      pg.startStandby();
+      pg.promoteStandby();
+
+      edi.markSent(id, RecordRange.of(2_000, 2_999));
+      cis.markProcessed(id, RecordRange.of(2_000, 2_999));
+      flushUntilDone(edi); // its journal notices the new timeline and re-sends 0-1999 first
+      flushUntilDone(cis);
+
+      try (JdbcTrackerStore promoted = store(pg.standby())) {
+        assertThat(promoted.readOnly()).isFalse();
+        assertThat(promoted.load(id, Stage.SENT))
+            .isEqualTo(RoaringBitmap.bitmapOfRange(0, records));
+        RoaringBitmap processed = RoaringBitmap.bitmapOfRange(0, 1_000);
+        processed.add(2_000L, 3_000L);
+        assertThat(promoted.load(id, Stage.PROCESSED)).isEqualTo(processed);
+      }
+      // What the store without a journal lost shows where a reader looks: as missing records.
+      assertThat(edi.reconcile(id).missing()).containsExactly(RecordRange.of(1_000, 1_999));
+    }
+  }
+
+  private static void flushUntilDone(RecordTracker tracker) throws InterruptedException {
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (true) {
+      try {
+        tracker.flush();
+        return;
+      } catch (TrackerStoreException e) {
+        if (System.nanoTime() - deadline > 0) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
+    }
+  }
+
   private static void awaitReplayed(JdbcTrackerStore standby, BatchId batch) throws Exception {
     long deadline = System.nanoTime() + DEADLINE.toNanos();
     while (standby.findBatch(batch).isEmpty() || standby.load(batch, Stage.PROCESSED).isEmpty()) {
