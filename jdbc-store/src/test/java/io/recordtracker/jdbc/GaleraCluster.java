@@ -98,7 +98,9 @@ final class GaleraCluster implements AutoCloseable {
       cmd.add("--no-defaults");
       cmd.add("--user=" + System.getProperty("user.name"));
       cmd.add("--datadir=" + dir.resolve("data"));
-      cmd.add("--socket=" + dir.resolve("sock"));
+      // Short: a Unix socket's path is limited to about 100 characters, which a deep checkout's
+      // target directory can exceed. Named by the free port, so no other server has it.
+      cmd.add("--socket=/tmp/rtgalera-" + sqlPort + ".sock");
       cmd.add("--pid-file=" + dir.resolve("pid"));
       cmd.add("--tmpdir=" + dir.resolve("tmp"));
       cmd.add("--log-error=" + dir.resolve("err.log"));

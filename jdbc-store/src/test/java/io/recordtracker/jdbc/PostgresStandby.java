@@ -143,7 +143,9 @@ public final class PostgresStandby implements AutoCloseable {
         "-t",
         "90",
         "-o",
-        "-p " + port + " -k " + root + " -c listen_addresses=127.0.0.1",
+        // TCP only: a Unix socket's path is limited to about 100 characters, which a deep
+        // checkout's target directory can exceed.
+        "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=''",
         "start");
   }
 
