@@ -115,7 +115,9 @@ public final class JdbcTrackerStore implements TrackerStore {
             queryTimeoutSeconds,
             new SqlFailures(prefix, dialect.ddlResource(), queryTimeoutSeconds),
             traits.galera());
-    this.compactor = new Compactor(b.compactionThreshold, this::foldQuietly);
+    // A read that sees many delta rows schedules a fold, which writes: never on a read-only store.
+    this.compactor =
+        new Compactor(readOnly ? Integer.MAX_VALUE : b.compactionThreshold, this::foldQuietly);
     this.stageTimes = new StageTimes(this::writeStageTimes);
     this.batchRows = new BatchRows(runner, sql, readOnly);
     this.lag = new ReplicationLag(runner, dialect);
@@ -166,10 +168,11 @@ public final class JdbcTrackerStore implements TrackerStore {
   /**
    * Whether this store is read-only: built with {@link Builder#readOnly(boolean)}, or on a
    * PostgreSQL standby in recovery ({@code pg_is_in_recovery()} at build). A read-only store reads
-   * as any other; {@link #tryRecordCompletion} returns false without writing, so a reconcile on a
-   * standby leaves the completion to a store on the primary (a later reconcile there, or {@code
-   * purge} with an explicit completion filter); every other write is sent to the database and fails
-   * there with {@link TrackerStoreException.Reason#READ_ONLY}.
+   * as any other but never folds delta rows (elsewhere a read that sees many rows schedules a
+   * fold); {@link #tryRecordCompletion} returns false without writing, so a reconcile on a standby
+   * leaves the completion to a store on the primary (a later reconcile there, or {@code purge} with
+   * an explicit completion filter); every other write is sent to the database and fails there with
+   * {@link TrackerStoreException.Reason#READ_ONLY}.
    *
    * @return true if the store makes no write of its own on a read path
    */
