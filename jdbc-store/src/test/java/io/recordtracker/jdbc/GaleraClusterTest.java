@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchQuery;
+import io.recordtracker.CapturedStderr;
 import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
@@ -332,6 +333,51 @@ class GaleraClusterTest {
         assertThat(s.load(id, Stage.PROCESSED)).as("processed via %s", s).isEqualTo(all);
       }
       assertThat(edi.reconcile(id).isComplete()).isTrue();
+    }
+  }
+
+  @Test
+  void a_certification_conflict_at_commit_is_retried_and_logged() throws Exception {
+    TestDataSource ds1 = node(1);
+    TestDataSource ds2 = node(2);
+    try (Connection c = ds1.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE IF NOT EXISTS " + PREFIX + "conflict (id INT PRIMARY KEY, v INT)");
+      s.execute("REPLACE INTO " + PREFIX + "conflict VALUES (1, 0)");
+    }
+    JdbcRunner runner = new JdbcRunner(ds2, 10, new SqlFailures(PREFIX, "mysql.sql", 10), true);
+    AtomicInteger attempts = new AtomicInteger();
+    CapturedStderr err = CapturedStderr.start();
+    try {
+      runner.inTransaction(
+          "an update on node 2",
+          true,
+          c -> {
+            try (PreparedStatement ps =
+                c.prepareStatement("UPDATE " + PREFIX + "conflict SET v = v + 1 WHERE id = 1")) {
+              ps.executeUpdate();
+            }
+            if (attempts.incrementAndGet() == 1) {
+              // Node 1 commits an update of the same row first: node 2's transaction loses
+              // certification (or is aborted by the replicated write) and fails with 1213.
+              try (Connection other = ds1.getConnection();
+                  Statement s = other.createStatement()) {
+                s.executeUpdate("UPDATE " + PREFIX + "conflict SET v = v + 100 WHERE id = 1");
+              }
+            }
+            return null;
+          });
+    } finally {
+      err.close();
+    }
+    assertThat(attempts.get()).isEqualTo(2);
+    assertThat(err.count("an update on node 2 met a certification conflict on the Galera cluster"))
+        .isEqualTo(1);
+    try (Connection c = ds1.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT v FROM " + PREFIX + "conflict WHERE id = 1")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isEqualTo(101);
     }
   }
 
