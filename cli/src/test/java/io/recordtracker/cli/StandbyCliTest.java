@@ -94,6 +94,32 @@ class StandbyCliTest {
     assertThat(r.out()).contains("\"EDI-1\"").doesNotContain("\"EDI-2\"");
   }
 
+  @Test
+  void purge_on_the_standby_fails_as_read_only() {
+    Cli.Result r = cli("purge", "--older-than", "1s", "--include-incomplete");
+    assertThat(r.code()).as(r.toString()).isEqualTo(74);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err())
+        .as(r.toString())
+        .endsWith(
+            "\nrecord-tracker: the database refused to write because it or the connection is"
+                + " read-only (ERROR: cannot execute DELETE in a read-only transaction); point"
+                + " --jdbc-url at a read-write database, not a replica\n");
+  }
+
+  @Test
+  void monitor_once_on_the_standby_reports_the_incomplete_batch() {
+    Cli.Result r = cli("monitor", "--once", "--grace", "1ms", "--json");
+    assertThat(r.code()).as(r.toString()).isEqualTo(2);
+    // EDI-2 is complete, but its completion is recorded only by a reconcile on the primary, so
+    // the standby's monitor still looks at it each round: 2 batches looked at, 1 finding.
+    assertThat(r.out())
+        .contains("\"incompleteBatches\":2,\"findings\":[{\"kind\":\"overdue\"")
+        .contains("\"missingRanges\":[[100,199],[500,500]]")
+        .contains("\"id\":\"EDI-1\"")
+        .doesNotContain("EDI-2");
+  }
+
   private static void awaitOnStandby(BatchId batch) throws Exception {
     try (JdbcTrackerStore standby =
         JdbcTrackerStore.builder(new DriverManagerDataSource(pg.standbyUrl(), null, null))
