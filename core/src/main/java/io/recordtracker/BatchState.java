@@ -76,9 +76,21 @@ final class BatchState {
     if (buffer != null) {
       return buffer;
     }
+    // The built-in names made another way (Stage.countingRepeats("sent")) share their buffers.
+    if (stage.equals(Stage.PROCESSED)) {
+      return processed;
+    }
+    if (stage.equals(Stage.SENT)) {
+      return sent;
+    }
     synchronized (this) {
       return custom.computeIfAbsent(stage, s -> new StageBuffer(this, s));
     }
+  }
+
+  /** Whether this tracker marked {@code stage} of this batch since it cached it (any stage). */
+  boolean marked(Stage stage) {
+    return custom.containsKey(stage);
   }
 
   /** Whether any buffer of this state holds marks not yet known durable. */

@@ -9,7 +9,10 @@ import java.util.Map;
 
 /**
  * Finds the batches in flight for {@link RecordTracker#inFlightReport(Duration)}: candidates from
- * the store and from this tracker's unflushed marks, each reconciled through the tracker.
+ * the store and from this tracker's unflushed marks, each reconciled through the tracker. A batch
+ * is in flight when a stage of it was marked (or it was opened) strictly within the window and it
+ * is not complete: the complement, at the same instant, of what {@link
+ * io.recordtracker.monitor.CompletenessMonitor} calls overdue with a grace at least the window.
  */
 final class InFlightFinder {
 
@@ -30,6 +33,10 @@ final class InFlightFinder {
     Map<BatchId, BatchInfo> candidates = new LinkedHashMap<>();
     collect(BatchQuery.builder().markedAfter(since), candidates);
     collect(BatchQuery.builder().openedAfter(since).incompleteOnly(), candidates);
+    // The store's queries include their bound; a batch last marked exactly `window` ago is not in
+    // flight, so that at every instant it is in flight or (past a monitor's grace >= window)
+    // overdue, never both. Batches with unflushed marks here are in flight whatever the store says.
+    candidates.values().removeIf(b -> !lastActivity(b).isAfter(since));
     for (BatchInfo local : buffers.batchesWithMarks()) {
       candidates.putIfAbsent(local.id(), local);
     }
@@ -54,6 +61,15 @@ final class InFlightFinder {
       }
     }
     return new InFlightReport(inFlight, unreadable);
+  }
+
+  /** When the batch was last marked at any stage, or opened if never (or later). */
+  static Instant lastActivity(BatchInfo batch) {
+    Instant last = batch.openedAt();
+    for (Instant t : batch.lastMarkedAt().values()) {
+      last = t.isAfter(last) ? t : last;
+    }
+    return last;
   }
 
   /**

@@ -27,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * cannot be read (corrupt or inconsistent stored marks) counts as in flight, so the gate stays
  * closed and {@link #status()} names the batch and why ("batch X unreadable: ..."). A batch purged
  * meanwhile is not in flight. Thread-safe.
+ *
+ * <p>The gate and a {@link io.recordtracker.monitor.CompletenessMonitor} agree when the window is
+ * no longer than the monitor's grace (the defaults: 10 and 15 minutes): a batch in flight (a stage
+ * marked within the window) is never overdue (no stage marked for the grace) at the same instant.
  */
 public final class MaintenanceGate {
 
@@ -157,7 +161,9 @@ public final class MaintenanceGate {
 
     /**
      * A batch counts as in flight if some stage was marked within this window and it is not
-     * complete; default 10 minutes.
+     * complete; default 10 minutes. Keep it no longer than the monitor's {@linkplain
+     * io.recordtracker.monitor.CompletenessMonitor.Builder#grace grace}, so that no batch is in
+     * flight and overdue at once.
      *
      * @throws NullPointerException if {@code window} is null
      * @throws IllegalArgumentException if {@code window} is not positive

@@ -241,7 +241,14 @@ final class MarkBuffers {
           drained.buffers.add(buffer);
           BatchInfo info = buffer.batch.info;
           drained.deltas.add(
-              new MarkDelta(info.id(), buffer.stage, drain.marks, now, info.incarnation()));
+              new MarkDelta(
+                  info.id(),
+                  buffer.stage,
+                  drain.marks,
+                  now,
+                  info.incarnation(),
+                  drain.repeats,
+                  drain.token));
         }
       }
     } catch (RuntimeException | Error e) {

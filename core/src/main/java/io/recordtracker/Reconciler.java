@@ -3,10 +3,13 @@ package io.recordtracker;
 import io.recordtracker.spi.StageMarks;
 import io.recordtracker.spi.TrackerStore;
 import java.time.Clock;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
@@ -43,12 +46,23 @@ final class Reconciler {
     this.states = states;
   }
 
+  /**
+   * The custom stages the store knows, as last read; a stage missing here is read again before it
+   * is called unknown. Only grows (a cache: stages are never forgotten by the store).
+   */
+  private final Set<Stage> knownStages = ConcurrentHashMap.newKeySet();
+
   /** As {@link RecordTracker#reconcile(BatchId, Stage, Stage)}; the stages are not null. */
   Reconciliation reconcile(BatchId batch, Stage upstream, Stage downstream) {
     long start = System.nanoTime();
     BatchState state = states.apply(batch);
+    requireKnown(upstream, state);
+    requireKnown(downstream, state);
     RoaringBitmap up;
     RoaringBitmap down;
+    RoaringBitmap repeats = new RoaringBitmap();
+    RoaringBitmap unflushed = new RoaringBitmap();
+    long drains = 0;
     boolean allDurable;
     Set<Stage> stages = new LinkedHashSet<>(List.of(upstream, downstream));
     for (int attempt = 1; ; attempt++) {
@@ -56,6 +70,12 @@ final class Reconciler {
       // in one place or the other.
       up = state.buffer(upstream).snapshot();
       down = state.buffer(downstream).snapshot();
+      if (downstream.countsRepeats()) {
+        StageBuffer buffer = state.buffer(downstream);
+        drains = buffer.drains();
+        repeats = buffer.repeatsSnapshot();
+        unflushed = buffer.undoubtedPending();
+      }
       allDurable = up.isEmpty() && down.isEmpty();
       // The marks come with the incarnation they belong to: if it is the one cached, they are
       // this batch's. Otherwise the cache is stale (purged, perhaps opened again with another
@@ -86,6 +106,14 @@ final class Reconciler {
         }
         up.or(stored.get().of(upstream));
         down.or(stored.get().of(downstream));
+        if (downstream.countsRepeats()) {
+          repeats.or(stored.get().repeatsOf(downstream));
+          // A mark not yet flushed of a record the store holds is a second marking, unless a
+          // flush moved marks to the store meanwhile (it counts them once they are stored).
+          if (state.buffer(downstream).drains() == drains) {
+            repeats.or(RoaringBitmap.and(unflushed, stored.get().of(downstream)));
+          }
+        }
         break;
       }
       if (attempt >= 3) {
@@ -108,7 +136,7 @@ final class Reconciler {
       state = states.apply(batch);
     }
     Reconciliation result =
-        Reconciliation.compute(batch, upstream, downstream, state.info, up, down);
+        Reconciliation.compute(batch, upstream, downstream, state.info, up, down, repeats);
     if (result.isComplete()
         && allDurable
         && upstream.equals(Stage.SENT)
@@ -131,5 +159,42 @@ final class Reconciler {
     }
     counters.reconciled(System.nanoTime() - start);
     return result;
+  }
+
+  /**
+   * Checks that {@code stage} is built in, marked in this tracker, or known to the store: a typo
+   * must fail, not report every record missing. A store that cannot tell checks nothing.
+   *
+   * @throws UnknownStageException if the store knows its stages and not this one
+   */
+  private void requireKnown(Stage stage, BatchState state) {
+    if (stage.equals(Stage.SENT)
+        || stage.equals(Stage.PROCESSED)
+        || knownStages.contains(stage)
+        || state.marked(stage)) {
+      return;
+    }
+    Optional<Set<Stage>> stored = StoreCall.run("read the known stages", () -> store.knownStages());
+    if (stored.isEmpty()) {
+      return;
+    }
+    knownStages.addAll(stored.get());
+    if (!knownStages.contains(stage)) {
+      Set<Stage> known = new HashSet<>(stored.get());
+      known.add(Stage.SENT);
+      known.add(Stage.PROCESSED);
+      throw new UnknownStageException(stage, known);
+    }
+  }
+
+  /** Declares {@code stages} in the store, so that they are known before their first mark. */
+  void declare(Collection<Stage> stages) {
+    StoreCall.run(
+        "declare stages " + stages,
+        () -> {
+          store.declareStages(stages);
+          return null;
+        });
+    knownStages.addAll(stages);
   }
 }

@@ -18,6 +18,9 @@ import org.roaringbitmap.RoaringBitmap;
  *   <li>{@link #absentUpstream()}: records 0 .. expected-1 never marked upstream (declared, never
  *       sent).
  *   <li>{@link #unexpected()}: marked downstream but never upstream.
+ *   <li>{@link #repeated()}: marked downstream by two or more separate markings, when the
+ *       downstream stage {@linkplain Stage#countsRepeats() counts repeats} ({@link Stage#PROCESSED}
+ *       does): records processed twice.
  * </ul>
  *
  * Each list is ascending and maximal: adjacent ranges are merged, so {@code [5-9]}, never {@code
@@ -35,6 +38,19 @@ import org.roaringbitmap.RoaringBitmap;
  * #isComplete() complete}: more records may come. {@link #missing()} and {@link #unexpected()} are
  * as for any batch.
  *
+ * <h2>Repeats</h2>
+ *
+ * A record is repeated at a stage when two separate markings of it are durable: two {@code mark}
+ * calls (of one tracker or of several), two {@code markWithin} transactions that both committed, or
+ * a mark and a {@code markWithin}. Not repeats: a record listed twice in one call ({@code int[]}
+ * with duplicates, overlapping ranges of one {@code markAll}), a flush retried after a failure that
+ * may have stored it (the retry carries the failed attempt's token), and a {@code markWithin} whose
+ * transaction rolled back. A second marking counts at once in the tracker that made it (its
+ * buffered marks meet the store's), and in other trackers once it is flushed. Repeats are evidence,
+ * not a fault of the batch: {@link #isComplete()} does not depend on them. After a resend of
+ * exactly the missing records, the reconciliation says complete, 0 repeated; a resend of the whole
+ * file shows every record processed before as repeated.
+ *
  * <h2>JSON</h2>
  *
  * {@link #writeJson(Writer)} writes this stable schema (version 1); fields may be added, never
@@ -48,12 +64,14 @@ import org.roaringbitmap.RoaringBitmap;
  *   "expected": 486000,
  *   "sealed": true,
  *   "complete": false,
- *   "counts": {"missing": 1200, "absentUpstream": 0, "unexpected": 0},
+ *   "counts": {"missing": 1200, "absentUpstream": 0, "unexpected": 0, "repeated": 0},
  *   "ranges": {
  *     "missing": [[1000, 1999], [3000, 3199]],
  *     "absentUpstream": [],
- *     "unexpected": []
- *   }
+ *     "unexpected": [],
+ *     "repeated": []
+ *   },
+ *   "repeatsCounted": true
  * }
  * }</pre>
  */
@@ -71,6 +89,8 @@ public final class Reconciliation {
   private final RangeList missing;
   private final RangeList absentUpstream;
   private final RangeList unexpected;
+  private final RangeList repeated;
+  private final long repeatedCount;
   private final long missingCount;
   private final long absentUpstreamCount;
   private final long unexpectedCount;
@@ -84,7 +104,8 @@ public final class Reconciliation {
       boolean sealed,
       RoaringBitmap missing,
       RoaringBitmap absentUpstream,
-      RoaringBitmap unexpected) {
+      RoaringBitmap unexpected,
+      RoaringBitmap repeated) {
     this.batch = batch;
     this.upstream = upstream;
     this.downstream = downstream;
@@ -94,6 +115,8 @@ public final class Reconciliation {
     this.missing = RangeList.of(missing);
     this.absentUpstream = RangeList.of(absentUpstream);
     this.unexpected = RangeList.of(unexpected);
+    this.repeated = RangeList.of(repeated);
+    this.repeatedCount = repeated.getLongCardinality();
     this.missingCount = missing.getLongCardinality();
     this.absentUpstreamCount = absentUpstream.getLongCardinality();
     this.unexpectedCount = unexpected.getLongCardinality();
@@ -121,17 +144,22 @@ public final class Reconciliation {
         attributes,
         true,
         upstreamMarks,
-        downstreamMarks);
+        downstreamMarks,
+        new RoaringBitmap());
   }
 
-  /** Reconciles the marks of two stages of {@code info}'s batch, sealed or not. */
+  /**
+   * Reconciles the marks of two stages of {@code info}'s batch, sealed or not, with the repeats
+   * known at the downstream stage (ignored unless it counts repeats). No bitmap is modified.
+   */
   static Reconciliation compute(
       BatchId batch,
       Stage upstream,
       Stage downstream,
       BatchInfo info,
       RoaringBitmap upstreamMarks,
-      RoaringBitmap downstreamMarks) {
+      RoaringBitmap downstreamMarks,
+      RoaringBitmap downstreamRepeats) {
     return compute(
         batch,
         upstream,
@@ -140,7 +168,8 @@ public final class Reconciliation {
         info.attributes(),
         info.isSealed(),
         upstreamMarks,
-        downstreamMarks);
+        downstreamMarks,
+        downstreamRepeats);
   }
 
   private static Reconciliation compute(
@@ -151,7 +180,8 @@ public final class Reconciliation {
       Map<String, String> attributes,
       boolean sealed,
       RoaringBitmap upstreamMarks,
-      RoaringBitmap downstreamMarks) {
+      RoaringBitmap downstreamMarks,
+      RoaringBitmap downstreamRepeats) {
     RoaringBitmap missing = RoaringBitmap.andNot(upstreamMarks, downstreamMarks);
     // An unsealed batch declares no records, so none is absent upstream.
     RoaringBitmap absent =
@@ -160,6 +190,11 @@ public final class Reconciliation {
     // here rather than flipped into the absent set.
     absent.remove((long) expectedRecords, 0x1_0000_0000L);
     RoaringBitmap unexpected = RoaringBitmap.andNot(downstreamMarks, upstreamMarks);
+    // Only records the stage holds: a repeat is a mark made twice, never a record without one.
+    RoaringBitmap repeated =
+        downstream.countsRepeats()
+            ? RoaringBitmap.and(downstreamRepeats, downstreamMarks)
+            : new RoaringBitmap();
     return new Reconciliation(
         batch,
         upstream,
@@ -169,7 +204,8 @@ public final class Reconciliation {
         sealed,
         missing,
         absent,
-        unexpected);
+        unexpected,
+        repeated);
   }
 
   /**
@@ -196,6 +232,7 @@ public final class Reconciliation {
         expectedRecords,
         Map.of(),
         true,
+        new RoaringBitmap(),
         new RoaringBitmap(),
         new RoaringBitmap(),
         new RoaringBitmap());
@@ -285,6 +322,20 @@ public final class Reconciliation {
     return unexpected;
   }
 
+  /**
+   * Records marked at the downstream stage by two or more separate markings (see the class
+   * documentation): processed twice. Ascending, maximal; empty if the downstream stage does not
+   * {@linkplain Stage#countsRepeats() count repeats}.
+   */
+  public List<RecordRange> repeated() {
+    return repeated;
+  }
+
+  /** The number of records in {@link #repeated()}. */
+  public long repeatedCount() {
+    return repeatedCount;
+  }
+
   /** The number of records in {@link #missing()}. */
   public long missingCount() {
     return missingCount;
@@ -335,12 +386,15 @@ public final class Reconciliation {
     g.writeNumberField("missing", missingCount);
     g.writeNumberField("absentUpstream", absentUpstreamCount);
     g.writeNumberField("unexpected", unexpectedCount);
+    g.writeNumberField("repeated", repeatedCount);
     g.writeEndObject();
     g.writeObjectFieldStart("ranges");
     ReportJson.writeRanges(g, "missing", missing);
     ReportJson.writeRanges(g, "absentUpstream", absentUpstream);
     ReportJson.writeRanges(g, "unexpected", unexpected);
+    ReportJson.writeRanges(g, "repeated", repeated);
     g.writeEndObject();
+    g.writeBooleanField("repeatsCounted", downstream.countsRepeats());
     g.writeEndObject();
   }
 
@@ -364,6 +418,9 @@ public final class Reconciliation {
             .append(absentUpstreamCount)
             .append(", unexpected=")
             .append(unexpectedCount);
+    if (repeatedCount > 0) {
+      s.append(", repeated=").append(repeatedCount);
+    }
     if (!missing.isEmpty()) {
       s.append(", missingRanges=").append(missing.firstFive());
     }

@@ -5,6 +5,7 @@ import io.recordtracker.spi.StoreClock;
 import io.recordtracker.spi.TrackerStore;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -215,6 +216,27 @@ public final class RecordTracker implements AutoCloseable {
   }
 
   /**
+   * Declares custom stages in the store before any record is marked at them, so that a {@code
+   * reconcile} against one (in any process) is not refused as a typo before its first mark. A stage
+   * becomes known by itself once a record is marked at it; the built-in stages always are.
+   * Idempotent. {@link #reconcile(BatchId, Stage, Stage)} against a custom stage the store does not
+   * know throws {@link UnknownStageException}.
+   *
+   * @param stages the stages
+   * @throws NullPointerException if {@code stages} or one of them is null
+   * @throws TrackerStoreException if the store fails
+   */
+  public void declareStages(Stage... stages) {
+    ensureOpen();
+    Objects.requireNonNull(stages, "stages must not be null");
+    List<Stage> list = new ArrayList<>(stages.length);
+    for (Stage stage : stages) {
+      list.add(Objects.requireNonNull(stage, "stage must not be null"));
+    }
+    reconciler.declare(list);
+  }
+
+  /**
    * The batch as the store knows it now (including when each stage was last marked), if it exists.
    *
    * @throws TrackerStoreException if the store fails
@@ -416,8 +438,16 @@ public final class RecordTracker implements AutoCloseable {
    * Reconciles {@code upstream} against {@code downstream}. Sees every mark this tracker made
    * before the call and every mark other trackers flushed; reads each stage from the store once.
    *
+   * <p>A custom stage must be known: marked at in some batch (in any process sharing the store),
+   * marked by this tracker, or {@linkplain #declareStages declared}. Otherwise it is almost always
+   * a typo, and answering would report every record missing: this throws {@link
+   * UnknownStageException} naming the stages the store knows. A known stage with no mark in this
+   * batch reconciles as every record missing, as it should: that is a batch whose records were all
+   * lost.
+   *
    * @throws NullPointerException if an argument is null
    * @throws UnknownBatchException if the batch was never opened
+   * @throws UnknownStageException if a custom stage is not known to the store
    * @throws TrackerStoreException if the store fails
    */
   public Reconciliation reconcile(BatchId batch, Stage upstream, Stage downstream) {

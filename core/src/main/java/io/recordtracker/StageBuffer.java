@@ -1,5 +1,7 @@
 package io.recordtracker;
 
+import io.recordtracker.spi.MarkDelta;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -33,6 +35,13 @@ import org.roaringbitmap.RoaringBitmap;
  *       add's stripe is released, its buffer is queued), and cleared by the drain before it touches
  *       the stripes, so a mark that lands after the drain passed its stripe sees {@code queued}
  *       clear and queues the buffer again.
+ *   <li><b>Repeats.</b> At a stage that {@linkplain Stage#countsRepeats() counts repeats}, a record
+ *       added by one call that a stripe holds already from another is noted in the stripe's {@code
+ *       repeats}, and a drain notes the records several stripes held; the delta carries them. Each
+ *       drain's delta gets a new random token, except after a failed flush: the marks put back may
+ *       have been stored (a commit whose answer was lost), so the next delta keeps the failed one's
+ *       token and the store does not count them twice. Records marked again meanwhile are repeats
+ *       all the same: the put-back finds them in its stripe, or the next drain in another.
  * </ol>
  *
  * <p>Lock order: the batch state's monitor, then this buffer's, then a stripe's. A marking thread
@@ -54,6 +63,27 @@ final class StageBuffer {
   /** Guarded by {@code this}. Marks handed to the store and not yet known durable. */
   private RoaringBitmap inflight;
 
+  /** Guarded by {@code this}. The repeats among inflight, or null if none. */
+  private RoaringBitmap inflightRepeats;
+
+  /** Guarded by {@code this}. The token of the last drained delta. */
+  private long token;
+
+  /** Guarded by {@code this}. Whether the last drained delta's merge failed: reuse its token. */
+  private boolean inDoubt;
+
+  /**
+   * Guarded by {@code this}. Records put back by failed flushes since the last success, or null:
+   * the store may hold them from the failed attempt, so holding them there is no repeat.
+   */
+  private RoaringBitmap doubt;
+
+  /** How many drains handed marks to the store; see {@link #drains()}. */
+  private volatile long drains;
+
+  /** Whether this buffer notes repeats: its stage counts them. */
+  private final boolean countsRepeats;
+
   /** 1 while this buffer is on the tracker's queue of buffers to flush; set by compare-and-set. */
   private volatile int queued;
 
@@ -69,12 +99,31 @@ final class StageBuffer {
   StageBuffer(BatchState batch, Stage stage) {
     this.batch = batch;
     this.stage = stage;
+    this.countsRepeats = stage.countsRepeats();
   }
 
   /** One thread's share of the pending marks. Guarded by its own monitor. */
   private static final class Stripe {
     final int index;
     RoaringBitmap pending = new RoaringBitmap();
+
+    /** Records of {@code pending} added by two separate calls, or null if none. */
+    RoaringBitmap repeats;
+
+    void repeated(int record) {
+      if (repeats == null) {
+        repeats = new RoaringBitmap();
+      }
+      repeats.add(record);
+    }
+
+    void repeated(RoaringBitmap records) {
+      if (repeats == null) {
+        repeats = records.clone();
+      } else {
+        repeats.or(records);
+      }
+    }
 
     /** Records newly added to {@code pending} since the last drain: its cardinality. */
     long counted;
@@ -137,6 +186,9 @@ final class StageBuffer {
         return -1;
       }
       if (!s.pending.checkedAdd(record)) {
+        if (countsRepeats) {
+          s.repeated(record);
+        }
         return 0; // whoever added it queued the buffer, holding this stripe
       }
       publish = s.count(1, owner.publishEvery());
@@ -166,6 +218,9 @@ final class StageBuffer {
           (first >>> 16) == (last >>> 16)
               ? RoaringBitmap.andCardinality(pending, RoaringBitmap.bitmapOfRange(first, end))
               : pending.rangeCardinality(first, end);
+      if (present > 0 && countsRepeats) {
+        s.repeated(RoaringBitmap.and(pending, RoaringBitmap.bitmapOfRange(first, end)));
+      }
       pending.add((long) first, end);
       publish = s.count(end - first - present, owner.publishEvery());
       enqueue(owner, s);
@@ -180,6 +235,9 @@ final class StageBuffer {
     synchronized (s) {
       if (batch.retired) {
         return -1;
+      }
+      if (countsRepeats && RoaringBitmap.intersects(s.pending, records)) {
+        s.repeated(RoaringBitmap.and(s.pending, records));
       }
       long before = s.pending.getLongCardinality();
       s.pending.or(records);
@@ -205,13 +263,21 @@ final class StageBuffer {
     final RoaringBitmap marks;
     final long countChange;
 
-    Drain(RoaringBitmap marks, long countChange) {
+    /** The repeats among {@code marks}, empty if none. */
+    final RoaringBitmap repeats;
+
+    /** The delta's token. */
+    final long token;
+
+    Drain(RoaringBitmap marks, long countChange, RoaringBitmap repeats, long token) {
       this.marks = marks;
       this.countChange = countChange;
+      this.repeats = repeats;
+      this.token = token;
     }
   }
 
-  static final Drain ALREADY_DRAINED = new Drain(null, 0);
+  static final Drain ALREADY_DRAINED = new Drain(null, 0, null, 0);
 
   /**
    * Moves every stripe's pending marks to inflight, run-optimised. Returns them with the change the
@@ -226,6 +292,7 @@ final class StageBuffer {
     drainedInPass = pass;
     queued = 0;
     RoaringBitmap merged = null;
+    RoaringBitmap repeats = null;
     long counted = 0;
     long unpublished = 0;
     for (int i = 0; i < STRIPES; i++) {
@@ -242,7 +309,15 @@ final class StageBuffer {
         if (merged == null) {
           merged = s.pending;
         } else {
+          if (countsRepeats && RoaringBitmap.intersects(merged, s.pending)) {
+            // Held by two stripes: marked by two threads, in two calls.
+            repeats = orInto(repeats, RoaringBitmap.and(merged, s.pending));
+          }
           merged.or(s.pending);
+        }
+        if (s.repeats != null) {
+          repeats = orInto(repeats, s.repeats);
+          s.repeats = null;
         }
         s.pending = new RoaringBitmap();
         s.counted = 0;
@@ -250,11 +325,37 @@ final class StageBuffer {
       }
     }
     if (merged == null) {
-      return new Drain(null, 0);
+      return new Drain(null, 0, null, 0);
     }
     merged.runOptimize();
     inflight = merged;
-    return new Drain(merged, unpublished - (counted - merged.getLongCardinality()));
+    inflightRepeats = repeats;
+    drains++;
+    if (!inDoubt || token == MarkDelta.NO_TOKEN) {
+      token = newToken();
+    }
+    return new Drain(
+        merged,
+        unpublished - (counted - merged.getLongCardinality()),
+        repeats == null ? new RoaringBitmap() : repeats,
+        token);
+  }
+
+  private static RoaringBitmap orInto(RoaringBitmap into, RoaringBitmap more) {
+    if (into == null) {
+      return more.clone();
+    }
+    into.or(more);
+    return into;
+  }
+
+  /** A random token, never {@link MarkDelta#NO_TOKEN}. */
+  static long newToken() {
+    long t;
+    do {
+      t = ThreadLocalRandom.current().nextLong();
+    } while (t == MarkDelta.NO_TOKEN);
+    return t;
   }
 
   /** Queues this buffer again after a drain failed part-way through it. */
@@ -274,6 +375,9 @@ final class StageBuffer {
     }
     long before = inflight.getLongCardinality();
     inflight.remove(size, 0x1_0000_0000L);
+    if (inflightRepeats != null) {
+      inflightRepeats.remove(size, 0x1_0000_0000L);
+    }
     return before - inflight.getLongCardinality();
   }
 
@@ -281,6 +385,9 @@ final class StageBuffer {
   synchronized long committed() {
     long n = inflight.getLongCardinality();
     inflight = null;
+    inflightRepeats = null;
+    inDoubt = false;
+    doubt = null;
     return n;
   }
 
@@ -292,10 +399,22 @@ final class StageBuffer {
    */
   synchronized long failed(MarkBuffers owner) {
     RoaringBitmap back = inflight;
+    RoaringBitmap backRepeats = inflightRepeats;
     inflight = null;
+    inflightRepeats = null;
+    // The store may have taken them (a commit whose answer was lost): retry under the same token.
+    inDoubt = true;
+    doubt = orInto(doubt, back);
     Stripe s = createStripe(queuedBy);
     long twice;
     synchronized (s) {
+      if (backRepeats != null) {
+        s.repeated(backRepeats);
+      }
+      if (countsRepeats && RoaringBitmap.intersects(s.pending, back)) {
+        // Marked again, by another call, while the failed merge ran.
+        s.repeated(RoaringBitmap.and(s.pending, back));
+      }
       long before = s.pending.getLongCardinality();
       s.pending.or(back);
       long added = s.pending.getLongCardinality() - before;
@@ -316,6 +435,50 @@ final class StageBuffer {
       if (s != null) {
         synchronized (s) {
           copy.or(s.pending);
+        }
+      }
+    }
+    return copy;
+  }
+
+  /**
+   * How many drains have handed marks to the store: a reader that sees the same count before and
+   * after it read the store knows that no mark moved from this buffer to the store meanwhile.
+   */
+  long drains() {
+    return drains;
+  }
+
+  /**
+   * A copy of the pending marks (not inflight) that no failed flush put back: each is a marking not
+   * yet handed to the store, so one the store holds already is a repeat.
+   */
+  synchronized RoaringBitmap undoubtedPending() {
+    RoaringBitmap copy = new RoaringBitmap();
+    for (int i = 0; i < STRIPES; i++) {
+      Stripe s = stripes.get(i);
+      if (s != null) {
+        synchronized (s) {
+          copy.or(s.pending);
+        }
+      }
+    }
+    if (doubt != null) {
+      copy.andNot(doubt);
+    }
+    return copy;
+  }
+
+  /** A copy of the repeats noted among the marks not yet known durable. */
+  synchronized RoaringBitmap repeatsSnapshot() {
+    RoaringBitmap copy = inflightRepeats == null ? new RoaringBitmap() : inflightRepeats.clone();
+    for (int i = 0; i < STRIPES; i++) {
+      Stripe s = stripes.get(i);
+      if (s != null) {
+        synchronized (s) {
+          if (s.repeats != null) {
+            copy.or(s.repeats);
+          }
         }
       }
     }

@@ -20,7 +20,8 @@ import org.roaringbitmap.RoaringBitmap;
  *   <li>while {@link #readsDown} is set, every read but the batch listing fails, as when the
  *       database goes away in the middle of a monitor round;
  *   <li>the marks of the batches in {@link #unreadable} fail to load, as a corrupt row does;
- *   <li>the next {@link #failNextListings} batch listings fail.
+ *   <li>the next {@link #failNextListings} batch listings fail;
+ *   <li>the next {@link #answersLost} merges store their deltas, then fail.
  * </ul>
  */
 public final class FlakyStore extends ForwardingTrackerStore {
@@ -49,6 +50,12 @@ public final class FlakyStore extends ForwardingTrackerStore {
   /** Every batch listing asked for, in order. */
   public final List<BatchQuery> queries = new CopyOnWriteArrayList<>();
 
+  /**
+   * How many of the next merges store their deltas and then fail, as a commit whose answer the
+   * network lost does.
+   */
+  public final AtomicInteger answersLost = new AtomicInteger();
+
   @Override
   public void merge(List<MarkDelta> deltas) {
     if (down) {
@@ -57,6 +64,10 @@ public final class FlakyStore extends ForwardingTrackerStore {
     }
     merges.incrementAndGet();
     super.merge(deltas);
+    if (answersLost.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      failedMerges.incrementAndGet();
+      throw new TrackerStoreException("connection lost before the commit was acknowledged (test)");
+    }
   }
 
   @Override

@@ -467,9 +467,10 @@ class RecordTrackerTest {
         "{\"schemaVersion\":1,\"batch\":\"edi-customers-2019-06-07\","
             + "\"stages\":{\"upstream\":\"sent\",\"downstream\":\"processed\"},"
             + "\"expected\":10,\"sealed\":true,\"complete\":false,"
-            + "\"counts\":{\"missing\":5,\"absentUpstream\":2,\"unexpected\":1},"
+            + "\"counts\":{\"missing\":5,\"absentUpstream\":2,\"unexpected\":1,"
+            + "\"repeated\":0},"
             + "\"ranges\":{\"missing\":[[2,4],[6,7]],\"absentUpstream\":[[8,9]],"
-            + "\"unexpected\":[[9,9]]}}";
+            + "\"unexpected\":[[9,9]],\"repeated\":[]},\"repeatsCounted\":true}";
     assertThat(r.toJson()).isEqualTo(expected);
     StringWriter out = new StringWriter();
     r.writeJson(out);

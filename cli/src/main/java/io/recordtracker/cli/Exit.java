@@ -61,6 +61,9 @@ final class Exit {
     if (e instanceof UnknownBatchException) {
       return UNKNOWN_BATCH;
     }
+    if (e instanceof io.recordtracker.UnknownStageException) {
+      return USAGE; // a typo in a stage name, found by the store
+    }
     if (e instanceof TrackerStoreException) {
       return of(((TrackerStoreException) e).reason());
     }

@@ -7,6 +7,8 @@ import io.recordtracker.monitor.CompletenessMonitor;
 import io.recordtracker.monitor.DiscrepancyEvent;
 import io.recordtracker.monitor.DiscrepancyListener;
 import io.recordtracker.monitor.Finding;
+import io.recordtracker.monitor.PagerDutyDiscrepancyListener;
+import io.recordtracker.monitor.RoundDiscrepancyListener;
 import io.recordtracker.monitor.Slf4jDiscrepancyListener;
 import io.recordtracker.monitor.WebhookDiscrepancyListener;
 import java.net.URI;
@@ -28,11 +30,14 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Finds batches with missing records and alerts: a WARN log line on stderr each and, with"
-          + " --webhook-url-env, a Slack-compatible message.",
-      "A batch is overdue when it was last sent longer than --grace ago and records are still"
-          + " missing; stalled when it has been open longer than --deadline with nothing sent;"
-          + " unreadable when its stored marks cannot be read (an ERROR line naming the cause; the"
-          + " other batches are still checked).",
+          + " --webhook-url-env, a Slack-compatible message; with --pagerduty-key-env, a PagerDuty"
+          + " event. A round with more than --digest-above alerts sends one digest instead.",
+      "A batch is overdue when none of its stages was marked for --grace (processing marks"
+          + " restart it) and records are still missing; past_deadline when it is still being"
+          + " processed but has been open longer than --deadline; stalled when it has been open"
+          + " longer than --deadline with nothing sent; unreadable when its stored marks cannot be"
+          + " read (an ERROR line naming the cause; the other batches are still checked). With"
+          + " in-flight --window no longer than --grace, no batch is in flight and overdue at once.",
       "With --once: one round, then exit 0 (nothing found), 2 (findings) or 75 (an alert was not"
           + " delivered). Each --once run reports every open finding, so schedule it at the pace"
           + " you want reminders. Without --once it runs a round every --period until stopped,"
@@ -55,14 +60,16 @@ final class MonitorCommand extends TrackerCommand {
       names = "--grace",
       paramLabel = "DURATION",
       defaultValue = "15m",
-      description = "How long after the last send records may still be missing (default: 15m).")
+      description =
+          "How long a batch with records missing may go without any stage marked (default: 15m).")
   Duration grace;
 
   @Option(
       names = "--deadline",
       paramLabel = "DURATION",
-      defaultValue = "1h",
-      description = "How long a batch may stay open with nothing sent (default: 1h).")
+      description =
+          "How long a batch may stay incomplete after it was opened, even while progressing; at"
+              + " least --grace (default: 1h, or --grace if longer).")
   Duration deadline;
 
   @Option(
@@ -79,6 +86,57 @@ final class MonitorCommand extends TrackerCommand {
           "Post alerts to the webhook URL in this environment variable (the URL holds a secret,"
               + " so it is never an argument).")
   String webhookUrlEnv;
+
+  @Option(
+      names = "--pagerduty-key-env",
+      paramLabel = "VAR",
+      description =
+          "Send alerts to PagerDuty (Events API v2) with the routing key in this environment"
+              + " variable (a secret, so never an argument): trigger per finding, resolve when"
+              + " resolved, one dedup key per finding.")
+  String pagerDutyKeyEnv;
+
+  @Option(
+      names = "--pagerduty-url",
+      paramLabel = "URL",
+      description =
+          "Where PagerDuty events go (default: https://events.pagerduty.com/v2/enqueue); for a"
+              + " proxy or a test server.")
+  URI pagerDutyUrl;
+
+  @Option(
+      names = "--digest-above",
+      paramLabel = "N",
+      defaultValue = "20",
+      description =
+          "When a round has more than N alerts for the webhook or PagerDuty (an outage hits"
+              + " hundreds of batches at once), send one digest listing them instead"
+              + " (default: ${DEFAULT-VALUE}).")
+  int digestAbove;
+
+  @Override
+  void validate() {
+    if (digestAbove < 1) {
+      throw new CliException(Exit.USAGE, "--digest-above must be at least 1: " + digestAbove);
+    }
+    if (pagerDutyUrl != null && pagerDutyKeyEnv == null) {
+      throw new CliException(Exit.USAGE, "--pagerduty-url needs --pagerduty-key-env");
+    }
+    if (deadline == null) {
+      deadline =
+          grace.compareTo(CompletenessMonitor.DEFAULT_DEADLINE) > 0
+              ? grace
+              : CompletenessMonitor.DEFAULT_DEADLINE;
+    } else if (deadline.compareTo(grace) < 0) {
+      throw new CliException(
+          Exit.USAGE,
+          "--deadline ("
+              + Render.duration(deadline)
+              + ") must be at least --grace ("
+              + Render.duration(grace)
+              + ")");
+    }
+  }
 
   @Override
   int run(RecordTracker tracker) throws Exception {
@@ -99,8 +157,29 @@ final class MonitorCommand extends TrackerCommand {
         throw new CliException(
             Exit.CONFIG, "the variable " + webhookUrlEnv + " does not hold a valid URL");
       }
-      webhook = new DeliveryTracking(WebhookDiscrepancyListener.builder(uri).build());
+      webhook =
+          new DeliveryTracking(
+              "the webhook",
+              WebhookDiscrepancyListener.builder(uri).digestAbove(digestAbove).build());
       listeners.add(webhook);
+    }
+    DeliveryTracking pagerDuty = null;
+    if (pagerDutyKeyEnv != null) {
+      String key = cli.env.get(pagerDutyKeyEnv);
+      if (key == null || key.isBlank()) {
+        throw new CliException(
+            Exit.CONFIG,
+            "the environment variable "
+                + pagerDutyKeyEnv
+                + " named by --pagerduty-key-env is not set");
+      }
+      PagerDutyDiscrepancyListener.Builder pd =
+          PagerDutyDiscrepancyListener.builder(key).digestAbove(digestAbove);
+      if (pagerDutyUrl != null) {
+        pd.endpoint(pagerDutyUrl);
+      }
+      pagerDuty = new DeliveryTracking("PagerDuty", pd.build());
+      listeners.add(pagerDuty);
     }
     CompletenessMonitor.Builder b =
         CompletenessMonitor.builder(tracker)
@@ -119,9 +198,13 @@ final class MonitorCommand extends TrackerCommand {
     } else {
       writeText(monitor, findings, now);
     }
-    if (webhook != null && webhook.failed.get()) {
-      err().println("record-tracker: the webhook did not take every alert: " + webhook.failure);
-      return Exit.ALERT_FAILED;
+    for (DeliveryTracking alerts : new DeliveryTracking[] {webhook, pagerDuty}) {
+      if (alerts != null && alerts.failed.get()) {
+        err()
+            .println(
+                "record-tracker: " + alerts.name + " did not take every alert: " + alerts.failure);
+        return Exit.ALERT_FAILED;
+      }
     }
     return findings.isEmpty() ? Exit.OK : Exit.DISCREPANCIES;
   }
@@ -259,20 +342,22 @@ final class MonitorCommand extends TrackerCommand {
     out().println();
   }
 
-  /** Passes events to the webhook and remembers whether any was not delivered. */
-  private static final class DeliveryTracking implements DiscrepancyListener {
-    final WebhookDiscrepancyListener webhook;
+  /** Passes events to an alerting listener and remembers whether any was not delivered. */
+  private static final class DeliveryTracking implements RoundDiscrepancyListener {
+    final String name;
+    final RoundDiscrepancyListener webhook;
     final AtomicBoolean failed = new AtomicBoolean();
     volatile String failure;
 
-    DeliveryTracking(WebhookDiscrepancyListener webhook) {
+    DeliveryTracking(String name, RoundDiscrepancyListener webhook) {
+      this.name = name;
       this.webhook = webhook;
     }
 
     @Override
-    public void onEvent(DiscrepancyEvent event) {
+    public void onRound(List<DiscrepancyEvent> events) {
       try {
-        webhook.onEvent(event);
+        webhook.onRound(events);
       } catch (RuntimeException e) {
         // The listener's message is redacted and says what it tried, for how long, and why.
         failure = e.getMessage() == null ? e.toString() : e.getMessage();

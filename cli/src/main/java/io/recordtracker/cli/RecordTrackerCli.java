@@ -1,6 +1,7 @@
 package io.recordtracker.cli;
 
 import io.recordtracker.jdbc.JdbcTrackerStore;
+import io.recordtracker.monitor.Slf4jDiscrepancyListener;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -85,6 +86,13 @@ public final class RecordTrackerCli implements Callable<Integer> {
       System.setProperty(
           "org.slf4j.simpleLogger.defaultLogLevel",
           Boolean.parseBoolean(env.get("RECORDTRACKER_VERBOSE")) ? "debug" : "warn");
+      // The monitor's events are the output of `monitor`: its INFO lines (RESOLVED) belong next to
+      // its WARN lines (NEW), or a continuous monitor never says that a finding was resolved.
+      String events = "org.slf4j.simpleLogger.log." + Slf4jDiscrepancyListener.LOGGER_NAME;
+      if (System.getProperty(events) == null
+          && !Boolean.parseBoolean(env.get("RECORDTRACKER_VERBOSE"))) {
+        System.setProperty(events, "info");
+      }
     }
     CommandLine cmd = new CommandLine(new RecordTrackerCli(out, err, env));
     cmd.setOut(out);

@@ -191,6 +191,59 @@ abstract class CliProcessCases {
   }
 
   @Test
+  void continuous_monitor_logs_the_resolution_where_it_logs_the_new_finding() throws Exception {
+    String url = "jdbc:h2:file:" + dir.resolve("monitor-resolved") + ";AUTO_SERVER=TRUE";
+    try (Seed seed = lastHundredLost(url, "EDI-RES")) {
+      List<String> command = new ArrayList<>(launcher());
+      command.addAll(List.of("monitor", "--period", "200ms"));
+      ProcessBuilder pb = new ProcessBuilder(command);
+      pb.environment().keySet().removeIf(k -> k.startsWith("RECORDTRACKER_"));
+      pb.environment().putAll(Map.of("RECORDTRACKER_JDBC_URL", url, "RECORDTRACKER_USER", "sa"));
+      Path err = Files.createTempFile(dir, "err", ".txt");
+      pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+      pb.redirectError(err.toFile());
+      Process p = pb.start();
+      String newLine =
+          "WARN io.recordtracker.monitor.Discrepancies - NEW OVERDUE: batch EDI-RES"
+              + " sent->processed";
+      String resolvedLine =
+          "INFO io.recordtracker.monitor.Discrepancies - Resolved: batch EDI-RES"
+              + " sent->processed is complete (1000 records; 100 were missing when last reported)";
+      try {
+        awaitLine(p, err, newLine);
+        seed.tracker.markProcessed(BatchId.of("EDI-RES"), RecordRange.of(900, 999));
+        seed.tracker.flush();
+        awaitLine(p, err, resolvedLine);
+      } finally {
+        p.destroy(); // SIGTERM: the monitor stops after its round
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      }
+      List<String> lines = Files.readAllLines(err, StandardCharsets.UTF_8);
+      assertThat(lines.stream().filter(l -> l.contains(newLine))).hasSize(1);
+      assertThat(lines.stream().filter(l -> l.contains(resolvedLine))).hasSize(1);
+    }
+  }
+
+  /** Waits (generously) until {@code file} holds a line containing {@code text}. */
+  private static void awaitLine(Process p, Path file, String text) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (!Files.readString(file, StandardCharsets.UTF_8).contains(text)) {
+      if (!p.isAlive() || System.nanoTime() > deadline) {
+        throw new AssertionError(
+            "no line containing <"
+                + text
+                + "> (process alive: "
+                + p.isAlive()
+                + "); stderr:\n"
+                + Files.readString(file, StandardCharsets.UTF_8));
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  @Test
   @SuppressWarnings("try") // the seed is not referenced, only kept open
   void monitor_once_at_trace_level_never_prints_the_webhook_secret_that_the_endpoint_echoes()
       throws Exception {

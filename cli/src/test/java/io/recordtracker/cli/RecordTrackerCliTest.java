@@ -79,7 +79,7 @@ class RecordTrackerCliTest {
     assertThat(r.out())
         .contains("Batch EDI-1  sent -> processed  (1000 records expected, opened ")
         .contains("  attributes:        file=customers.edi\n")
-        .contains("  INCOMPLETE: 101 missing, 0 never sent, 0 unexpected\n")
+        .contains("  INCOMPLETE: 101 missing, 0 never sent, 0 unexpected, 0 repeated\n")
         .contains("  missing (resend):  100-199, 500\n");
     assertThat(r.err()).isEmpty();
   }
@@ -97,7 +97,7 @@ class RecordTrackerCliTest {
     assertThat(json.get("expected")).isEqualTo(1000L);
     assertThat(at(json, "stages")).isEqualTo(Map.of("upstream", "sent", "downstream", "processed"));
     assertThat(at(json, "counts"))
-        .isEqualTo(Map.of("missing", 101L, "absentUpstream", 0L, "unexpected", 0L));
+        .isEqualTo(Map.of("missing", 101L, "absentUpstream", 0L, "unexpected", 0L, "repeated", 0L));
     assertThat(at(json, "ranges", "missing"))
         .isEqualTo(List.of(List.of(100L, 199L), List.of(500L, 500L)));
   }
@@ -140,7 +140,8 @@ class RecordTrackerCliTest {
     Cli.Result r = cli("reconcile", "--batch", "DONE-1");
 
     assertThat(r.code()).as(r.toString()).isEqualTo(0);
-    assertThat(r.out()).contains("  COMPLETE: all 10 records reached sent and processed\n");
+    assertThat(r.out())
+        .contains("  COMPLETE: all 10 records reached sent and processed, 0 repeated\n");
     assertThat(seed.tracker.batch(BatchId.of("DONE-1")).orElseThrow().isComplete()).isTrue();
   }
 
@@ -157,6 +158,63 @@ class RecordTrackerCliTest {
 
     assertThat(r.code()).as(r.toString()).isEqualTo(2);
     assertThat(r.out()).contains("sent -> received").contains("  missing (resend):  8-9\n");
+  }
+
+  @Test
+  void reconcile_lists_the_records_processed_twice() {
+    BatchId id = BatchId.of("TWICE-1");
+    seed.tracker.openBatch(id, 1_000);
+    seed.tracker.markSent(id, RecordRange.of(0, 999));
+    seed.tracker.markProcessed(id, RecordRange.of(0, 599));
+    seed.tracker.flush();
+    seed.tracker.markProcessed(id, RecordRange.of(500, 999)); // a resend overlapping 500-599
+    seed.tracker.markProcessed(id, 42);
+    seed.tracker.mark(id, io.recordtracker.Stage.of("received"), 7);
+    seed.tracker.flush();
+    seed.tracker.mark(id, io.recordtracker.Stage.of("received"), 7);
+    seed.tracker.flush();
+
+    Cli.Result r = cli("reconcile", "--batch", "TWICE-1");
+
+    assertThat(r.code()).as(r.toString()).isEqualTo(0);
+    assertThat(r.out())
+        .contains("  COMPLETE: all 1000 records reached sent and processed, 101 repeated\n")
+        .contains("  repeated:          42, 500-599 (101 records processed twice or more)\n");
+    Cli.Result json = cli("reconcile", "--batch", "TWICE-1", "--json");
+    assertThat(json.out())
+        .contains("\"repeated\":101}")
+        .contains("\"repeated\":[[42,42],[500,599]]");
+    Cli.Result custom =
+        cli("reconcile", "--batch", "TWICE-1", "--downstream", "received", "--count-repeats");
+    assertThat(custom.out())
+        .contains("999 missing, 0 never sent, 0 unexpected, 1 repeated\n")
+        .contains("  repeated:          7 (1 record received twice or more)\n");
+    assertThat(cli("reconcile", "--batch", "TWICE-1", "--downstream", "received").out())
+        .contains("999 missing, 0 never sent, 0 unexpected\n")
+        .doesNotContain("repeated");
+  }
+
+  @Test
+  void a_stage_typo_exits_64_naming_the_known_stages_instead_of_reporting_everything_missing() {
+    lossyBatch();
+
+    Cli.Result typo = cli("reconcile", "--batch", "EDI-1", "--downstream", "procesed");
+
+    assertThat(typo.code()).as(typo.toString()).isEqualTo(64);
+    assertThat(typo.out()).isEmpty();
+    assertThat(typo.err())
+        .isEqualTo(
+            "record-tracker: no stage \"procesed\" in the store: no batch was ever marked at it"
+                + " and it was not declared. The store knows processed, sent. A typo? A new stage"
+                + " is known once a record is marked at it, or declared up front with"
+                + " RecordTracker.declareStages\n");
+
+    Cli.Result upper = cli("reconcile", "--batch", "EDI-1", "--downstream", "Processed");
+    assertThat(upper.code()).isEqualTo(64);
+    assertThat(upper.err())
+        .startsWith(
+            "record-tracker: --downstream Processed: stage names are lower case (did you mean"
+                + " processed?)");
   }
 
   @Test
@@ -351,7 +409,8 @@ class RecordTrackerCliTest {
         .asString()
         .startsWith("Batch STREAM-1  sent -> processed  (unsealed: size not known yet, opened ");
     assertThat(r.out())
-        .contains("  UNSEALED, so never complete yet: 10 missing, 0 never sent, 0 unexpected\n")
+        .contains(
+            "  UNSEALED, so never complete yet: 10 missing, 0 never sent, 0 unexpected, 0 repeated\n")
         .contains("  missing (resend):  90-99\n");
 
     seed.tracker.seal(id, 100);
@@ -496,6 +555,69 @@ class RecordTrackerCliTest {
     } finally {
       server.close();
     }
+  }
+
+  @Test
+  void monitor_once_triggers_pagerduty_with_the_key_from_the_environment_and_never_prints_it()
+      throws IOException {
+    seed.at(Duration.ofMinutes(20));
+    lossyBatch();
+    List<String> posts = new CopyOnWriteArrayList<>();
+    LocalWebhook server = LocalWebhook.recording(posts);
+    String key = "PdK3yOfTheCisService0123456789ab";
+    try {
+      env.put("RT_PD_KEY", key);
+      String url = "http://127.0.0.1:" + server.port() + "/v2/enqueue";
+
+      Cli.Result r =
+          cli("monitor", "--once", "--pagerduty-key-env", "RT_PD_KEY", "--pagerduty-url", url);
+
+      assertThat(r.code()).as(r.toString()).isEqualTo(2);
+      assertThat(r.out()).startsWith("1 batch needs attention (of 1 incomplete):\n");
+      assertThat(r.out() + r.err()).doesNotContain(key);
+      assertThat(posts).hasSize(1);
+      Map<String, Object> event = Json.parseObject(posts.get(0));
+      assertThat(event.get("routing_key")).isEqualTo(key);
+      assertThat(event.get("event_action")).isEqualTo("trigger");
+      assertThat(event.get("dedup_key")).isEqualTo("record-tracker/EDI-1/sent->processed");
+      assertThat(at(event, "payload", "custom_details", "missing")).isEqualTo(101L);
+    } finally {
+      server.close();
+    }
+    Cli.Result unset = cli("monitor", "--once", "--pagerduty-key-env", "RT_PD_NOT_SET");
+    assertThat(unset.code()).isEqualTo(78);
+    assertThat(unset.err())
+        .isEqualTo(
+            "record-tracker: the environment variable RT_PD_NOT_SET named by --pagerduty-key-env"
+                + " is not set\n");
+    Cli.Result urlAlone =
+        cli("monitor", "--once", "--pagerduty-url", "http://127.0.0.1:1/v2/enqueue");
+    assertThat(urlAlone.code()).isEqualTo(64);
+  }
+
+  @Test
+  void monitor_once_sends_one_digest_when_a_round_has_more_alerts_than_digest_above()
+      throws IOException {
+    seed.at(Duration.ofMinutes(20));
+    for (int i = 0; i < 3; i++) {
+      seed.sentBatch("OUT-" + i, Map.of(), RecordRange.of(0, 899));
+    }
+    List<String> posts = new CopyOnWriteArrayList<>();
+    LocalWebhook server = LocalWebhook.recording(posts);
+    try {
+      env.put("RT_WEBHOOK", "http://127.0.0.1:" + server.port() + "/hook/x");
+
+      Cli.Result r =
+          cli("monitor", "--once", "--webhook-url-env", "RT_WEBHOOK", "--digest-above", "2");
+
+      assertThat(r.code()).as(r.toString()).isEqualTo(2);
+      assertThat(posts).hasSize(1);
+      assertThat(Json.parseObject(posts.get(0)).get("text"))
+          .isEqualTo(":rotating_light: record-tracker: 3 findings this round: 3 new");
+    } finally {
+      server.close();
+    }
+    assertThat(cli("monitor", "--once", "--digest-above", "0").code()).isEqualTo(64);
   }
 
   @Test
@@ -737,7 +859,67 @@ class RecordTrackerCliTest {
     assertThat(batches.out()).contains("BAD-1").contains("DONE-1");
     Cli.Result other = cli("reconcile", "--batch", "DONE-1");
     assertThat(other.code()).as(other.toString()).isEqualTo(0);
-    assertThat(other.out()).contains("  COMPLETE: all 10 records reached sent and processed\n");
+    assertThat(other.out())
+        .contains("  COMPLETE: all 10 records reached sent and processed, 0 repeated\n");
+  }
+
+  @Test
+  void monitor_and_in_flight_agree_a_batch_still_being_processed_is_not_overdue() {
+    // LIVE: sent 40 minutes ago, still being processed 2 minutes ago. QUIET: nothing for 25m.
+    seed.at(Duration.ofMinutes(40));
+    BatchId live = seed.sentBatch("LIVE", Map.of(), RecordRange.of(0, 299));
+    seed.at(Duration.ofMinutes(25));
+    BatchId quiet = seed.sentBatch("QUIET", Map.of(), RecordRange.of(0, 899));
+    seed.at(Duration.ofMinutes(2));
+    seed.tracker.markProcessed(live, RecordRange.of(300, 599));
+    seed.tracker.flush();
+
+    Cli.Result monitor = cli("monitor", "--once", "--grace", "10m", "--json");
+    Cli.Result inFlight = cli("in-flight", "--window", "10m", "--json");
+
+    assertThat(monitor.code()).as(monitor.toString()).isEqualTo(2);
+    Map<String, Object> found = Json.parseObject(monitor.out());
+    assertThat(found.get("incompleteBatches")).isEqualTo(2L);
+    assertThat((List<?>) found.get("findings")).hasSize(1);
+    assertThat(at(found, "findings", 0, "batch", "id")).isEqualTo(quiet.value());
+    assertThat(at(found, "findings", 0, "kind")).isEqualTo("overdue");
+    assertThat(at(found, "findings", 0, "missing")).isEqualTo(100L);
+    assertThat(inFlight.code()).as(inFlight.toString()).isEqualTo(3);
+    Map<String, Object> gate = Json.parseObject(inFlight.out());
+    assertThat((List<?>) gate.get("inFlight")).hasSize(1);
+    assertThat(at(gate, "inFlight", 0, "id")).isEqualTo(live.value());
+
+    // reconcile says the same: LIVE's missing records may still be on their way, QUIET's are lost.
+    Cli.Result reconcileLive = cli("reconcile", "--batch", "LIVE", "--window", "10m");
+    assertThat(reconcileLive.code()).as(reconcileLive.toString()).isEqualTo(2);
+    assertThat(reconcileLive.out())
+        .contains("  IN FLIGHT: processed last marked 2m")
+        .contains(
+            " ago (within --window 10m): records may still be on their way; resend once in-flight"
+                + " says it is quiet or the monitor calls it overdue.\n");
+    Cli.Result reconcileQuiet = cli("reconcile", "--batch", "QUIET");
+    assertThat(reconcileQuiet.code()).as(reconcileQuiet.toString()).isEqualTo(2);
+    assertThat(reconcileQuiet.out())
+        .contains("  missing (resend):  900-999")
+        .doesNotContain("IN FLIGHT");
+
+    // Past a 30-minute deadline, the batch still being processed is reported as such, not overdue.
+    Cli.Result late = cli("monitor", "--once", "--grace", "10m", "--deadline", "30m", "--json");
+    assertThat(late.code()).as(late.toString()).isEqualTo(2);
+    Map<String, Object> lateJson = Json.parseObject(late.out());
+    assertThat((List<?>) lateJson.get("findings")).hasSize(2);
+    assertThat(at(lateJson, "findings", 0, "batch", "id")).isEqualTo(quiet.value());
+    assertThat(at(lateJson, "findings", 0, "kind")).isEqualTo("overdue");
+    assertThat(at(lateJson, "findings", 1, "batch", "id")).isEqualTo(live.value());
+    assertThat(at(lateJson, "findings", 1, "kind")).isEqualTo("past_deadline");
+    assertThat(at(lateJson, "findings", 1, "missing")).isEqualTo(400L);
+  }
+
+  @Test
+  void monitor_deadline_shorter_than_grace_exits_64_naming_both() {
+    Cli.Result r = cli("monitor", "--once", "--grace", "30m", "--deadline", "20m");
+    assertThat(r.code()).as(r.toString()).isEqualTo(64);
+    assertThat(r.err()).contains("--deadline (20m) must be at least --grace (30m)");
   }
 
   @Test

@@ -17,10 +17,12 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,14 +34,25 @@ import org.slf4j.LoggerFactory;
  * is
  *
  * <ul>
- *   <li><b>overdue</b> when its upstream stage was last marked longer than {@code grace} ago (by
- *       the tracker's {@link java.time.Clock}) and records are still missing downstream or were
- *       never marked upstream;
+ *   <li><b>overdue</b> when its upstream stage was marked, no stage of it (neither stage of the
+ *       pair, nor any other) was marked for {@code grace} (by the tracker's {@link
+ *       java.time.Clock}), and records are still missing downstream or were never marked upstream.
+ *       Grace follows progress: each downstream mark (and each resend) starts it again, so a batch
+ *       still being processed is never overdue;
+ *   <li><b>past its deadline</b> when it is still progressing (not overdue) but has been open
+ *       longer than {@code deadline} and records are still missing: the deadline bounds how long a
+ *       batch may stay incomplete while progressing;
  *   <li><b>stalled</b> when it has been open longer than {@code deadline} and its upstream stage
  *       was never marked; or, for a batch not sealed yet ({@link
  *       io.recordtracker.BatchInfo#isSealed()}), when no stage of it was marked for {@code
  *       deadline} (a sender that stopped before sealing it).
  * </ul>
+ *
+ * <p>The monitor and the {@linkplain io.recordtracker.MaintenanceGate gate} agree: a batch is in
+ * flight when some stage of it was marked within the gate's window, and overdue only when no stage
+ * was marked for {@code grace}; so with a window no longer than {@code grace} (the defaults: 10
+ * minutes and 15 minutes) no batch is ever overdue and in flight at the same instant. A batch past
+ * its deadline may be both: it is late, and still being processed.
  *
  * <p>Each round ({@link #runOnce()}, or scheduled with {@link #start}) pages through the incomplete
  * batches with {@link BatchQuery} ({@value #PAGE_SIZE} at a time; it never loads every batch) and
@@ -59,8 +72,9 @@ import org.slf4j.LoggerFactory;
  * does not answer for a batch whose marks failed either), the round ends and the next round starts
  * over; when a listener throws, the monitor logs it, stops giving that listener events for the rest
  * of the round (so a dead endpoint costs one timeout per round, not one per batch) and offers the
- * same events again next round. What was reported is kept in memory: a new monitor (a restart)
- * reports open findings again as new.
+ * same events again next round. A {@link RoundDiscrepancyListener} (a digest) is given each round's
+ * events at once, and when it fails, those it did not take are offered again next round. What was
+ * reported is kept in memory: a new monitor (a restart) reports open findings again as new.
  *
  * <p>Thread-safe; rounds never overlap.
  *
@@ -78,7 +92,11 @@ public final class CompletenessMonitor {
   /** The grace period when none is set: 15 minutes. */
   public static final Duration DEFAULT_GRACE = Duration.ofMinutes(15);
 
-  /** The deadline for a first upstream mark when none is set: 1 hour. */
+  /**
+   * The deadline when none is set: 1 hour (a builder given a longer grace and no deadline uses the
+   * grace instead). A batch open that long with nothing sent is stalled, and one still progressing
+   * is past its deadline.
+   */
   public static final Duration DEFAULT_DEADLINE = Duration.ofHours(1);
 
   /** How long an unchanged finding waits before it is reported again, when none is set: 4 hours. */
@@ -101,11 +119,13 @@ public final class CompletenessMonitor {
   private volatile List<Finding> lastFindings = List.of();
   private volatile long lastIncompleteBatches;
   private volatile boolean scheduledFailing;
+  private volatile MonitorStats stats = new MonitorStats(0, 0, Duration.ZERO, Optional.empty());
+  private final AtomicLong failedRounds = new AtomicLong();
 
-  private CompletenessMonitor(Builder b) {
+  private CompletenessMonitor(Builder b, Duration deadline) {
     this.tracker = b.tracker;
     this.grace = b.grace;
-    this.deadline = b.deadline;
+    this.deadline = deadline;
     this.renotifyAfter = b.renotifyAfter;
     this.pairs = List.copyOf(b.pairs.isEmpty() ? List.of(StagePair.DEFAULT) : b.pairs);
     List<DiscrepancyListener> given =
@@ -137,25 +157,53 @@ public final class CompletenessMonitor {
    */
   public List<Finding> runOnce() {
     synchronized (roundLock) {
-      Instant now = tracker.clock().instant();
-      Set<Key> reported = new HashSet<>();
-      listeners.forEach(l -> reported.addAll(l.reported.keySet()));
-
-      FindingScan.Round round = scan.run(now, reported);
-      Map<Key, Finding> findings = round.findings();
-      List<Finding> result = List.copyOf(findings.values());
-      lastFindings = result;
-      lastIncompleteBatches = round.incomplete();
-      for (ListenerState listener : listeners) {
-        notify(listener, findings, round.outcomes(), now);
+      long start = System.nanoTime();
+      Instant now;
+      List<Finding> result;
+      try {
+        now = tracker.clock().instant();
+        result = round(now);
+      } catch (RuntimeException | Error e) {
+        failedRounds.incrementAndGet();
+        throw e;
       }
-      log.debug(
-          "Monitor round at {}: {} incomplete batches, {} findings",
-          now,
-          round.incomplete(),
-          result.size());
+      long took = System.nanoTime() - start;
+      // One volatile write publishes the round: gauges never see counts of different rounds.
+      MonitorStats last = stats;
+      stats =
+          new MonitorStats(
+              last.rounds() + 1, 0, last.roundTime().plusNanos(took), Optional.of(now));
       return result;
     }
+  }
+
+  /**
+   * The counts of this monitor's rounds since it was built: completed, failed, their time, and when
+   * the last completed.
+   */
+  public MonitorStats stats() {
+    MonitorStats s = stats;
+    return new MonitorStats(s.rounds(), failedRounds.get(), s.roundTime(), s.lastSuccessAt());
+  }
+
+  private List<Finding> round(Instant now) {
+    Set<Key> reported = new HashSet<>();
+    listeners.forEach(l -> reported.addAll(l.reported.keySet()));
+
+    FindingScan.Round round = scan.run(now, reported);
+    Map<Key, Finding> findings = round.findings();
+    List<Finding> result = List.copyOf(findings.values());
+    lastFindings = result;
+    lastIncompleteBatches = round.incomplete();
+    for (ListenerState listener : listeners) {
+      notify(listener, findings, round.outcomes(), now);
+    }
+    log.debug(
+        "Monitor round at {}: {} incomplete batches, {} findings",
+        now,
+        round.incomplete(),
+        result.size());
+    return result;
   }
 
   private void notify(
@@ -194,6 +242,10 @@ public final class CompletenessMonitor {
         due.add(Map.entry(e.getKey(), DiscrepancyEvent.resolved(e.getValue().finding, now)));
       }
     }
+    if (listener.listener instanceof RoundDiscrepancyListener) {
+      deliverRound(listener, (RoundDiscrepancyListener) listener.listener, due, now);
+      return;
+    }
     for (int i = 0; i < due.size(); i++) {
       Key key = due.get(i).getKey();
       DiscrepancyEvent event = due.get(i).getValue();
@@ -210,11 +262,52 @@ public final class CompletenessMonitor {
             e.toString());
         return;
       }
-      if (event.kind() == DiscrepancyEvent.Kind.RESOLVED) {
-        listener.reported.remove(key);
-      } else {
-        listener.reported.put(key, new Reported(event.finding(), now, event.finding()));
-      }
+      delivered(listener, key, event, now);
+    }
+  }
+
+  /**
+   * Gives a round listener the round's events at once; on failure, those it says it delivered (all
+   * or none, unless it is one of this package's that says how many) count as delivered.
+   */
+  private static void deliverRound(
+      ListenerState listener,
+      RoundDiscrepancyListener round,
+      List<Map.Entry<Key, DiscrepancyEvent>> due,
+      Instant now) {
+    if (due.isEmpty()) {
+      return;
+    }
+    int delivered = due.size();
+    try {
+      round.onRound(due.stream().map(Map.Entry::getValue).toList());
+    } catch (RuntimeException e) {
+      delivered =
+          e instanceof PartialDeliveryException
+              ? Math.max(0, Math.min(due.size(), ((PartialDeliveryException) e).delivered()))
+              : 0;
+      DiscrepancyEvent failed = due.get(Math.min(delivered, due.size() - 1)).getValue();
+      log.warn(
+          "Listener {} failed on {} of batch {}; it gets this and {} more events again next"
+              + " round: {}",
+          round,
+          failed.kind(),
+          failed.finding().batchId(),
+          due.size() - delivered - 1,
+          e.toString());
+    }
+    for (int i = 0; i < delivered; i++) {
+      delivered(listener, due.get(i).getKey(), due.get(i).getValue(), now);
+    }
+  }
+
+  /** Records that {@code listener} was told {@code event}. */
+  private static void delivered(
+      ListenerState listener, Key key, DiscrepancyEvent event, Instant now) {
+    if (event.kind() == DiscrepancyEvent.Kind.RESOLVED) {
+      listener.reported.remove(key);
+    } else {
+      listener.reported.put(key, new Reported(event.finding(), now, event.finding()));
     }
   }
 
@@ -316,7 +409,7 @@ public final class CompletenessMonitor {
   public static final class Builder {
     private final RecordTracker tracker;
     private Duration grace = DEFAULT_GRACE;
-    private Duration deadline = DEFAULT_DEADLINE;
+    private Duration deadline; // null: DEFAULT_DEADLINE, or grace if longer
     private Duration renotifyAfter = DEFAULT_RENOTIFY_AFTER;
     private final List<StagePair> pairs = new ArrayList<>();
     private final List<DiscrepancyListener> listeners = new ArrayList<>();
@@ -326,8 +419,15 @@ public final class CompletenessMonitor {
     }
 
     /**
-     * How long after its last upstream mark a batch may still be missing records before it is
-     * overdue; default 15 minutes. Allow for the time processing takes after the last send.
+     * How long a batch may go without any of its stages being marked while records are still
+     * missing before it is overdue; default 15 minutes. Each mark, downstream ones included, starts
+     * it again, so it need only cover the longest pause in processing (and the time processing
+     * takes to start after the last send), not the time a whole file takes. Keep the {@linkplain
+     * io.recordtracker.MaintenanceGate.Builder#window gate's window} no longer than this, so that
+     * no batch is in flight and overdue at once.
+     *
+     * @throws NullPointerException if {@code grace} is null
+     * @throws IllegalArgumentException if {@code grace} is not positive
      */
     public Builder grace(Duration grace) {
       requirePositive(grace, "grace");
@@ -336,8 +436,14 @@ public final class CompletenessMonitor {
     }
 
     /**
-     * How long a batch may stay open with its upstream stage never marked before it is stalled;
-     * default 1 hour.
+     * How long after it was opened a batch may stay incomplete: past it, a batch with its upstream
+     * stage never marked is stalled, and one still progressing (not overdue) is {@linkplain
+     * Finding.Kind#PAST_DEADLINE past its deadline}. Default {@link #DEFAULT_DEADLINE 1 hour}, or
+     * the grace period if that is longer; must be at least the grace period ({@link #build()}
+     * checks).
+     *
+     * @throws NullPointerException if {@code deadline} is null
+     * @throws IllegalArgumentException if {@code deadline} is not positive
      */
     public Builder deadline(Duration deadline) {
       requirePositive(deadline, "deadline");
@@ -387,9 +493,19 @@ public final class CompletenessMonitor {
 
     /**
      * A monitor with these settings; it runs nothing until {@link #runOnce()} or {@link #start}.
+     *
+     * @throws IllegalArgumentException if a deadline was set shorter than the grace period
      */
     public CompletenessMonitor build() {
-      return new CompletenessMonitor(this);
+      if (deadline != null && deadline.compareTo(grace) < 0) {
+        throw new IllegalArgumentException(
+            "deadline must be at least grace: deadline=" + deadline + ", grace=" + grace);
+      }
+      Duration effective =
+          deadline != null
+              ? deadline
+              : grace.compareTo(DEFAULT_DEADLINE) > 0 ? grace : DEFAULT_DEADLINE;
+      return new CompletenessMonitor(this, effective);
     }
   }
 }

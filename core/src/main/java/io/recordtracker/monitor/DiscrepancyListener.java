@@ -5,8 +5,10 @@ package io.recordtracker.monitor;
  * at a time. An implementation that fails throws; the monitor logs it and gives the same event to
  * this listener again in the next round, without holding back the other listeners.
  *
- * <p>Implementations shipped: {@link Slf4jDiscrepancyListener} (the default) and {@link
- * WebhookDiscrepancyListener} (Slack and compatible chats).
+ * <p>Implementations shipped: {@link Slf4jDiscrepancyListener} (the default), {@link
+ * WebhookDiscrepancyListener} (Slack and compatible chats) and {@link PagerDutyDiscrepancyListener}
+ * (PagerDuty's Events API v2). A listener that needs to see a whole round's events together (a
+ * digest) implements {@link RoundDiscrepancyListener}.
  */
 @FunctionalInterface
 public interface DiscrepancyListener {

@@ -13,16 +13,18 @@ import java.util.Optional;
 
 /**
  * One discrepancy a {@link CompletenessMonitor} round found: a batch that, for one watched stage
- * pair, is {@linkplain Kind#OVERDUE overdue} or {@linkplain Kind#STALLED stalled}, or whose marks
- * cannot be read at all ({@linkplain Kind#UNREADABLE unreadable}). Immutable.
+ * pair, is {@linkplain Kind#OVERDUE overdue}, {@linkplain Kind#STALLED stalled} or {@linkplain
+ * Kind#PAST_DEADLINE past its deadline}, or whose marks cannot be read at all ({@linkplain
+ * Kind#UNREADABLE unreadable}). Immutable.
  */
 public final class Finding {
 
   /** What is wrong with the batch. */
   public enum Kind {
     /**
-     * The upstream stage was last marked longer ago than the grace period and records are still
-     * missing downstream or were never marked upstream.
+     * No stage of the batch (neither stage of the pair, nor any other) was marked for the grace
+     * period and records are still missing downstream or were never marked upstream: processing
+     * stopped. A batch whose downstream stage is still being marked is never overdue.
      */
     OVERDUE,
     /** The batch has been open longer than the deadline and its upstream stage was never marked. */
@@ -33,7 +35,13 @@ public final class Finding {
      * {@link #reconciliation()} is {@linkplain Reconciliation#empty empty}: nothing is known about
      * its records until it can be read again.
      */
-    UNREADABLE
+    UNREADABLE,
+    /**
+     * The batch is still progressing (a stage of it was marked within the grace period) but has
+     * been incomplete for longer than the deadline since it was opened: it will not be done in
+     * time. Never reported for a batch not sealed yet.
+     */
+    PAST_DEADLINE
   }
 
   private final Kind kind;
@@ -56,11 +64,10 @@ public final class Finding {
   }
 
   /**
-   * An {@link Kind#OVERDUE} finding, as a monitor makes it: {@code batch}'s upstream stage was last
-   * marked a grace period before {@code overdueSince}, and {@code reconciliation} still finds
-   * records missing downstream or never marked upstream. For tests of a {@link
-   * DiscrepancyListener}; a {@link io.recordtracker.RecordTracker} with the in-memory store gives
-   * the reconciliation.
+   * An {@link Kind#OVERDUE} finding, as a monitor makes it: no stage of {@code batch} was marked
+   * for a grace period before {@code overdueSince}, and {@code reconciliation} still finds records
+   * missing downstream or never marked upstream. For tests of a {@link DiscrepancyListener}; a
+   * {@link io.recordtracker.RecordTracker} with the in-memory store gives the reconciliation.
    *
    * @param batch the batch as the store knows it
    * @param reconciliation the batch's reconciliation of the stage pair watched
@@ -92,6 +99,24 @@ public final class Finding {
   public static Finding stalled(
       BatchInfo batch, Reconciliation reconciliation, Instant overdueSince) {
     return discrepancy(Kind.STALLED, batch, reconciliation, overdueSince);
+  }
+
+  /**
+   * A {@link Kind#PAST_DEADLINE} finding, as a monitor makes it: {@code batch} was opened a
+   * deadline before {@code overdueSince}, is still being marked, and {@code reconciliation} still
+   * finds records missing downstream or never marked upstream. For tests of a {@link
+   * DiscrepancyListener}.
+   *
+   * @param batch the batch as the store knows it
+   * @param reconciliation the batch's reconciliation of the stage pair watched
+   * @param overdueSince since when the batch is past its deadline: its opening plus the deadline
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code reconciliation} is not of {@code batch}, or is
+   *     complete (nothing missing, nothing absent upstream: no finding)
+   */
+  public static Finding pastDeadline(
+      BatchInfo batch, Reconciliation reconciliation, Instant overdueSince) {
+    return discrepancy(Kind.PAST_DEADLINE, batch, reconciliation, overdueSince);
   }
 
   /**
@@ -145,7 +170,7 @@ public final class Finding {
     return new Finding(kind, batch, reconciliation, overdueSince, null);
   }
 
-  /** Overdue, stalled or unreadable. */
+  /** Overdue, stalled, past its deadline or unreadable. */
   public Kind kind() {
     return kind;
   }
@@ -180,9 +205,10 @@ public final class Finding {
   }
 
   /**
-   * Since when the batch is overdue: its last upstream mark plus the grace period, or for a stalled
-   * batch its opening plus the deadline. For an unreadable batch, the same: since when it was due
-   * to be checked.
+   * Since when the batch is overdue: its last mark (at any stage) plus the grace period; for a
+   * stalled batch its opening plus the deadline (unsealed: its last mark plus the deadline); for a
+   * batch past its deadline, its opening plus the deadline. For an unreadable batch, the same:
+   * since when it was due to be checked.
    */
   public Instant overdueSince() {
     return overdueSince;

@@ -22,9 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What one monitor round finds: pages through the incomplete batches, and for each watched stage
- * pair of each decides whether it is overdue, stalled, unreadable, complete or not yet due,
- * reconciling only the batches past their grace or deadline and those with a reported finding. The
- * {@link CompletenessMonitor} then decides what to tell each listener.
+ * pair of each decides whether it is overdue, stalled, past its deadline, unreadable, complete or
+ * not yet due, reconciling only the batches past their grace or deadline and those with a reported
+ * finding. The {@link CompletenessMonitor} then decides what to tell each listener.
  */
 final class FindingScan {
 
@@ -142,9 +142,16 @@ final class FindingScan {
         kind = Finding.Kind.STALLED;
       }
     } else if (lastUpstream.isPresent()) {
-      since = lastUpstream.get().plus(grace);
+      // Grace follows progress: a mark at any stage (downstream processing, a resend) restarts it,
+      // so a batch still being worked through is never overdue, and never overdue while the gate
+      // (which counts any stage's mark within its window) sees it in flight. The deadline, counted
+      // from the opening, bounds how long it may progress without completing.
+      since = lastActivity(batch).plus(grace);
       if (!now.isBefore(since)) {
         kind = Finding.Kind.OVERDUE;
+      } else if (!now.isBefore(batch.openedAt().plus(deadline))) {
+        since = batch.openedAt().plus(deadline);
+        kind = Finding.Kind.PAST_DEADLINE;
       }
     } else {
       since = batch.openedAt().plus(deadline);
@@ -169,10 +176,14 @@ final class FindingScan {
     if (kind == null) {
       return Outcome.NOT_DUE; // a resend is under way: within grace again
     }
-    return new Outcome(
-        kind == Finding.Kind.OVERDUE
-            ? Finding.overdue(batch, r, since)
-            : Finding.stalled(batch, r, since));
+    switch (kind) {
+      case OVERDUE:
+        return new Outcome(Finding.overdue(batch, r, since));
+      case PAST_DEADLINE:
+        return new Outcome(Finding.pastDeadline(batch, r, since));
+      default:
+        return new Outcome(Finding.stalled(batch, r, since));
+    }
   }
 
   /** When the batch was last marked at any stage, or opened if never. */

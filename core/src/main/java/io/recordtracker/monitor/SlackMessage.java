@@ -27,6 +27,7 @@ final class SlackMessage {
 
   private static final String FILE_KEYS = "file, fileName, file_name, filename";
   private static final int MAX_FIELDS = 10; // Slack's limit for a section's fields
+  private static final int MAX_SECTION_TEXT = 3_000; // Slack's limit for a section's text
   private static final JsonFactory JSON = new JsonFactory();
 
   private final int rangesShown;
@@ -34,6 +35,52 @@ final class SlackMessage {
   /** A formatter listing at most {@code rangesShown} ranges before "(+N more)". */
   SlackMessage(int rangesShown) {
     this.rangesShown = Arguments.requireAtLeast(rangesShown, 1, "rangesShown");
+  }
+
+  /**
+   * One message for a round's {@code events}: a headline counting them by kind, then one line per
+   * event, as many as fit Slack's limit for a section (the rest counted as "(+N more)").
+   */
+  byte[] renderDigest(List<DiscrepancyEvent> events) {
+    String headline = DigestText.headline(events);
+    StringBuilder lines = new StringBuilder();
+    int shown = 0;
+    for (DiscrepancyEvent e : events) {
+      String line = "• " + escape(DigestText.line(e)) + "\n";
+      if (lines.length() + line.length() > MAX_SECTION_TEXT - 40) {
+        break;
+      }
+      lines.append(line);
+      shown++;
+    }
+    if (shown < events.size()) {
+      lines.append("(+").append(events.size() - shown).append(" more)");
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+    try (JsonGenerator g = JSON.createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringField("text", ":rotating_light: record-tracker: " + escape(headline));
+      g.writeArrayFieldStart("blocks");
+      g.writeStartObject();
+      g.writeStringField("type", "header");
+      g.writeObjectFieldStart("text");
+      g.writeStringField("type", "plain_text");
+      g.writeStringField("text", abbreviate(headline, 150));
+      g.writeEndObject();
+      g.writeEndObject();
+      g.writeStartObject();
+      g.writeStringField("type", "section");
+      g.writeObjectFieldStart("text");
+      g.writeStringField("type", "mrkdwn");
+      g.writeStringField("text", lines.toString().strip());
+      g.writeEndObject();
+      g.writeEndObject();
+      g.writeEndArray();
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a byte array does not fail
+    }
+    return out.toByteArray();
   }
 
   /** The message for {@code event}, as UTF-8 JSON bytes. */
@@ -114,7 +161,9 @@ final class SlackMessage {
               + named
               + ", "
               + stages
-              + ", overdue by "
+              + (f.kind() == Finding.Kind.PAST_DEADLINE
+                  ? ", still being processed but past its deadline by "
+                  : ", overdue by ")
               + overdue
               + ". First missing ranges: "
               + ranges
@@ -150,7 +199,14 @@ final class SlackMessage {
     if (r.absentUpstreamCount() > 0) {
       fields.add(new String[] {"Never " + f.upstream(), Long.toString(r.absentUpstreamCount())});
     }
-    fields.add(new String[] {resolved ? "Was overdue by" : "Overdue by", overdue});
+    boolean late = f.kind() == Finding.Kind.PAST_DEADLINE;
+    fields.add(
+        new String[] {
+          resolved
+              ? (late ? "Was past its deadline by" : "Was overdue by")
+              : (late ? "Past its deadline by" : "Overdue by"),
+          overdue
+        });
     String fileKey = fileKey(f.batch().attributes());
     if (fileKey != null) {
       fields.add(new String[] {fileKey, f.batch().attributes().get(fileKey)});

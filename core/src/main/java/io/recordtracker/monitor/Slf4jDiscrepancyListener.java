@@ -58,13 +58,16 @@ public final class Slf4jDiscrepancyListener implements DiscrepancyListener {
       return;
     }
     log.warn(
-        "{} {}: batch {} {}->{} overdue by {}: missing={} absentUpstream={} unexpected={} of {};"
+        "{} {}: batch {} {}->{} {} {}: missing={} absentUpstream={} unexpected={} of {};"
             + " missing ranges: {}; absent upstream: {}; attributes={}",
         event.kind(),
         f.kind(),
         f.batchId(),
         f.upstream(),
         f.downstream(),
+        f.kind() == Finding.Kind.PAST_DEADLINE
+            ? "still being processed, past its deadline by"
+            : "overdue by",
         AlertText.duration(f.overdueFor(event.at())),
         r.missingCount(),
         r.absentUpstreamCount(),

@@ -16,6 +16,8 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -68,7 +70,7 @@ final class WebhookDelivery {
 
   private WebhookDelivery(Builder b) {
     this.url = b.url;
-    this.redactor = new WebhookRedactor(b.url);
+    this.redactor = new WebhookRedactor(b.url, b.secrets);
     this.redacted = redactor.endpoint();
     this.client =
         HttpClient.newBuilder()
@@ -322,6 +324,7 @@ final class WebhookDelivery {
     private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
     private Sleeper sleeper = Sleeper.THREAD;
     private Logger log = LoggerFactory.getLogger(WebhookDelivery.class);
+    private final List<String> secrets = new ArrayList<>();
 
     private Builder(URI url) {
       this.url = url;
@@ -359,6 +362,15 @@ final class WebhookDelivery {
 
     Builder sleeper(Sleeper sleeper) {
       this.sleeper = requireNonNull(sleeper, "sleeper");
+      return this;
+    }
+
+    /**
+     * A secret sent outside the URL (in the body): redacted, like the URL's, from whatever the
+     * endpoint answers before it is quoted.
+     */
+    Builder secret(String secret) {
+      secrets.add(requireNonNull(secret, "secret"));
       return this;
     }
 

@@ -6,6 +6,7 @@ import static io.recordtracker.internal.Arguments.requireNonNull;
 import io.recordtracker.RecordTrackerException;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,13 +31,18 @@ import org.slf4j.LoggerFactory;
  *
  * When delivery fails, {@link #onEvent} throws and the monitor offers the event again next round.
  *
+ * <p>Digest: when a monitor round has more than {@code digestAbove} events for this listener
+ * (default {@value #DEFAULT_DIGEST_ABOVE}; a downstream outage makes 500 batches overdue at once),
+ * it posts one message that counts them by kind and lists one line per event, as many as fit,
+ * instead of one message each. When that post fails, the whole round's events are offered again.
+ *
  * <p>The URL's path and query hold the webhook's secret token: they appear in no log line,
  * exception message (nor its causes') or {@link #toString()}, which show {@code scheme://host/…}
  * only. Whatever the endpoint answers (a body echoing the path, a {@code Location} header) is
  * redacted before it is quoted: a failure says the host, the status and a redacted excerpt of the
  * body. Thread-safe.
  */
-public final class WebhookDiscrepancyListener implements DiscrepancyListener {
+public final class WebhookDiscrepancyListener implements RoundDiscrepancyListener {
 
   // The message is a SlackMessage's, its delivery a WebhookDelivery's: this class only joins them.
 
@@ -52,15 +58,20 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
   /** The most attempts for one event when none is set. */
   public static final int DEFAULT_MAX_ATTEMPTS = WebhookDelivery.DEFAULT_MAX_ATTEMPTS;
 
+  /** How many events a round may have before they are posted as one digest, when none is set. */
+  public static final int DEFAULT_DIGEST_ABOVE = 20;
+
   private static final int DEFAULT_RANGES_SHOWN = 10;
   private static final Logger log = LoggerFactory.getLogger(WebhookDiscrepancyListener.class);
 
   private final SlackMessage message;
   private final WebhookDelivery delivery;
+  private final int digestAbove;
 
   private WebhookDiscrepancyListener(Builder b) {
     this.message = new SlackMessage(b.rangesShown);
     this.delivery = b.delivery.build();
+    this.digestAbove = b.digestAbove;
   }
 
   /**
@@ -86,6 +97,31 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
     delivery.post(message.render(event), event.kind() + " of batch " + event.finding().batchId());
   }
 
+  /**
+   * Posts a monitor round's events: one message each, or, when there are more than {@code
+   * digestAbove}, one digest message listing them.
+   *
+   * @throws NullPointerException if {@code events} or one of them is null
+   * @throws RecordTrackerException if a message could not be delivered within the attempts and the
+   *     budget; the events posted before it count as delivered
+   */
+  @Override
+  public void onRound(List<DiscrepancyEvent> events) {
+    requireNonNull(events, "events");
+    events.forEach(e -> requireNonNull(e, "event"));
+    if (events.size() > digestAbove) {
+      delivery.post(message.renderDigest(events), "a digest of " + events.size() + " events");
+      return;
+    }
+    for (int i = 0; i < events.size(); i++) {
+      try {
+        onEvent(events.get(i));
+      } catch (RuntimeException e) {
+        throw i == 0 ? e : new PartialDeliveryException(i, e);
+      }
+    }
+  }
+
   /** Shows the endpoint as {@code scheme://host/…}: the path holds the secret. */
   @Override
   public String toString() {
@@ -100,6 +136,7 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
   public static final class Builder {
     private final WebhookDelivery.Builder delivery;
     private int rangesShown = DEFAULT_RANGES_SHOWN;
+    private int digestAbove = DEFAULT_DIGEST_ABOVE;
 
     private Builder(WebhookDelivery.Builder delivery) {
       this.delivery = delivery;
@@ -147,6 +184,18 @@ public final class WebhookDiscrepancyListener implements DiscrepancyListener {
     /** How many ranges a message lists before "(+N more)"; default 10. */
     public Builder rangesShown(int rangesShown) {
       this.rangesShown = requireAtLeast(rangesShown, 1, "rangesShown");
+      return this;
+    }
+
+    /**
+     * How many events one monitor round may have before they are posted as one digest message
+     * instead of one message each; default {@value #DEFAULT_DIGEST_ABOVE}. {@link
+     * Integer#MAX_VALUE} never digests.
+     *
+     * @throws IllegalArgumentException if {@code digestAbove} is less than 1
+     */
+    public Builder digestAbove(int digestAbove) {
+      this.digestAbove = requireAtLeast(digestAbove, 1, "digestAbove");
       return this;
     }
 

@@ -41,9 +41,26 @@ final class WebhookRedactor {
   private final Pattern secrets;
 
   WebhookRedactor(URI url) {
+    this(url, List.of());
+  }
+
+  /**
+   * A redactor of {@code url}'s secret parts and of {@code otherSecrets}: secrets the listener
+   * sends elsewhere than in the URL (PagerDuty's routing key, in the body), matched whole and
+   * however short, raw and percent-decoded.
+   */
+  WebhookRedactor(URI url, List<String> otherSecrets) {
     this.url = url;
     this.endpoint = endpoint(url);
-    this.secrets = pattern(secretParts(url));
+    List<String> parts = new ArrayList<>(secretParts(url));
+    for (String secret : otherSecrets) {
+      if (!secret.isEmpty()) {
+        parts.addAll(decodings(secret));
+      }
+    }
+    // Longest first: a whole secret is masked as one, not part by part.
+    parts.sort(Comparator.comparingInt(String::length).reversed());
+    this.secrets = pattern(parts);
   }
 
   /** The URL as {@code scheme://host[:port]/…}: what any text may show of it. */

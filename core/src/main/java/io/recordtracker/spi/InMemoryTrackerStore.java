@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
@@ -40,13 +41,49 @@ final class InMemoryTrackerStore implements TrackerStore {
 
   private final ConcurrentHashMap<BatchId, Entry> batches = new ConcurrentHashMap<>();
 
+  /** Every stage marked or declared, never forgotten: a purge keeps its batches' stages known. */
+  private final Set<Stage> stages = ConcurrentHashMap.newKeySet();
+
+  /** How many recent deltas' tokens each stage remembers, to tell a retried merge. */
+  private static final int RECENT_TOKENS = 8;
+
   /** One batch: its info and a bitmap per stage, all guarded by {@code this}. */
   private static final class Entry {
     private BatchInfo info;
     private final Map<Stage, RoaringBitmap> marks = new HashMap<>();
+    private final Map<Stage, RoaringBitmap> repeats = new HashMap<>();
+
+    /** Per stage, the marks merged under each of the last few tokens, oldest first. */
+    private final Map<Stage, LinkedHashMap<Long, RoaringBitmap>> recent = new HashMap<>();
 
     Entry(BatchInfo info) {
       this.info = info;
+    }
+
+    /** Unions {@code delta} into its stage, noting what it repeats. Called holding {@code this}. */
+    void union(MarkDelta delta) {
+      Stage stage = delta.stage();
+      RoaringBitmap stored = marks.computeIfAbsent(stage, s -> new RoaringBitmap());
+      RoaringBitmap repeated = RoaringBitmap.and(stored, delta.marks());
+      LinkedHashMap<Long, RoaringBitmap> tokens =
+          recent.computeIfAbsent(stage, s -> new LinkedHashMap<>());
+      if (delta.token() != MarkDelta.NO_TOKEN) {
+        RoaringBitmap sameToken = tokens.get(delta.token());
+        if (sameToken != null) {
+          repeated.andNot(sameToken); // a retry: what it stored before is no repeat
+          sameToken.or(delta.marks());
+        } else {
+          tokens.put(delta.token(), delta.marks().clone());
+          if (tokens.size() > RECENT_TOKENS) {
+            tokens.remove(tokens.keySet().iterator().next());
+          }
+        }
+      }
+      repeated.or(delta.repeats());
+      if (!repeated.isEmpty()) {
+        repeats.computeIfAbsent(stage, s -> new RoaringBitmap()).or(repeated);
+      }
+      stored.or(delta.marks());
     }
   }
 
@@ -137,7 +174,8 @@ final class InMemoryTrackerStore implements TrackerStore {
               Map.of(delta.batch(), delta.marks().getLongCardinality()),
               "batch " + delta.batch() + " was sealed with " + entry.info.expectedRecords());
         }
-        entry.marks.computeIfAbsent(delta.stage(), s -> new RoaringBitmap()).or(delta.marks());
+        entry.union(delta);
+        stages.add(delta.stage());
         Instant last = entry.info.lastMarkedAt().get(delta.stage());
         if (last == null || last.isBefore(delta.markedAt())) {
           Map<Stage, Instant> times = new HashMap<>(entry.info.lastMarkedAt());
@@ -163,6 +201,29 @@ final class InMemoryTrackerStore implements TrackerStore {
     synchronized (entry) {
       RoaringBitmap marks = entry.marks.get(stage);
       return marks == null ? new RoaringBitmap() : marks.clone();
+    }
+  }
+
+  @Override
+  public Optional<Set<Stage>> knownStages() {
+    return Optional.of(Set.copyOf(stages));
+  }
+
+  @Override
+  public void declareStages(Collection<Stage> declared) {
+    Objects.requireNonNull(declared, "stages must not be null");
+    declared.forEach(stage -> stages.add(Objects.requireNonNull(stage, "stage must not be null")));
+  }
+
+  @Override
+  public RoaringBitmap loadRepeats(BatchId batch, Stage stage) {
+    Entry entry = batches.get(batch);
+    if (entry == null) {
+      return new RoaringBitmap();
+    }
+    synchronized (entry) {
+      RoaringBitmap repeats = entry.repeats.get(stage);
+      return repeats == null ? new RoaringBitmap() : repeats.clone();
     }
   }
 

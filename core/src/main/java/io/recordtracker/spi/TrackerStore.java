@@ -83,13 +83,15 @@ public interface TrackerStore extends AutoCloseable {
 
   /**
    * Unions each delta into the stored marks of its (batch, stage) and advances the stage's
-   * last-marked time to the delta's {@code markedAt} if later. When this returns, the marks are
-   * durable. All or nothing: if any delta's batch is no longer stored, or is stored as another
-   * incarnation than the delta was made for ({@link MarkDelta#madeFor}), or is sealed with fewer
-   * records than a mark of the delta needs (see {@link #seal}), none of the deltas is stored and
-   * this throws, naming those batches, so that the caller can set their marks aside and merge the
-   * others again. A store checks this with what it writes, in the same transaction (the row counts
-   * of its inserts), never with a separate read beforehand.
+   * last-marked time to the delta's {@code markedAt} if later; the records it held already (stored
+   * by a delta of another {@link MarkDelta#token() token}) and the delta's {@link
+   * MarkDelta#repeats()} become the stage's {@link #loadRepeats repeats}. When this returns, the
+   * marks are durable. All or nothing: if any delta's batch is no longer stored, or is stored as
+   * another incarnation than the delta was made for ({@link MarkDelta#madeFor}), or is sealed with
+   * fewer records than a mark of the delta needs (see {@link #seal}), none of the deltas is stored
+   * and this throws, naming those batches, so that the caller can set their marks aside and merge
+   * the others again. A store checks this with what it writes, in the same transaction (the row
+   * counts of its inserts), never with a separate read beforehand.
    *
    * @throws io.recordtracker.MarksRejectedException if a delta's batch is not stored (in its
    *     incarnation), or is sealed below one of its marks; nothing was stored
@@ -103,12 +105,30 @@ public interface TrackerStore extends AutoCloseable {
   RoaringBitmap load(BatchId batch, Stage stage);
 
   /**
-   * The batch's incarnation, size and sealed state and the marks of {@code stages}, read together
-   * so that the marks are known to be that incarnation's; empty if the batch does not exist. A
-   * tracker's {@code reconcile} uses this. A store that can should read it all in one round trip
-   * (one statement); the default reads the batch, then each stage, then the batch again, and tries
-   * again if the batch changed in between (its incarnation, size, seal or opening time: purged and
-   * opened again, or sealed, meanwhile).
+   * The records of ({@code batch}, {@code stage}) that were marked by two or more separate
+   * markings: merged by two deltas of different {@link MarkDelta#token() tokens} (or without one),
+   * or listed in a delta's {@link MarkDelta#repeats()}. Records merged twice by deltas of one token
+   * (a retried merge) are not repeats. A store may compute them when deltas meet (on merge, on
+   * compaction, or when read), never by reading the stage's whole marks on every merge.
+   *
+   * <p>The default returns an empty bitmap: a store written before repeats were counted knows of
+   * none.
+   *
+   * @param batch the batch
+   * @param stage the stage
+   * @return its repeated records, empty if none or the batch does not exist; the caller owns it
+   */
+  default RoaringBitmap loadRepeats(BatchId batch, Stage stage) {
+    return new RoaringBitmap();
+  }
+
+  /**
+   * The batch's incarnation, size and sealed state and the marks (and {@link #loadRepeats repeats})
+   * of {@code stages}, read together so that the marks are known to be that incarnation's; empty if
+   * the batch does not exist. A tracker's {@code reconcile} uses this. A store that can should read
+   * it all in one round trip (one statement); the default reads the batch, then each stage, then
+   * the batch again, and tries again if the batch changed in between (its incarnation, size, seal
+   * or opening time: purged and opened again, or sealed, meanwhile).
    *
    * @param batch the batch
    * @param stages the stages whose marks to read, at least one; when the marks of several are
@@ -123,8 +143,10 @@ public interface TrackerStore extends AutoCloseable {
         return Optional.empty();
       }
       Map<Stage, RoaringBitmap> marks = new HashMap<>();
+      Map<Stage, RoaringBitmap> repeats = new HashMap<>();
       for (Stage stage : stages) {
         marks.put(stage, load(batch, stage));
+        repeats.put(stage, loadRepeats(batch, stage));
       }
       Optional<BatchInfo> after = findBatch(batch);
       if (after.isEmpty()) {
@@ -141,7 +163,8 @@ public interface TrackerStore extends AutoCloseable {
                 before.get().incarnation(),
                 before.get().expectedRecords(),
                 before.get().isSealed(),
-                marks));
+                marks,
+                repeats));
       }
     }
     throw new TrackerStoreException(
@@ -195,6 +218,28 @@ public interface TrackerStore extends AutoCloseable {
   default Optional<Instant> currentTime() {
     return Optional.empty();
   }
+
+  /**
+   * The stages this store knows: every stage any batch was ever marked at (also batches purged
+   * since, where the store can tell), and every stage {@linkplain #declareStages declared}. A
+   * tracker refuses to reconcile against a custom stage the store does not know, which is almost
+   * always a typo. Empty if the store cannot tell, as the default: then no stage is checked.
+   *
+   * @return the known stages, or empty if the store does not keep them
+   * @throws io.recordtracker.TrackerStoreException if the store fails
+   */
+  default Optional<Set<Stage>> knownStages() {
+    return Optional.empty();
+  }
+
+  /**
+   * Records {@code stages} as known before any record is marked at them (see {@link
+   * #knownStages()}). Idempotent; the default does nothing.
+   *
+   * @param stages the stages to declare
+   * @throws io.recordtracker.TrackerStoreException if the store fails
+   */
+  default void declareStages(Collection<Stage> stages) {}
 
   /** Releases what the store holds; the default does nothing. Never closes a caller's pool. */
   @Override

@@ -23,7 +23,8 @@ import java.util.concurrent.Executors;
  * A webhook endpoint on 127.0.0.1 that records every request and answers with scripted responses
  * (then 200 "ok", as Slack does). A scripted body or header may echo the request, as error pages
  * do: {@code {path}} (raw), {@code {PATH}} (upper case), {@code {jsonPath}} ("/" escaped as JSON
- * may), {@code {query}} (raw), {@code {decodedQuery}} and {@code {headers}} (all request headers).
+ * may), {@code {query}} (raw), {@code {decodedQuery}}, {@code {headers}} (all request headers) and
+ * {@code {body}} (the request body).
  */
 final class RecordingWebhook implements AutoCloseable {
 
@@ -54,6 +55,7 @@ final class RecordingWebhook implements AutoCloseable {
             r = new Response(200, Map.of(), "ok");
           }
           Map<String, String> echo = echo(exchange);
+          echo.put("{body}", new String(in, StandardCharsets.UTF_8));
           r.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, fill(v, echo)));
           byte[] out = fill(r.body(), echo).getBytes(StandardCharsets.UTF_8);
           exchange.sendResponseHeaders(r.status(), out.length == 0 ? -1 : out.length);

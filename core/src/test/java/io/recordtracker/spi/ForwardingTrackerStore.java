@@ -60,6 +60,21 @@ public class ForwardingTrackerStore implements TrackerStore {
   }
 
   @Override
+  public Optional<java.util.Set<Stage>> knownStages() {
+    return target.knownStages();
+  }
+
+  @Override
+  public void declareStages(Collection<Stage> stages) {
+    target.declareStages(stages);
+  }
+
+  @Override
+  public RoaringBitmap loadRepeats(BatchId batch, Stage stage) {
+    return target.loadRepeats(batch, stage);
+  }
+
+  @Override
   public List<BatchInfo> batches(BatchQuery query) {
     return target.batches(query);
   }

@@ -82,6 +82,19 @@ final class CisDatabase implements CisProcessor.Committer {
 
   @Override
   public Session open() throws SQLException {
+    return open(false);
+  }
+
+  /**
+   * A committer for a file that repeats records already saved (the whole file resent): a record
+   * whose customer row exists has its amount posted again, as a CIS without idempotency does, and
+   * is marked processed again; a new one is inserted.
+   */
+  CisProcessor.Committer reapplying() {
+    return () -> open(true);
+  }
+
+  private Session open(boolean reapply) throws SQLException {
     Connection c = dataSource.getConnection();
     try {
       c.setAutoCommit(false);
@@ -91,7 +104,7 @@ final class CisDatabase implements CisProcessor.Committer {
                   + table
                   + " (batch_id, record_no, customer_id, name, city, amount)"
                   + " VALUES (?, ?, ?, ?, ?, ?)");
-      return new WorkerSession(c, insert);
+      return new WorkerSession(c, insert, reapply);
     } catch (SQLException | RuntimeException e) {
       c.close();
       throw e;
@@ -103,17 +116,63 @@ final class CisDatabase implements CisProcessor.Committer {
     private final PreparedStatement insert;
     private final List<Integer> pendingRecords = new ArrayList<>();
     private final List<String> pendingLines = new ArrayList<>();
+    private final boolean reapply;
 
-    WorkerSession(Connection connection, PreparedStatement insert) {
+    WorkerSession(Connection connection, PreparedStatement insert, boolean reapply) {
       this.connection = connection;
       this.insert = insert;
+      this.reapply = reapply;
     }
 
     @Override
     public void add(BatchId batch, int record, String line) throws SQLException {
-      bind(batch, record, line);
+      if (!reapply) {
+        bind(batch, record, line);
+      }
       pendingRecords.add(record);
       pendingLines.add(line);
+    }
+
+    /** Posts the pending records again where their rows exist, inserts the others. */
+    private void reapply(BatchId batch) throws SQLException {
+      // The saved rows in the span of the pending records: one range scan of the primary key.
+      java.util.Set<Integer> existing = new java.util.HashSet<>();
+      int low = pendingRecords.stream().mapToInt(Integer::intValue).min().orElse(0);
+      int high = pendingRecords.stream().mapToInt(Integer::intValue).max().orElse(-1);
+      try (PreparedStatement ps =
+          connection.prepareStatement(
+              "SELECT record_no FROM "
+                  + table
+                  + " WHERE batch_id = ? AND record_no BETWEEN ? AND ?")) {
+        ps.setString(1, batch.value());
+        ps.setInt(2, low);
+        ps.setInt(3, high);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            existing.add(rs.getInt(1));
+          }
+        }
+      }
+      try (PreparedStatement post =
+          connection.prepareStatement(
+              "UPDATE "
+                  + table
+                  + " SET amount = amount + ? WHERE batch_id = ? AND record_no = ?")) {
+        insert.clearBatch();
+        for (int i = 0; i < pendingRecords.size(); i++) {
+          int record = pendingRecords.get(i);
+          String line = pendingLines.get(i);
+          if (existing.contains(record)) {
+            post.setBigDecimal(1, new BigDecimal(line.split("\\|", -1)[5]));
+            post.setString(2, batch.value());
+            post.setInt(3, record);
+            post.addBatch();
+          } else {
+            bind(batch, record, line);
+          }
+        }
+        post.executeBatch();
+      }
     }
 
     private void bind(BatchId batch, int record, String line) throws SQLException {
@@ -132,6 +191,9 @@ final class CisDatabase implements CisProcessor.Committer {
     public void commit(BatchId batch, int[] records) throws SQLException {
       for (int attempt = 1; ; attempt++) {
         try {
+          if (reapply) {
+            reapply(batch);
+          }
           insert.executeBatch();
           store.markWithin(connection, batch, Stage.PROCESSED, records); // same transaction
           connection.commit(); // the customers and their marks, together
@@ -151,8 +213,10 @@ final class CisDatabase implements CisProcessor.Committer {
               attempt + 1,
               MAX_ATTEMPTS);
           insert.clearBatch();
-          for (int i = 0; i < pendingRecords.size(); i++) {
-            bind(batch, pendingRecords.get(i), pendingLines.get(i));
+          if (!reapply) {
+            for (int i = 0; i < pendingRecords.size(); i++) {
+              bind(batch, pendingRecords.get(i), pendingLines.get(i));
+            }
           }
         }
       }

@@ -69,6 +69,39 @@ final class EdiSender {
    *
    * @throws IllegalStateException if the original does not hold every record of the plan
    */
+  /**
+   * Resends the whole of {@code sent}'s file, as the postmortem's team did for want of knowing what
+   * was missing: every record again, marked sent again (a resend, never a repeat at sent).
+   */
+  Sent resendWholeFile(Sent sent, Path dir) throws IOException {
+    Path file =
+        dir.resolve(
+            "customers-" + sent.batch().value() + "-whole-" + System.currentTimeMillis() + ".edi");
+    long copied = 0;
+    try (EdiFile.Reader in = new EdiFile.Reader(sent.file());
+        EdiFile.Writer out =
+            new EdiFile.Writer(
+                file,
+                sent.batch(),
+                in.header().expectedRecords(),
+                in.header().expectedRecords(),
+                EdiFile.RESEND)) {
+      while (in.next()) {
+        out.copy(in.line());
+        copied++;
+      }
+      out.confirm();
+    }
+    tracker.markSent(sent.batch(), RecordRange.of(0, sent.records() - 1));
+    tracker.flush();
+    log.info(
+        "Resent the whole file of batch {}: {} records, file {}",
+        sent.batch(),
+        IncidentReplay.count(copied),
+        file);
+    return new Sent(sent.batch(), file, (int) copied);
+  }
+
   Sent resend(ResendPlan plan, Path dir) throws IOException {
     String name = plan.attributes().get("file");
     if (name == null) {

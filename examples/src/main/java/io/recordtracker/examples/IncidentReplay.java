@@ -139,9 +139,16 @@ public final class IncidentReplay {
       Reconciliation after,
       Duration reconcileTook) {
 
-    /** Whether reconciliation found exactly what the patch dropped, and the resend completed it. */
+    /**
+     * Whether reconciliation found exactly what the patch dropped, the resend completed it, and the
+     * count of records processed twice is what the resend caused: none for a resend of the missing
+     * records; every record processed before it for a resend of the whole file.
+     */
     boolean matches() {
-      return found.equals(ranges(dropped)) && after.isComplete();
+      long expectedRepeats = resent == sent ? sent - dropped.getLongCardinality() : 0;
+      return found.equals(ranges(dropped))
+          && after.isComplete()
+          && after.repeatedCount() == expectedRepeats;
     }
   }
 
@@ -198,14 +205,25 @@ public final class IncidentReplay {
       Reconciliation sentToReceived =
           ops.reconcile(sent.batch(), Stage.SENT, CisProcessor.RECEIVED);
 
-      // 5. EDI resends exactly the missing ranges; CIS processes them (no patch this time).
-      EdiSender.Sent resent = sender.resend(before.resendPlan(), options.dir);
-      timeline.note(
-          "EDI resent only the missing records: "
-              + count(resent.records())
-              + " in "
-              + plural(before.missing().size(), "range", "ranges"));
-      processor.process(resent.file(), null);
+      // 5. EDI resends exactly the missing ranges; CIS processes them (no patch this time). Or,
+      // with --resend-whole-file, the whole file as the postmortem's team did.
+      EdiSender.Sent resent;
+      if (options.resendWholeFile) {
+        resent = sender.resendWholeFile(sent, options.dir);
+        timeline.note(
+            "EDI resent the whole file, as the postmortem's team did: "
+                + count(resent.records())
+                + " records");
+        reapplyingProcessor(db, cis, cisStore).process(resent.file(), null);
+      } else {
+        resent = sender.resend(before.resendPlan(), options.dir);
+        timeline.note(
+            "EDI resent only the missing records: "
+                + count(resent.records())
+                + " in "
+                + plural(before.missing().size(), "range", "ranges"));
+        processor.process(resent.file(), null);
+      }
       timeline.note("CIS processed the resend");
 
       // 6. The final reconciliation, the timeline and the numbers.
@@ -360,6 +378,14 @@ public final class IncidentReplay {
       throws SQLException {
     return options.customerRows
         ? new CisProcessor(cis, db.cis(store), options.workers, options.deferEvery)
+        : new CisProcessor(cis, options.workers, options.deferEvery);
+  }
+
+  /** CIS for a file that repeats records it saved: each such record is posted again. */
+  private CisProcessor reapplyingProcessor(
+      ReplayDatabase db, RecordTracker cis, JdbcTrackerStore store) throws SQLException {
+    return options.customerRows
+        ? new CisProcessor(cis, db.cis(store).reapplying(), options.workers, options.deferEvery)
         : new CisProcessor(cis, options.workers, options.deferEvery);
   }
 
@@ -529,6 +555,14 @@ public final class IncidentReplay {
         count(o.sent()));
     out.println("Lost at hop           " + o.hop());
     out.println("Batch complete        " + (o.after().isComplete() ? "yes" : "NO: " + o.after()));
+    out.printf(
+        Locale.ROOT,
+        "Processed twice       %,12d   (%s)%n",
+        o.after().repeatedCount(),
+        o.after().repeatedCount() == 0
+            ? "no record was processed twice: the resend was exactly the missing records"
+            : "records CIS processed again when the whole file was resent: "
+                + shape(o.after().repeated()));
   }
 
   // -----------------------------------------------------------------------------------------------

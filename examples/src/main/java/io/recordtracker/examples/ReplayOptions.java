@@ -30,6 +30,9 @@ final class ReplayOptions {
           "  --file FILE          processor: the file to process (default the newest in --dir)",
           "  --batch ID           reconcile, resend: the batch (default the newest opened)",
           "  --no-patch           process without the patch (nothing is lost)",
+          "  --resend-whole-file  resend the whole file, as the postmortem's team did, instead",
+          "                       of the missing records: the summary then counts every record",
+          "                       CIS processed twice (0 when only the missing ones are resent)",
           "  --no-customer-rows   CIS saves no customer rows, it only marks records processed",
           "                       after a simulated 2 ms commit (faster for tens of millions)",
           "  --defer-every N      about 1 record in N times out on its first attempt in CIS and",
@@ -61,6 +64,7 @@ final class ReplayOptions {
   Path file;
   String batch;
   boolean patch = true;
+  boolean resendWholeFile;
   int deferEvery = 5_000;
   boolean customerRows = true;
   boolean help;
@@ -77,6 +81,7 @@ final class ReplayOptions {
       switch (arg) {
         case "--help", "-h" -> o.help = true;
         case "--no-patch" -> o.patch = false;
+        case "--resend-whole-file" -> o.resendWholeFile = true;
         case "--no-customer-rows" -> o.customerRows = false;
         case "--records" -> o.records = positive(arg, value(args, ++i, arg));
         case "--workers" -> o.workers = positive(arg, value(args, ++i, arg));

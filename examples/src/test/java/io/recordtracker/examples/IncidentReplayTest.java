@@ -58,6 +58,7 @@ class IncidentReplayTest {
     // Only the missing records were resent, and the batch is complete.
     assertThat(o.resent()).isEqualTo(o.dropped().getLongCardinality());
     assertThat(o.after().isComplete()).isTrue();
+    assertThat(o.after().repeatedCount()).isZero(); // the evidence: nobody processed twice
     assertThat(o.matches()).isTrue();
 
     // The database agrees, read by a tracker of its own; every customer is saved exactly once
@@ -85,6 +86,9 @@ class IncidentReplayTest {
         .contains("Lost at hop received->processed")
         .contains("exactly the records the patch dropped")
         .contains("Batch complete        yes")
+        .contains(
+            "Processed twice                  0   (no record was processed twice: the resend was"
+                + " exactly the missing records)")
         .contains("Patch applied during processing")
         .contains("Reconciliation job detected the discrepancy");
     assertThat(firstJsonReport(text)).contains("\"missing\":" + o.dropped().getLongCardinality());
@@ -124,6 +128,42 @@ class IncidentReplayTest {
       assertThat(fresh.batch(first.batch())).isEmpty(); // completed, purged by the second run
       assertThat(fresh.batch(second.batch())).isPresent();
     }
+  }
+
+  @Test
+  void resending_the_whole_file_as_the_postmortem_did_processes_every_other_record_twice()
+      throws Exception {
+    ReplayOptions options =
+        ReplayOptions.parse(
+            "--records",
+            "20000",
+            "--dir",
+            dir.toString(),
+            "--defer-every",
+            "400",
+            "--resend-whole-file");
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+
+    IncidentReplay.Outcome o =
+        new IncidentReplay(options, new PrintStream(printed, true, StandardCharsets.UTF_8))
+            .replay(ReplayDatabase.open(options));
+
+    assertThat(o.resent()).isEqualTo(20_000);
+    assertThat(o.after().isComplete()).isTrue();
+    // Exactly the records processed before the resend: all but those the patch dropped.
+    RoaringBitmap twice = RoaringBitmap.bitmapOfRange(0, 20_000);
+    twice.andNot(o.dropped());
+    assertThat(o.after().repeated()).isEqualTo(IncidentReplay.ranges(twice));
+    assertThat(o.after().repeatedCount()).isEqualTo(20_000 - o.dropped().getLongCardinality());
+    assertThat(o.matches()).isTrue();
+    assertThat(printed.toString(StandardCharsets.UTF_8))
+        .contains("EDI resent the whole file, as the postmortem's team did: 20,000 records")
+        .contains(
+            String.format(
+                java.util.Locale.ROOT,
+                "Processed twice       %,12d   (records CIS processed again when the whole file"
+                    + " was resent: ",
+                o.after().repeatedCount()));
   }
 
   @Test

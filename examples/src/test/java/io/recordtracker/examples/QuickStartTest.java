@@ -48,6 +48,47 @@ class QuickStartTest {
   }
 
   @Test
+  void the_day_after_example_prints_the_records_processed_twice_and_the_readme_shows_it()
+      throws IOException {
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    PrintStream original = System.out;
+    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      DayAfterExample.main(new String[0]);
+    } finally {
+      System.setOut(original);
+    }
+    assertThat(
+            captured
+                .toString(StandardCharsets.UTF_8)
+                .lines()
+                .filter(l -> !LOG_LINE.matcher(l).matches()))
+        .containsExactly("complete true, processed twice [500-599]: 100 records");
+
+    // The README's snippet is the code between the markers, unindented.
+    String source =
+        Files.readString(
+            Path.of("src/main/java/io/recordtracker/examples/DayAfterExample.java"),
+            StandardCharsets.UTF_8);
+    String between =
+        source.substring(
+            source.indexOf("// begin README\n") + "// begin README\n".length(),
+            source.indexOf("      // end README"));
+    String shown =
+        between
+            .lines()
+            .map(l -> l.length() >= 6 ? l.substring(6) : l.strip())
+            .collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+    String readme = Files.readString(README, StandardCharsets.UTF_8);
+    String begin = "<!-- begin DayAfterExample.java -->\n```java\n";
+    int from = readme.indexOf(begin);
+    int to = readme.indexOf("```\n<!-- end DayAfterExample.java -->\n", from);
+    assertThat(from).as("README marker").isNotNegative();
+    assertThat(to).as("README end marker").isPositive();
+    assertThat(readme.substring(from + begin.length(), to)).isEqualTo(shown);
+  }
+
+  @Test
   void readme_shows_the_quick_start_source_verbatim() throws IOException {
     String source = Files.readString(SOURCE, StandardCharsets.UTF_8);
     // The README shows the file from its imports on: the package line is the examples' own.

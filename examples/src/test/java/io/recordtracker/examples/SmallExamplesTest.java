@@ -66,7 +66,8 @@ class SmallExamplesTest {
     List<String> reports = lines().stream().filter(l -> l.startsWith("{")).toList();
     assertThat(reports).hasSize(1);
     assertThat(reports.get(0))
-        .contains("\"counts\":{\"missing\":1001,\"absentUpstream\":0,\"unexpected\":0}")
+        .contains(
+            "\"counts\":{\"missing\":1001,\"absentUpstream\":0,\"unexpected\":0,\"repeated\":0}")
         .contains("\"missing\":[[2000,2999],[4999,4999]]");
   }
 }

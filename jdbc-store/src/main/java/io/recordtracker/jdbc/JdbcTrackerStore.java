@@ -97,6 +97,7 @@ public final class JdbcTrackerStore implements TrackerStore {
   private final MarksReader reader;
   private final MarksWriter writer;
   private final WithinWriter within;
+  private final StageNames stageNames;
   private final DatabaseTraits traits;
   private final boolean readOnly;
   private final ReplicationLag lag;
@@ -130,6 +131,7 @@ public final class JdbcTrackerStore implements TrackerStore {
         new MarksWriter(
             runner, dialect, sql, b.maxBlobBytes, reader, compactor, stageTimes, toString());
     this.within = new WithinWriter(runner, sql, b.maxBlobBytes, compactor, stageTimes, b.clock);
+    this.stageNames = new StageNames(runner, sql, b.clock);
   }
 
   /**
@@ -312,6 +314,27 @@ public final class JdbcTrackerStore implements TrackerStore {
     } else {
       writer.merge(deltas);
     }
+    stageNames.marked(deltas.stream().map(MarkDelta::stage).distinct().toList());
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The stages registered in {@code rt_stage_name} (each the first time a store instance marks
+   * at it, or declares it) and those of every stored batch ({@code rt_stage}).
+   */
+  @Override
+  public Optional<Set<Stage>> knownStages() {
+    return Optional.of(stageNames.known());
+  }
+
+  @Override
+  public void declareStages(Collection<Stage> stages) {
+    Objects.requireNonNull(stages, "stages must not be null");
+    stages.forEach(s -> Objects.requireNonNull(s, "stage must not be null"));
+    if (!stages.isEmpty()) {
+      stageNames.declare(stages);
+    }
   }
 
   /**
@@ -413,6 +436,21 @@ public final class JdbcTrackerStore implements TrackerStore {
   /**
    * {@inheritDoc}
    *
+   * <p>Computed from the stage's rows as they are read: each row carries the token of the marking
+   * that wrote it (a flush's delta, a {@code markWithin} call), and a record in rows of two tokens
+   * is a repeat; a fold keeps the repeats of the rows it folds in a row of their own. Rows written
+   * before the table had the {@code token} column count as one marking among themselves.
+   */
+  @Override
+  public RoaringBitmap loadRepeats(BatchId batch, Stage stage) {
+    Objects.requireNonNull(batch, "batch must not be null");
+    Objects.requireNonNull(stage, "stage must not be null");
+    return reader.loadRepeats(batch, stage);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
    * <p>One statement and one round trip: the batch row and the marks rows of {@code stages}, so
    * that the marks are those of the incarnation it returns.
    */
@@ -452,6 +490,8 @@ public final class JdbcTrackerStore implements TrackerStore {
 
   private void writeStageTimes(Map<Compactor.Key, Instant> times) {
     writer.writeStageTimes(times);
+    // markWithin's stages, registered here on the stage-time thread, never the caller's.
+    stageNames.marked(times.keySet().stream().map(Compactor.Key::stage).distinct().toList());
   }
 
   /**

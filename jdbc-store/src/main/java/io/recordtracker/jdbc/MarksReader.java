@@ -36,7 +36,18 @@ final class MarksReader {
 
   /** The union of the marks rows of (batch, stage), in one round trip. */
   RoaringBitmap load(BatchId batch, Stage stage) {
-    List<RoaringBitmap> parts =
+    return union(loadParts(batch, stage));
+  }
+
+  /**
+   * The repeats among the marks rows of (batch, stage), in one round trip; see {@link #repeats}.
+   */
+  RoaringBitmap loadRepeats(BatchId batch, Stage stage) {
+    return repeats(loadParts(batch, stage));
+  }
+
+  private List<Part> loadParts(BatchId batch, Stage stage) {
+    List<Part> parts =
         runner.withConnection(
             "load marks of batch " + batch + ", stage " + stage,
             c -> {
@@ -49,7 +60,7 @@ final class MarksReader {
               }
             });
     compactor.seen(new Compactor.Key(batch, stage), parts.size());
-    return union(parts);
+    return parts;
   }
 
   /**
@@ -74,9 +85,9 @@ final class MarksReader {
                   long[] row = null;
                   while (rs.next()) {
                     if (row == null) {
-                      row = new long[] {rs.getLong(5), rs.getInt(3), rs.getInt(7)};
+                      row = new long[] {rs.getLong(5), rs.getInt(3), rs.getInt(9)};
                     }
-                    String stage = rs.getString(6);
+                    String stage = rs.getString(8);
                     if (stage != null) {
                       rows.computeIfAbsent(Stage.of(stage), k -> new ArrayList<>())
                           .add(StoredRow.of(rs));
@@ -92,15 +103,20 @@ final class MarksReader {
     // Decoded stage by stage in the order asked, so that a corrupt row is reported the same way
     // whatever order the database returned the rows in.
     Map<Stage, RoaringBitmap> marks = new HashMap<>();
+    Map<Stage, RoaringBitmap> repeats = new HashMap<>();
     for (Stage stage : order) {
-      List<RoaringBitmap> parts = new ArrayList<>();
+      List<Part> parts = new ArrayList<>();
       for (StoredRow row : rows.getOrDefault(stage, List.of())) {
-        parts.add(decode(row, batch, stage));
+        parts.add(new Part(decode(row, batch, stage), row.token(), row.repeated()));
       }
       compactor.seen(new Compactor.Key(batch, stage), parts.size());
       marks.put(stage, union(parts));
+      if (stage.countsRepeats()) {
+        repeats.put(stage, repeats(parts));
+      }
     }
-    return Optional.of(new StageMarks(batchRow[0], (int) batchRow[1], batchRow[2] != 0, marks));
+    return Optional.of(
+        new StageMarks(batchRow[0], (int) batchRow[1], batchRow[2] != 0, marks, repeats));
   }
 
   /**
@@ -110,7 +126,7 @@ final class MarksReader {
   long highestMark(ResultSet rs, BatchId batch) throws SQLException {
     long highest = -1;
     while (rs.next()) {
-      RoaringBitmap marks = decode(StoredRow.of(rs), batch, Stage.of(rs.getString(6)));
+      RoaringBitmap marks = decode(StoredRow.of(rs), batch, Stage.of(rs.getString(8)));
       if (!marks.isEmpty()) {
         highest = Math.max(highest, marks.last() & 0xFFFF_FFFFL);
       }
@@ -124,14 +140,15 @@ final class MarksReader {
    * first element. The query leaves out an oversized blob, so a corrupt one is never transferred
    * nor allocated; its length is reported here.
    */
-  List<RoaringBitmap> readMarks(ResultSet rs, BatchId batch, Stage stage, List<Long> ids)
+  List<Part> readMarks(ResultSet rs, BatchId batch, Stage stage, List<Long> ids)
       throws SQLException {
-    List<RoaringBitmap> parts = new ArrayList<>();
+    List<Part> parts = new ArrayList<>();
     while (rs.next()) {
       if (ids != null && ids.isEmpty()) {
         ids.add(rs.getLong(5));
       }
-      parts.add(decode(StoredRow.of(rs), batch, stage));
+      StoredRow row = StoredRow.of(rs);
+      parts.add(new Part(decode(row, batch, stage), row.token(), row.repeated()));
       if (ids != null) {
         ids.add(rs.getLong(4));
       }
@@ -198,26 +215,81 @@ final class MarksReader {
 
   /**
    * One marks row as read (columns: length, blob or NULL if over the limit, expected records, row
-   * id); length -1 if the blob is NULL.
+   * id, incarnation, token, repeated); length -1 if the blob is NULL, token {@link #NO_TOKEN} if
+   * NULL.
    */
-  private record StoredRow(long length, byte[] blob, int expectedRecords, long id) {
+  private record StoredRow(
+      long length, byte[] blob, int expectedRecords, long id, long token, boolean repeated) {
     static StoredRow of(ResultSet rs) throws SQLException {
       long length = rs.getLong(1);
       if (rs.wasNull()) {
         length = -1;
       }
-      return new StoredRow(length, rs.getBytes(2), rs.getInt(3), rs.getLong(4));
+      long token = rs.getLong(6);
+      if (rs.wasNull()) {
+        token = NO_TOKEN;
+      }
+      return new StoredRow(
+          length, rs.getBytes(2), rs.getInt(3), rs.getLong(4), token, rs.getInt(7) != 0);
     }
   }
 
-  /** The union of {@code parts}; may return one of them. */
-  static RoaringBitmap union(List<RoaringBitmap> parts) {
+  /**
+   * The token of rows without one (NULL in the table): rows folded together, whose own repeats the
+   * fold kept in a row of repeats, and rows written before rows had a token. They count as one
+   * marking among themselves: every fold reads them all, and repeats are never guessed from rows
+   * whose markings cannot be told apart.
+   */
+  static final long NO_TOKEN = 0;
+
+  /**
+   * One decoded marks row: its marks, the token of the marking that wrote it ({@link #NO_TOKEN} if
+   * none), and whether it is a row of repeats (records a marking found repeated; also marks).
+   */
+  record Part(RoaringBitmap marks, long token, boolean repeated) {}
+
+  /** The union of the marks of {@code parts}; may return one of them. */
+  static RoaringBitmap union(List<Part> parts) {
     if (parts.isEmpty()) {
       return new RoaringBitmap();
     }
     if (parts.size() == 1) {
-      return parts.get(0);
+      return parts.get(0).marks();
     }
-    return FastAggregation.or(parts.iterator());
+    return FastAggregation.or(parts.stream().map(Part::marks).iterator());
+  }
+
+  /**
+   * The records of {@code parts} marked by two or more markings: the rows of repeats, plus every
+   * record held by rows of two or more tokens. Rows of one token are one marking (a merge retried
+   * after its commit's answer was lost writes its rows again under the same token); folded rows
+   * have none ({@link #NO_TOKEN}), and two stores folding at once fold nested sets of rows, so
+   * their duplicate rows never count twice. Computed from the rows as read, never stored per mark.
+   */
+  static RoaringBitmap repeats(List<Part> parts) {
+    RoaringBitmap repeated = new RoaringBitmap();
+    Map<Long, RoaringBitmap> byToken = new HashMap<>();
+    for (Part part : parts) {
+      if (part.repeated()) {
+        repeated.or(part.marks());
+      } else {
+        RoaringBitmap same = byToken.get(part.token());
+        if (same == null) {
+          byToken.put(part.token(), part.marks()); // shared until a second row of the token
+        } else {
+          byToken.put(part.token(), RoaringBitmap.or(same, part.marks()));
+        }
+      }
+    }
+    if (byToken.size() > 1) {
+      RoaringBitmap seen = new RoaringBitmap();
+      for (RoaringBitmap marking : byToken.values()) {
+        if (RoaringBitmap.intersects(seen, marking)) {
+          repeated.or(RoaringBitmap.and(seen, marking));
+        }
+        seen.or(marking);
+      }
+    }
+    return repeated;
   }
 }

@@ -84,28 +84,48 @@ final class MarksWriter {
     // One row per (batch, stage, incarnation), in a fixed order so that concurrent merges lock
     // stage rows in the same order and cannot deadlock. Deltas made for different incarnations of
     // one id stay apart: one of them is bound to be refused.
+    // Deltas of one marking (token) stay apart from other markings' so that their rows tell the
+    // markings apart; a delta without a token is a marking of its own.
     TreeMap<Target, RoaringBitmap> marks = new TreeMap<>();
+    Map<Target, RoaringBitmap> repeats = new HashMap<>();
     Map<Target, Instant> markedAt = new HashMap<>();
     for (MarkDelta delta : deltas) {
+      long token = delta.token() == MarkDelta.NO_TOKEN ? WithinWriter.newToken() : delta.token();
       Target target =
-          new Target(new Compactor.Key(delta.batch(), delta.stage()), delta.incarnation());
+          new Target(new Compactor.Key(delta.batch(), delta.stage()), delta.incarnation(), token);
       RoaringBitmap union = marks.get(target);
       if (union == null) {
         marks.put(target, delta.marks().clone()); // never modify the caller's bitmap
       } else {
         union.or(delta.marks());
       }
+      if (!delta.repeats().isEmpty()) {
+        repeats.merge(target, delta.repeats().clone(), (a, b) -> RoaringBitmap.or(a, b));
+      }
       markedAt.merge(target, delta.markedAt(), (a, b) -> a.isAfter(b) ? a : b);
     }
     List<Target> targets = new ArrayList<>(marks.keySet());
+    // Per target, its rows: the marks, split to the size cap, then any repeats (flagged).
     List<List<byte[]>> blobs = new ArrayList<>(targets.size());
+    List<Integer> repeatRows = new ArrayList<>(targets.size());
     for (Target target : targets) {
       RoaringBitmap bitmap = marks.get(target);
       bitmap.runOptimize();
-      blobs.add(
+      List<byte[]> rows =
           bitmap.isEmpty() // an empty delta only advances the time
-              ? List.of()
-              : PortableBitmaps.serializeSplit(bitmap, maxBlobBytes));
+              ? new ArrayList<>()
+              : new ArrayList<>(PortableBitmaps.serializeSplit(bitmap, maxBlobBytes));
+      RoaringBitmap repeated = repeats.get(target);
+      int marksRows = rows.size();
+      if (repeated != null) {
+        repeated.and(bitmap); // a repeat is a record the marks hold
+        repeated.runOptimize();
+        if (!repeated.isEmpty()) {
+          rows.addAll(PortableBitmaps.serializeSplit(repeated, maxBlobBytes));
+        }
+      }
+      blobs.add(rows);
+      repeatRows.add(marksRows); // rows from this index on are repeats
     }
     // Which statements the merge needs: those checking the incarnation, and (for deltas made for
     // no particular incarnation) those that do not.
@@ -128,8 +148,16 @@ final class MarksWriter {
                 if (t.checked() != checked) {
                   continue;
                 }
-                for (byte[] blob : blobs.get(i)) {
-                  bindMarks(ps, t.key(), blob, t.incarnation(), marks.get(t).last());
+                List<byte[]> rowsOfTarget = blobs.get(i);
+                for (int r = 0; r < rowsOfTarget.size(); r++) {
+                  bindMarks(
+                      ps,
+                      t.key(),
+                      rowsOfTarget.get(r),
+                      t.incarnation(),
+                      marks.get(t).last(),
+                      t.token(),
+                      r >= repeatRows.get(i));
                   rows.add(i);
                   addOrRun(ps, counts -> noteRejected(counts, rows, targets, rejectedTargets));
                 }
@@ -166,8 +194,12 @@ final class MarksWriter {
     }
   }
 
-  /** Where a delta goes: its (batch, stage), and the incarnation it was made for (0: any). */
-  private record Target(Compactor.Key key, long incarnation) implements Comparable<Target> {
+  /**
+   * Where a delta goes: its (batch, stage), the incarnation it was made for (0: any), and its
+   * marking's token.
+   */
+  private record Target(Compactor.Key key, long incarnation, long token)
+      implements Comparable<Target> {
     boolean checked() {
       return incarnation != BatchInfo.UNKNOWN_INCARNATION;
     }
@@ -175,7 +207,11 @@ final class MarksWriter {
     @Override
     public int compareTo(Target other) {
       int byKey = key.compareTo(other.key);
-      return byKey != 0 ? byKey : Long.compare(incarnation, other.incarnation);
+      if (byKey != 0) {
+        return byKey;
+      }
+      int byIncarnation = Long.compare(incarnation, other.incarnation);
+      return byIncarnation != 0 ? byIncarnation : Long.compare(token, other.token);
     }
   }
 
@@ -232,7 +268,7 @@ final class MarksWriter {
         true,
         c -> {
           List<Long> read = new ArrayList<>();
-          List<RoaringBitmap> parts;
+          List<MarksReader.Part> parts;
           try (PreparedStatement ps = runner.prepare(c, sql.foldRows)) {
             ps.setString(1, batch.value());
             ps.setString(2, stage.name());
@@ -247,18 +283,30 @@ final class MarksWriter {
           // batch, so a fold delayed while the batch was purged and opened again writes nothing.
           long incarnation = read.get(0);
           List<Long> ids = read.subList(1, read.size());
-          RoaringBitmap folded = MarksReader.union(parts);
+          // The marks in one row, and what the rows' markings repeated in another: the fold keeps
+          // the repeats the rows tell, since the folded row is one marking.
+          RoaringBitmap folded = MarksReader.union(parts).clone();
           folded.runOptimize();
+          RoaringBitmap repeated = MarksReader.repeats(parts);
+          repeated.runOptimize();
           Compactor.Key key = new Compactor.Key(batch, stage);
           List<byte[]> blobs = PortableBitmaps.serializeSplit(folded, maxBlobBytes);
+          int marksRows = blobs.size();
+          if (!repeated.isEmpty()) {
+            blobs = new ArrayList<>(blobs);
+            blobs.addAll(PortableBitmaps.serializeSplit(repeated, maxBlobBytes));
+          }
+          // Folded rows carry no token: they are the fold group, which every fold reads first
+          // (see SqlStatements#foldRows), so records of two folds' rows are never two markings.
+          long token = MarksReader.NO_TOKEN;
           if (blobs.size() >= ids.size()) {
             // Already as few rows as the size cap allows: folding would only rewrite them.
             compactor.settled(key, ids.size());
             return 0;
           }
           try (PreparedStatement ps = runner.prepare(c, sql.insertMarksFor(incarnation))) {
-            for (byte[] blob : blobs) {
-              bindMarks(ps, key, blob, incarnation, folded.last());
+            for (int r = 0; r < blobs.size(); r++) {
+              bindMarks(ps, key, blobs.get(r), incarnation, folded.last(), token, r >= marksRows);
               if (ps.executeUpdate() == 0) {
                 c.rollback();
                 log.debug(
@@ -328,16 +376,29 @@ final class MarksWriter {
 
   /**
    * Binds an append of {@code blob}, part of marks whose highest record is {@code highest} (as
-   * {@link RoaringBitmap#last()} returns it, unsigned).
+   * {@link RoaringBitmap#last()} returns it, unsigned), written by the marking {@code token}; a row
+   * of repeats if {@code repeated}.
    */
   static void bindMarks(
-      PreparedStatement ps, Compactor.Key key, byte[] blob, long incarnation, int highest)
+      PreparedStatement ps,
+      Compactor.Key key,
+      byte[] blob,
+      long incarnation,
+      int highest,
+      long token,
+      boolean repeated)
       throws SQLException {
     ps.setString(1, key.batch().value());
     ps.setString(2, key.stage().name());
     ps.setBytes(3, blob);
-    ps.setString(4, key.batch().value());
-    int next = 5;
+    if (token == MarksReader.NO_TOKEN) {
+      ps.setNull(4, java.sql.Types.BIGINT);
+    } else {
+      ps.setLong(4, token);
+    }
+    ps.setInt(5, repeated ? 1 : 0);
+    ps.setString(6, key.batch().value());
+    int next = 7;
     if (incarnation != BatchInfo.UNKNOWN_INCARNATION) {
       ps.setLong(next++, incarnation);
     }

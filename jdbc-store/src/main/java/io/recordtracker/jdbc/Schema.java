@@ -34,7 +34,8 @@ final class Schema {
         "batch_id, expected_records, opened_at, completed_at, attributes, incarnation, sealed");
     COLUMNS.put("batch_attr", "batch_id, attr_key, attr_value");
     COLUMNS.put("stage", "batch_id, stage, last_marked_at");
-    COLUMNS.put("marks", "batch_id, stage, id, marks");
+    COLUMNS.put("marks", "batch_id, stage, id, marks, token, repeated");
+    COLUMNS.put("stage_name", "stage, declared_at");
   }
 
   /**
@@ -47,7 +48,9 @@ final class Schema {
           "batch",
           Map.of(
               "incarnation", "BIGINT NOT NULL DEFAULT 0",
-              "sealed", "SMALLINT NOT NULL DEFAULT 1"));
+              "sealed", "SMALLINT NOT NULL DEFAULT 1"),
+          "marks",
+          Map.of("token", "BIGINT NULL", "repeated", "SMALLINT NOT NULL DEFAULT 0"));
 
   private final JdbcRunner runner;
   private final JdbcDialect dialect;

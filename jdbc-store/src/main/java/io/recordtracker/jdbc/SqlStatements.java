@@ -28,8 +28,9 @@ abstract sealed class SqlStatements
   final String prefix;
 
   /**
-   * Appends a marks row: batch id, stage, marks, batch id, incarnation, highest record of the
-   * marks. Inserts nothing unless the batch is that incarnation and holds that record (its
+   * Appends a marks row: batch id, stage, marks, token (the marking's, see {@link
+   * MarksReader#repeats}), repeated (1 for a row of repeats), batch id, incarnation, highest record
+   * of the marks. Inserts nothing unless the batch is that incarnation and holds that record (its
    * expected_records is above it): so nothing is appended beyond a sealed size. The batch row is
    * read with a shared lock ({@link #shareLock()}, or {@link #lockUnsealed} before it on H2) that a
    * seal's {@link #lockBatch} waits for and that waits for a seal in progress.
@@ -37,8 +38,8 @@ abstract sealed class SqlStatements
   final String insertMarks;
 
   /**
-   * As {@link #insertMarks}, whatever the batch's incarnation: batch id, stage, marks, batch id,
-   * highest record.
+   * As {@link #insertMarks}, whatever the batch's incarnation: batch id, stage, marks, token,
+   * repeated, batch id, highest record.
    */
   final String insertMarksAnyIncarnation;
 
@@ -72,7 +73,10 @@ abstract sealed class SqlStatements
   /** The marks rows of (batch, stage), as {@link #readMarks} returns them: batch id, stage. */
   final String loadMarks;
 
-  /** As {@link #loadMarks}, the oldest {@link #MAX_FOLDED_ROWS} rows by id. */
+  /**
+   * As {@link #loadMarks}, the rows a fold takes: every row without a token or of repeats, then the
+   * oldest by id, {@link #MAX_FOLDED_ROWS} in all.
+   */
   final String foldRows;
 
   /** Records a batch's completion unless it has one: completed at, batch id. */
@@ -108,6 +112,12 @@ abstract sealed class SqlStatements
 
   /** One row and column: the database server's current time, read by {@link #readCurrentTime}. */
   final String currentTime;
+
+  /** Registers a stage as known unless it is: stage, declared at. */
+  final String insertStageName;
+
+  /** Every known stage: registered ones and those of a stored batch. */
+  final String knownStages;
 
   SqlStatements(String prefix) {
     this.prefix = prefix;
@@ -147,7 +157,12 @@ abstract sealed class SqlStatements
             + "marks m JOIN "
             + p
             + "batch b ON b.batch_id = m.batch_id WHERE m.batch_id = ? AND m.stage = ?";
-    this.foldRows = loadMarks + " ORDER BY m.id LIMIT " + MAX_FOLDED_ROWS;
+    // Rows without a token (earlier folds' and rows of repeats, few) first, so that every fold
+    // reads all of them: the rows of two folds are then never taken for two markings.
+    this.foldRows =
+        loadMarks
+            + " ORDER BY CASE WHEN m.token IS NULL OR m.repeated = 1 THEN 0 ELSE 1 END, m.id LIMIT "
+            + MAX_FOLDED_ROWS;
     this.completeBatch =
         "UPDATE " + p + "batch SET completed_at = ? WHERE batch_id = ? AND completed_at IS NULL";
     this.lockBatchNowait = lockBatchNowait(p);
@@ -156,6 +171,9 @@ abstract sealed class SqlStatements
     // waiting for any transaction's uncommitted marks row, of any batch.
     this.deleteMarksRow = "DELETE FROM " + p + "marks WHERE batch_id = ? AND stage = ? AND id = ?";
     this.currentTime = currentTimeUtc();
+    this.insertStageName = insertStageNameIfAbsent(p);
+    this.knownStages =
+        "SELECT stage FROM " + p + "stage_name UNION SELECT DISTINCT stage FROM " + p + "stage";
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -178,6 +196,9 @@ abstract sealed class SqlStatements
    * incarnation, sealed.
    */
   abstract String insertBatchIfAbsent(String p);
+
+  /** Inserts a stage name unless it is there: stage, declared at. */
+  abstract String insertStageNameIfAbsent(String p);
 
   /** Whether {@link #insertBatch} fails with a duplicate key, instead of inserting nothing. */
   boolean insertBatchFailsOnDuplicate() {
@@ -312,14 +333,14 @@ abstract sealed class SqlStatements
 
   /**
    * The columns of a marks read: blob length, blob (NULL if over the limit), expected records, row
-   * id, incarnation, then {@code more}.
+   * id, incarnation, token, repeated, then {@code more}.
    */
   private static String marksColumns(String more) {
     // A blob longer than any bitmap of its batch comes back as NULL beside its length, so the
     // driver never fetches it (a corrupt row can be hundreds of MB); the reader reports it.
     return "SELECT OCTET_LENGTH(m.marks), CASE WHEN OCTET_LENGTH(m.marks) <= "
         + PortableBitmaps.maxSerializedBytesSql("b.expected_records")
-        + " THEN m.marks END, b.expected_records, m.id, b.incarnation"
+        + " THEN m.marks END, b.expected_records, m.id, b.incarnation, m.token, m.repeated"
         + more;
   }
 
@@ -381,7 +402,7 @@ abstract sealed class SqlStatements
     String insertMarks(String p, String batchExists) {
       return "INSERT INTO "
           + p
-          + "marks (batch_id, stage, marks) SELECT ?, ?, ? WHERE "
+          + "marks (batch_id, stage, marks, token, repeated) SELECT ?, ?, ?, ?, ? WHERE "
           + batchExists;
     }
 
@@ -394,6 +415,13 @@ abstract sealed class SqlStatements
           + " ON CONFLICT (batch_id, stage) DO UPDATE SET last_marked_at = GREATEST("
           + p
           + "stage.last_marked_at, EXCLUDED.last_marked_at)";
+    }
+
+    @Override
+    String insertStageNameIfAbsent(String p) {
+      return "INSERT INTO "
+          + p
+          + "stage_name (stage, declared_at) VALUES (?, ?) ON CONFLICT (stage) DO NOTHING";
     }
 
     @Override
@@ -435,7 +463,8 @@ abstract sealed class SqlStatements
     String insertMarks(String p, String batchExists) {
       return "INSERT INTO "
           + p
-          + "marks (batch_id, stage, marks) SELECT ?, ?, ? FROM DUAL WHERE "
+          + "marks (batch_id, stage, marks, token, repeated) SELECT ?, ?, ?, ?, ? FROM DUAL"
+          + " WHERE "
           + batchExists;
     }
 
@@ -447,6 +476,11 @@ abstract sealed class SqlStatements
           + batchExists
           + " ON DUPLICATE KEY UPDATE last_marked_at ="
           + " GREATEST(last_marked_at, VALUES(last_marked_at))";
+    }
+
+    @Override
+    String insertStageNameIfAbsent(String p) {
+      return "INSERT IGNORE INTO " + p + "stage_name (stage, declared_at) VALUES (?, ?)";
     }
 
     @Override
@@ -493,8 +527,9 @@ abstract sealed class SqlStatements
     String insertMarks(String p, String batchExists) {
       return "INSERT INTO "
           + p
-          + "marks (batch_id, stage, marks) SELECT CAST(? AS VARCHAR(128)), CAST(? AS"
-          + " VARCHAR(32)), CAST(? AS VARBINARY) FROM DUAL WHERE "
+          + "marks (batch_id, stage, marks, token, repeated) SELECT CAST(? AS VARCHAR(128)),"
+          + " CAST(? AS VARCHAR(32)), CAST(? AS VARBINARY), CAST(? AS BIGINT), CAST(? AS"
+          + " SMALLINT) FROM DUAL WHERE "
           + batchExists;
     }
 
@@ -509,6 +544,11 @@ abstract sealed class SqlStatements
           + " WHEN MATCHED THEN UPDATE SET last_marked_at = GREATEST(t.last_marked_at,"
           + " s.last_marked_at) WHEN NOT MATCHED THEN INSERT (batch_id, stage, last_marked_at)"
           + " VALUES (s.batch_id, s.stage, s.last_marked_at)";
+    }
+
+    @Override
+    String insertStageNameIfAbsent(String p) {
+      return "MERGE INTO " + p + "stage_name (stage, declared_at) KEY (stage) VALUES (?, ?)";
     }
 
     @Override

@@ -219,10 +219,12 @@ final class WithinWriter {
   private boolean appendWithin(
       Connection connection, Compactor.Key key, List<byte[]> blobs, long incarnation, int highest) {
     BatchId batch = key.batch();
+    // One marking: a record in two committed calls is a repeat, one listed twice in a call is not.
+    long token = newToken();
     try (PreparedStatement insert = connection.prepareStatement(sql.insertMarksFor(incarnation))) {
       MarksWriter.lockUnsealed(sql, connection, List.of(batch));
       for (int i = 0; i < blobs.size(); i++) {
-        MarksWriter.bindMarks(insert, key, blobs.get(i), incarnation, highest);
+        MarksWriter.bindMarks(insert, key, blobs.get(i), incarnation, highest, token, false);
         // No row: the batch is not there as this incarnation (purged, or purged and opened again,
         // which the caller's snapshot can hide: MariaDB's REPEATABLE READ), or sealed below these
         // marks since the caller last read it.
@@ -240,5 +242,14 @@ final class WithinWriter {
       }
       throw runner.failures().translate("mark within the caller's transaction, batch " + batch, e);
     }
+  }
+
+  /** A random token for a marking, never {@link MarksReader#NO_TOKEN}. */
+  static long newToken() {
+    long t;
+    do {
+      t = java.util.concurrent.ThreadLocalRandom.current().nextLong();
+    } while (t == MarksReader.NO_TOKEN);
+    return t;
   }
 }

@@ -46,7 +46,18 @@ CREATE TABLE IF NOT EXISTS ${prefix}marks (
   stage    VARCHAR(32)  CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   id       BIGINT       NOT NULL AUTO_INCREMENT,
   marks    LONGBLOB     NOT NULL,
+  -- The marking that wrote the row (a flush's delta, a markWithin call; a fold's rows): rows of two tokens that hold
+  -- one record mark it twice, a repeat. NULL in rows written before repeats were counted.
+  token    BIGINT       NULL,
+  -- 1 for a row of repeats (records found marked twice, kept when rows are folded); its records are marks too.
+  repeated SMALLINT     NOT NULL DEFAULT 0,
   PRIMARY KEY (batch_id, stage, id),
   KEY ${prefix}marks_id (id),
   CONSTRAINT ${prefix}marks_batch FOREIGN KEY (batch_id) REFERENCES ${prefix}batch (batch_id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Every stage ever marked or declared: reconcile refuses a custom stage missing here and in ${prefix}stage (a typo).
+CREATE TABLE IF NOT EXISTS ${prefix}stage_name (
+  stage       VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+  declared_at DATETIME(6) NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -1,5 +1,7 @@
 package io.recordtracker.jdbc;
 
+import io.recordtracker.BatchId;
+import io.recordtracker.Stage;
 import io.recordtracker.spi.TrackerStore;
 import io.recordtracker.spi.TrackerStoreContractTest;
 
@@ -11,5 +13,10 @@ class EmbeddedPostgresTrackerStoreTest extends TrackerStoreContractTest {
     return JdbcTrackerStore.builder(Databases.embeddedPostgres())
         .tablePrefix(Databases.PREFIX)
         .build();
+  }
+
+  @Override
+  protected void compactNow(BatchId batch, Stage stage) {
+    ((JdbcTrackerStore) store).compact(batch, stage);
   }
 }

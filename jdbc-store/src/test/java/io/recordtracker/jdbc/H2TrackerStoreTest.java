@@ -1,5 +1,7 @@
 package io.recordtracker.jdbc;
 
+import io.recordtracker.BatchId;
+import io.recordtracker.Stage;
 import io.recordtracker.spi.TrackerStore;
 import io.recordtracker.spi.TrackerStoreContractTest;
 
@@ -9,5 +11,10 @@ class H2TrackerStoreTest extends TrackerStoreContractTest {
   @Override
   protected TrackerStore createStore() {
     return JdbcTrackerStore.builder(Databases.h2()).tablePrefix(Databases.PREFIX).build();
+  }
+
+  @Override
+  protected void compactNow(BatchId batch, Stage stage) {
+    ((JdbcTrackerStore) store).compact(batch, stage);
   }
 }

@@ -214,8 +214,11 @@ class JdbcIntegrationTest {
       store.openBatch(BatchInfo.of(id, 10_000_000, T0, Map.of()));
       Random random = new Random(7);
       RoaringBitmap expected = new RoaringBitmap();
+      // Each delta, without a token, is a marking of its own: records in two are repeats.
+      RoaringBitmap repeated = new RoaringBitmap();
       for (int i = 0; i < 20; i++) {
         RoaringBitmap d = delta(random);
+        repeated.or(RoaringBitmap.and(expected, d));
         expected.or(d);
         store.merge(List.of(new MarkDelta(id, Stage.SENT, d, T0)));
       }
@@ -225,6 +228,7 @@ class JdbcIntegrationTest {
         List<RoaringBitmap> more = new ArrayList<>();
         for (int i = 0; i < 150; i++) {
           more.add(delta(random));
+          repeated.or(RoaringBitmap.and(expected, more.get(i)));
           expected.or(more.get(i));
         }
         Future<?> appender =
@@ -253,9 +257,11 @@ class JdbcIntegrationTest {
         pool.shutdownNow();
       }
       assertThat(store.load(id, Stage.SENT)).isEqualTo(expected);
+      assertThat(store.loadRepeats(id, Stage.SENT)).isEqualTo(repeated);
       store.compact(id, Stage.SENT);
       assertThat(rows(ds, id, Stage.SENT)).isEqualTo(1);
       assertThat(store.load(id, Stage.SENT)).isEqualTo(expected);
+      assertThat(store.loadRepeats(id, Stage.SENT)).isEqualTo(repeated);
     }
   }
 
@@ -323,6 +329,9 @@ class JdbcIntegrationTest {
     int trackers = 8;
     List<List<int[]>> work = new ArrayList<>();
     RoaringBitmap expected = new RoaringBitmap();
+    // Every markProcessed call is a marking: a record in two calls (of one tracker or of two) is a
+    // repeat, one listed twice in a call is not.
+    RoaringBitmap repeated = new RoaringBitmap();
     Random random = new Random(11);
     for (int t = 0; t < trackers; t++) {
       List<int[]> steps = new ArrayList<>();
@@ -333,7 +342,9 @@ class JdbcIntegrationTest {
           step[k] = k < 200 ? disjoint + k : random.nextInt(50_000); // the rest overlaps
         }
         steps.add(step);
-        expected.add(step);
+        RoaringBitmap marking = RoaringBitmap.bitmapOf(step);
+        repeated.or(RoaringBitmap.and(expected, marking));
+        expected.or(marking);
       }
       work.add(steps);
     }
@@ -370,9 +381,11 @@ class JdbcIntegrationTest {
     // A reader without background compaction, so that the fold below is the only one.
     try (JdbcTrackerStore reader = store(ds, 1_000_000)) {
       assertThat(reader.load(id, Stage.PROCESSED)).isEqualTo(expected);
+      assertThat(reader.loadRepeats(id, Stage.PROCESSED)).isEqualTo(repeated);
       reader.compact(id, Stage.PROCESSED);
       assertThat(rows(ds, id, Stage.PROCESSED)).isEqualTo(1);
       assertThat(reader.load(id, Stage.PROCESSED)).isEqualTo(expected);
+      assertThat(reader.loadRepeats(id, Stage.PROCESSED)).isEqualTo(repeated);
     }
   }
 
@@ -432,8 +445,54 @@ class JdbcIntegrationTest {
 
     RoaringBitmap expected = MarkingChild.planned(1);
     expected.or(MarkingChild.planned(2));
+    // Each step is a marking: a record in two steps, of one JVM or of both, is processed twice.
+    RoaringBitmap seen = new RoaringBitmap();
+    RoaringBitmap repeated = new RoaringBitmap();
+    for (long seed : new long[] {1, 2}) {
+      for (int[] step : MarkingChild.plan(seed)) {
+        RoaringBitmap marking = RoaringBitmap.bitmapOf(step);
+        repeated.or(RoaringBitmap.and(seen, marking));
+        seen.or(marking);
+      }
+    }
     try (JdbcTrackerStore store = store(pg, 4)) {
       assertThat(store.load(id, Stage.PROCESSED)).isEqualTo(expected);
+      assertThat(store.loadRepeats(id, Stage.PROCESSED)).isEqualTo(repeated);
+    }
+  }
+
+  @Test
+  void a_batch_opened_in_one_jvm_is_sealed_in_another_and_both_agree_on_its_size()
+      throws Exception {
+    TestDataSource pg = Databases.embeddedPostgres();
+    BatchId id = BatchId.generate();
+    String url = Databases.embeddedPostgresUrl();
+    try (RecordTracker edi = RecordTracker.builder().store(store(pg, 4)).build()) {
+      assertThat(edi.openBatch(id).isSealed()).isFalse();
+      edi.markSent(id, RecordRange.of(0, 999));
+      edi.flush();
+      assertThat(edi.reconcile(id).isSealed()).isFalse();
+
+      Process below = MarkingChild.start("seal", url, id.value(), "500");
+      assertThat(output(below))
+          .isEqualTo(
+              "refused IllegalArgumentException: cannot seal batch "
+                  + id
+                  + " with 500 records: record 999 is marked already, so it holds at least 1000");
+      assertThat(below.waitFor()).isZero();
+      Process seal = MarkingChild.start("seal", url, id.value(), "1000");
+      assertThat(output(seal)).isEqualTo("sealed 1000");
+      assertThat(seal.waitFor()).isZero();
+      Process other = MarkingChild.start("seal", url, id.value(), "1200");
+      assertThat(output(other)).startsWith("refused BatchConflictException: ");
+      assertThat(other.waitFor()).isZero();
+
+      // The tracker that opened it learns the seal from the store.
+      Reconciliation r = edi.reconcile(id);
+      assertThat(r.isSealed()).isTrue();
+      assertThat(r.expectedRecords()).isEqualTo(1_000);
+      assertThat(r.absentUpstream()).isEmpty();
+      assertThat(r.missing()).containsExactly(RecordRange.of(0, 999));
     }
   }
 
@@ -576,12 +635,17 @@ class JdbcIntegrationTest {
     return rows(ds, id, stage, Databases.PREFIX);
   }
 
-  /** How many delta rows (batch, stage) has in the tables with {@code prefix}. */
+  /**
+   * How many delta rows (batch, stage) has in the tables with {@code prefix}, not counting rows of
+   * repeats.
+   */
   static int rows(DataSource ds, BatchId id, Stage stage, String prefix) throws SQLException {
     try (Connection c = ds.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
-                "SELECT COUNT(*) FROM " + prefix + "marks WHERE batch_id = ? AND stage = ?")) {
+                "SELECT COUNT(*) FROM "
+                    + prefix
+                    + "marks WHERE batch_id = ? AND stage = ? AND repeated = 0")) {
       ps.setString(1, id.value());
       ps.setString(2, stage.name());
       try (ResultSet rs = ps.executeQuery()) {

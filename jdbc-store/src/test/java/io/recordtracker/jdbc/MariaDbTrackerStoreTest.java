@@ -1,5 +1,7 @@
 package io.recordtracker.jdbc;
 
+import io.recordtracker.BatchId;
+import io.recordtracker.Stage;
 import io.recordtracker.spi.TrackerStore;
 import io.recordtracker.spi.TrackerStoreContractTest;
 
@@ -20,5 +22,10 @@ class MariaDbTrackerStoreTest extends TrackerStoreContractTest {
     if (store != null) { // null when the assumption in createStore skipped the test
       store.close();
     }
+  }
+
+  @Override
+  protected void compactNow(BatchId batch, Stage stage) {
+    ((JdbcTrackerStore) store).compact(batch, stage);
   }
 }

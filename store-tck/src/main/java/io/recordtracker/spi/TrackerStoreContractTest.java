@@ -12,6 +12,7 @@ import io.recordtracker.Stage;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -74,6 +75,109 @@ public abstract class TrackerStoreContractTest {
   protected static MarkDelta delta(
       BatchId id, Stage stage, RoaringBitmap marks, Instant at, long incarnation) {
     return new MarkDelta(id, stage, marks, at, incarnation);
+  }
+
+  /**
+   * Folds the stored rows of ({@code batch}, {@code stage}) now, for a store that compacts what it
+   * stores; the default does nothing. Repeats must survive it.
+   */
+  protected void compactNow(BatchId batch, Stage stage) {}
+
+  /** A delta of one marking, {@code token}, with the repeats it already knows. */
+  protected static MarkDelta marking(
+      BatchId id, Stage stage, RoaringBitmap marks, RoaringBitmap repeats, long token) {
+    return new MarkDelta(id, stage, marks, T0, BatchInfo.UNKNOWN_INCARNATION, repeats, token);
+  }
+
+  @Test
+  void records_merged_by_two_markings_are_repeats_and_a_retried_marking_is_not() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 1_000, T0, Map.of()));
+    Stage stage = Stage.PROCESSED;
+
+    store.merge(List.of(marking(id, stage, bitmap(1, 2, 3), bitmap(), 11)));
+    assertThat(store.loadRepeats(id, stage)).isEqualTo(bitmap());
+    store.merge(List.of(marking(id, stage, bitmap(3, 4), bitmap(), 22)));
+    assertThat(store.loadRepeats(id, stage)).isEqualTo(bitmap(3));
+    // A retry of marking 11 (its first merge may have been stored) with more of its records.
+    store.merge(List.of(marking(id, stage, bitmap(1, 2, 3, 5), bitmap(), 11)));
+    assertThat(store.loadRepeats(id, stage)).isEqualTo(bitmap(3));
+    // A delta without a token is a marking of its own, every time it is merged.
+    store.merge(List.of(delta(id, stage, bitmap(4, 900), T0)));
+    store.merge(List.of(delta(id, stage, bitmap(900), T0)));
+    assertThat(store.loadRepeats(id, stage)).isEqualTo(bitmap(3, 4, 900));
+    // Repeats the delta knows (marked twice before it was made) are kept, new records or not.
+    store.merge(List.of(marking(id, stage, bitmap(7, 8), bitmap(7), 33)));
+    assertThat(store.loadRepeats(id, stage)).isEqualTo(bitmap(3, 4, 7, 900));
+
+    compactNow(id, stage);
+    assertThat(store.loadRepeats(id, stage)).isEqualTo(bitmap(3, 4, 7, 900));
+    assertThat(store.load(id, stage)).isEqualTo(bitmap(1, 2, 3, 4, 5, 7, 8, 900));
+    store.merge(List.of(marking(id, stage, bitmap(1, 999), bitmap(), 44)));
+    compactNow(id, stage);
+    assertThat(store.loadRepeats(id, stage)).isEqualTo(bitmap(1, 3, 4, 7, 900));
+    assertThat(store.load(id, stage)).isEqualTo(bitmap(1, 2, 3, 4, 5, 7, 8, 900, 999));
+    assertThat(store.loadRepeats(id, Stage.SENT)).isEqualTo(bitmap());
+  }
+
+  @Test
+  void read_returns_the_repeats_of_each_stage_counting_them() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 100, T0, Map.of()));
+    Stage applied = Stage.countingRepeats("applied");
+    store.merge(
+        List.of(
+            marking(id, Stage.PROCESSED, bitmap(1, 2), bitmap(), 1),
+            marking(id, applied, bitmap(5, 6), bitmap(), 2)));
+    store.merge(
+        List.of(
+            marking(id, Stage.PROCESSED, bitmap(2, 3), bitmap(), 3),
+            marking(id, applied, bitmap(6), bitmap(), 4)));
+
+    StageMarks read =
+        store.read(id, new LinkedHashSet<>(List.of(Stage.PROCESSED, applied))).orElseThrow();
+
+    assertThat(read.of(Stage.PROCESSED)).isEqualTo(bitmap(1, 2, 3));
+    assertThat(read.repeatsOf(Stage.PROCESSED)).isEqualTo(bitmap(2));
+    assertThat(read.repeatsOf(applied)).isEqualTo(bitmap(6));
+  }
+
+  @Test
+  void repeats_of_marks_refused_are_not_stored() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 10, T0, Map.of()).asUnsealed());
+    store.merge(List.of(marking(id, Stage.PROCESSED, bitmap(1), bitmap(), 1)));
+    store.seal(id, 5);
+
+    assertThatThrownBy(
+            () ->
+                store.merge(
+                    List.of(
+                        marking(id, Stage.PROCESSED, bitmap(1), bitmap(), 2),
+                        marking(id, Stage.SENT, bitmap(1, 7), bitmap(), 3))))
+        .isInstanceOf(io.recordtracker.MarksRejectedException.class);
+
+    assertThat(store.loadRepeats(id, Stage.PROCESSED)).isEqualTo(bitmap());
+  }
+
+  @Test
+  void known_stages_are_every_stage_marked_or_declared_and_outlive_a_purge() {
+    if (store.knownStages().isEmpty()) {
+      return; // a store that does not keep its stages: reconcile checks none (documented)
+    }
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 10, T0, Map.of()));
+    Stage received = Stage.of("received-" + Long.toHexString(System.nanoTime() & 0xFFFFFF));
+    Stage declared = Stage.of("declared-" + Long.toHexString(System.nanoTime() & 0xFFFFFF));
+    assertThat(store.knownStages().orElseThrow()).doesNotContain(received, declared);
+
+    store.merge(List.of(delta(id, received, bitmap(1), T0)));
+    store.declareStages(List.of(declared));
+    store.declareStages(List.of(declared)); // idempotent
+    assertThat(store.knownStages().orElseThrow()).contains(received, declared);
+
+    store.delete(List.of(id));
+    assertThat(store.knownStages().orElseThrow()).contains(received, declared);
   }
 
   @Test

@@ -5,6 +5,7 @@ import io.recordtracker.RecordTracker;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import io.recordtracker.monitor.CompletenessMonitor;
 import io.recordtracker.monitor.DiscrepancyListener;
+import io.recordtracker.monitor.PagerDutyDiscrepancyListener;
 import io.recordtracker.monitor.Slf4jDiscrepancyListener;
 import io.recordtracker.monitor.WebhookDiscrepancyListener;
 import io.recordtracker.spi.TrackerStore;
@@ -92,7 +93,8 @@ public class RecordTrackerAutoConfiguration {
 
   /**
    * The completeness monitor, telling the log and every {@link DiscrepancyListener} bean: the
-   * webhook's when {@code record-tracker.monitor.webhook.url} is set, and the application's own.
+   * webhook's when {@code record-tracker.monitor.webhook.url} is set, PagerDuty's when {@code
+   * record-tracker.monitor.pagerduty.routing-key} is, and the application's own.
    *
    * @param tracker the tracker
    * @param properties the {@code record-tracker.*} settings
@@ -126,6 +128,21 @@ public class RecordTrackerAutoConfiguration {
   public WebhookDiscrepancyListener recordTrackerWebhookListener(
       RecordTrackerProperties properties) {
     return properties.getMonitor().getWebhook().listener();
+  }
+
+  /**
+   * Sends the monitor's events to PagerDuty with the routing key of {@code
+   * record-tracker.monitor.pagerduty.routing-key}.
+   *
+   * @param properties the {@code record-tracker.*} settings
+   * @return the listener
+   */
+  @Bean
+  @ConditionalOnBooleanProperty("record-tracker.monitor.enabled")
+  @ConditionalOnProperty("record-tracker.monitor.pagerduty.routing-key")
+  public PagerDutyDiscrepancyListener recordTrackerPagerDutyListener(
+      RecordTrackerProperties properties) {
+    return properties.getMonitor().getPagerduty().listener();
   }
 
   /**

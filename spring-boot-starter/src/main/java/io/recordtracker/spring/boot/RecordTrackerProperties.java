@@ -5,6 +5,7 @@ import io.recordtracker.RecordTracker;
 import io.recordtracker.Stage;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import io.recordtracker.monitor.CompletenessMonitor;
+import io.recordtracker.monitor.PagerDutyDiscrepancyListener;
 import io.recordtracker.monitor.WebhookDiscrepancyListener;
 import java.lang.reflect.Proxy;
 import java.net.URI;
@@ -246,11 +247,17 @@ public class RecordTrackerProperties implements Validator {
     /** How often the monitor runs a round. */
     private Duration period = Duration.ofMinutes(1);
 
-    /** How long after its upstream stage was last marked a batch may still be missing records. */
+    /**
+     * How long a batch with records missing may go without any of its stages marked before it is
+     * overdue; each mark, downstream ones included, starts it again.
+     */
     private Duration grace = CompletenessMonitor.DEFAULT_GRACE;
 
-    /** How long a batch may stay open with its upstream stage never marked. */
-    private Duration deadline = CompletenessMonitor.DEFAULT_DEADLINE;
+    /**
+     * How long after it was opened a batch may stay incomplete, even while progressing; at least
+     * the grace. Unset: 1 hour, or the grace if longer.
+     */
+    private Duration deadline;
 
     /** How long an unchanged finding waits before it is reported again. */
     private Duration renotifyAfter = CompletenessMonitor.DEFAULT_RENOTIFY_AFTER;
@@ -260,6 +267,9 @@ public class RecordTrackerProperties implements Validator {
 
     /** The Slack-compatible webhook alerts are posted to. */
     private final Webhook webhook = new Webhook();
+
+    /** PagerDuty, which alerts are sent to. */
+    private final PagerDuty pagerduty = new PagerDuty();
 
     /** Whether to run a completeness monitor. */
     public boolean isEnabled() {
@@ -281,22 +291,22 @@ public class RecordTrackerProperties implements Validator {
       this.period = period;
     }
 
-    /** The grace period after the last upstream mark. */
+    /** The grace period after the batch's last mark at any stage. */
     public Duration getGrace() {
       return grace;
     }
 
-    /** Sets the grace period after the last upstream mark. */
+    /** Sets the grace period after the batch's last mark at any stage. */
     public void setGrace(Duration grace) {
       this.grace = grace;
     }
 
-    /** The deadline for a first upstream mark. */
+    /** How long a batch may stay incomplete after it was opened; null for the monitor's default. */
     public Duration getDeadline() {
       return deadline;
     }
 
-    /** Sets the deadline for a first upstream mark. */
+    /** Sets how long a batch may stay incomplete after it was opened; at least the grace. */
     public void setDeadline(Duration deadline) {
       this.deadline = deadline;
     }
@@ -326,6 +336,11 @@ public class RecordTrackerProperties implements Validator {
       return webhook;
     }
 
+    /** The PagerDuty settings. */
+    public PagerDuty getPagerduty() {
+      return pagerduty;
+    }
+
     void validate(Errors errors, RecordTracker probe) {
       if (!enabled) {
         return;
@@ -333,19 +348,32 @@ public class RecordTrackerProperties implements Validator {
       errors.pushNestedPath("monitor");
       check(errors, "period", () -> requirePositive(period, "period"));
       check(errors, "grace", () -> CompletenessMonitor.builder(probe).grace(grace));
-      check(errors, "deadline", () -> CompletenessMonitor.builder(probe).deadline(deadline));
+      if (deadline != null) {
+        check(errors, "deadline", () -> CompletenessMonitor.builder(probe).deadline(deadline));
+        if (!errors.hasFieldErrors("grace") && !errors.hasFieldErrors("deadline")) {
+          check(
+              errors,
+              "deadline",
+              () -> CompletenessMonitor.builder(probe).grace(grace).deadline(deadline).build());
+        }
+      }
       check(
           errors,
           "renotifyAfter",
           () -> CompletenessMonitor.builder(probe).renotifyAfter(renotifyAfter));
       check(errors, "watch", () -> watchedPairs(CompletenessMonitor.builder(probe)));
       webhook.validate(errors);
+      pagerduty.validate(errors);
       errors.popNestedPath();
     }
 
     /** Applies these settings to {@code b}. */
     CompletenessMonitor.Builder apply(CompletenessMonitor.Builder b) {
-      return watchedPairs(b.grace(grace).deadline(deadline).renotifyAfter(renotifyAfter));
+      b.grace(grace).renotifyAfter(renotifyAfter);
+      if (deadline != null) {
+        b.deadline(deadline);
+      }
+      return watchedPairs(b);
     }
 
     /** Adds the watched pairs to {@code b}. */
@@ -385,6 +413,9 @@ public class RecordTrackerProperties implements Validator {
 
     /** The most attempts for one event. */
     private int maxAttempts = WebhookDiscrepancyListener.DEFAULT_MAX_ATTEMPTS;
+
+    /** How many events one round may have before they are posted as one digest message. */
+    private int digestAbove = WebhookDiscrepancyListener.DEFAULT_DIGEST_ABOVE;
 
     /** The webhook URL, or null for none. */
     public URI getUrl() {
@@ -436,11 +467,25 @@ public class RecordTrackerProperties implements Validator {
       this.maxAttempts = maxAttempts;
     }
 
+    /** How many events one round may have before they are posted as one digest. */
+    public int getDigestAbove() {
+      return digestAbove;
+    }
+
+    /** Sets how many events one round may have before they are posted as one digest. */
+    public void setDigestAbove(int digestAbove) {
+      this.digestAbove = digestAbove;
+    }
+
     void validate(Errors errors) {
       if (url == null) {
         return;
       }
       errors.pushNestedPath("webhook");
+      check(
+          errors,
+          "digestAbove",
+          () -> WebhookDiscrepancyListener.builder(url).digestAbove(digestAbove));
       check(errors, "url", () -> WebhookDiscrepancyListener.builder(url));
       if (!errors.hasFieldErrors("url")) {
         check(errors, "connectTimeout", () -> builder().connectTimeout(connectTimeout));
@@ -458,11 +503,95 @@ public class RecordTrackerProperties implements Validator {
           .requestTimeout(requestTimeout)
           .timeoutBudget(timeoutBudget)
           .maxAttempts(maxAttempts)
+          .digestAbove(digestAbove)
           .build();
     }
 
     private WebhookDiscrepancyListener.Builder builder() {
       return WebhookDiscrepancyListener.builder(url);
+    }
+  }
+
+  /** The {@code record-tracker.monitor.pagerduty.*} settings of the PagerDuty listener. */
+  public static class PagerDuty {
+
+    /**
+     * The routing (integration) key of a PagerDuty service's Events API v2 integration; none sends
+     * nothing. A secret: take it from the environment or a secret store.
+     */
+    private String routingKey;
+
+    /** Where events go. */
+    private URI endpoint = PagerDutyDiscrepancyListener.DEFAULT_ENDPOINT;
+
+    /** How many triggers one round may have before they are sent as one digest. */
+    private int digestAbove = PagerDutyDiscrepancyListener.DEFAULT_DIGEST_ABOVE;
+
+    /** The routing key, or null for none. */
+    public String getRoutingKey() {
+      return routingKey;
+    }
+
+    /** Sets the routing key. */
+    public void setRoutingKey(String routingKey) {
+      this.routingKey = routingKey;
+    }
+
+    /** Where events go. */
+    public URI getEndpoint() {
+      return endpoint;
+    }
+
+    /** Sets where events go. */
+    public void setEndpoint(URI endpoint) {
+      this.endpoint = endpoint;
+    }
+
+    /** How many triggers one round may have before they are sent as one digest. */
+    public int getDigestAbove() {
+      return digestAbove;
+    }
+
+    /** Sets how many triggers one round may have before they are sent as one digest. */
+    public void setDigestAbove(int digestAbove) {
+      this.digestAbove = digestAbove;
+    }
+
+    void validate(Errors errors) {
+      if (routingKey == null) {
+        return;
+      }
+      errors.pushNestedPath("pagerduty");
+      check(errors, "routingKey", () -> PagerDutyDiscrepancyListener.builder(routingKey));
+      if (!errors.hasFieldErrors("routingKey")) {
+        check(
+            errors,
+            "endpoint",
+            () -> PagerDutyDiscrepancyListener.builder(routingKey).endpoint(endpoint));
+        check(
+            errors,
+            "digestAbove",
+            () -> PagerDutyDiscrepancyListener.builder(routingKey).digestAbove(digestAbove));
+      }
+      errors.popNestedPath();
+    }
+
+    /** The listener these settings describe; {@link #getRoutingKey()} must be set. */
+    PagerDutyDiscrepancyListener listener() {
+      return PagerDutyDiscrepancyListener.builder(routingKey)
+          .endpoint(endpoint)
+          .digestAbove(digestAbove)
+          .build();
+    }
+
+    /** Never shows the routing key. */
+    @Override
+    public String toString() {
+      return "PagerDuty{endpoint="
+          + endpoint
+          + ", routingKey="
+          + (routingKey == null ? "none" : "(set)")
+          + "}";
     }
   }
 }

@@ -9,6 +9,7 @@ import io.recordtracker.RecordTracker;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import io.recordtracker.micrometer.RecordTrackerMetrics;
 import io.recordtracker.monitor.CompletenessMonitor;
+import io.recordtracker.monitor.PagerDutyDiscrepancyListener;
 import io.recordtracker.monitor.WebhookDiscrepancyListener;
 import io.recordtracker.spi.TrackerStore;
 import java.util.List;
@@ -210,6 +211,35 @@ class RecordTrackerAutoConfigurationTest {
   }
 
   @Test
+  void pagerduty_listener_runs_with_the_routing_key_of_the_properties_and_never_shows_it() {
+    runner
+        .withPropertyValues(
+            "record-tracker.monitor.enabled=true",
+            "record-tracker.monitor.period=1h",
+            "record-tracker.monitor.pagerduty.routing-key=R0ut1ngK3yOfTheCisService0123456",
+            "record-tracker.monitor.pagerduty.digest-above=50",
+            "record-tracker.monitor.webhook.url=https://hooks.example.com/services/T0/B0/secret",
+            "record-tracker.monitor.webhook.digest-above=30")
+        .run(
+            context -> {
+              assertThat(context).hasSingleBean(PagerDutyDiscrepancyListener.class);
+              assertThat(context.getBean(PagerDutyDiscrepancyListener.class))
+                  .hasToString("PagerDutyDiscrepancyListener{https://events.pagerduty.com/…}");
+              assertThat(context.getBean(RecordTrackerProperties.class).getMonitor().getPagerduty())
+                  .hasToString(
+                      "PagerDuty{endpoint=https://events.pagerduty.com/v2/enqueue,"
+                          + " routingKey=(set)}");
+            });
+    assertStartupFails(
+        List.of(
+            "record-tracker.monitor.enabled=true",
+            "record-tracker.monitor.pagerduty.routing-key=R0ut1ngK3y",
+            "record-tracker.monitor.pagerduty.digest-above=0"),
+        "monitor.pagerduty.digestAbove",
+        "digestAbove must be at least 1: 0");
+  }
+
+  @Test
   void a_bad_flush_interval_fails_startup_naming_the_property() {
     assertStartupFails(
         List.of("record-tracker.flush-interval=-1s"),
@@ -245,6 +275,30 @@ class RecordTrackerAutoConfigurationTest {
         "grace must be positive: PT0S",
         "monitor.watch",
         "watch must be upstream:downstream, for example sent:processed: sent-processed");
+  }
+
+  @Test
+  void a_monitor_deadline_shorter_than_its_grace_fails_startup_naming_both() {
+    assertStartupFails(
+        List.of(
+            "record-tracker.monitor.enabled=true",
+            "record-tracker.monitor.grace=30m",
+            "record-tracker.monitor.deadline=20m"),
+        "monitor.deadline",
+        "deadline must be at least grace: deadline=PT20M, grace=PT30M");
+  }
+
+  @Test
+  void an_unset_monitor_deadline_follows_a_grace_longer_than_an_hour() {
+    runner
+        .withPropertyValues(
+            "record-tracker.monitor.enabled=true",
+            "record-tracker.monitor.period=1h",
+            "record-tracker.monitor.grace=2h")
+        .run(
+            context ->
+                assertThat(context.getBean(CompletenessMonitor.class).toString())
+                    .contains("grace=PT2H, deadline=PT2H,"));
   }
 
   @Test
