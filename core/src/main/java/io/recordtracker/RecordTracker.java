@@ -1,6 +1,7 @@
 package io.recordtracker;
 
 import io.recordtracker.internal.Arguments;
+import io.recordtracker.internal.TrackerInternals;
 import io.recordtracker.spi.StoreClock;
 import io.recordtracker.spi.TrackerStore;
 import java.time.Clock;
@@ -64,6 +65,10 @@ public final class RecordTracker implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(RecordTracker.class);
 
+  static {
+    TrackerInternals.install(new TrackerBridge());
+  }
+
   private final TrackerStore store;
   private final Clock clock;
   private final MarkBuffers buffers;
@@ -96,6 +101,11 @@ public final class RecordTracker implements AutoCloseable {
         b.flushInterval,
         b.flushThreshold,
         b.maxBufferedRecords);
+  }
+
+  /** The store this tracker reads and writes; for the library's other packages. */
+  TrackerStore store() {
+    return store;
   }
 
   /** A builder with every setting at its default. */

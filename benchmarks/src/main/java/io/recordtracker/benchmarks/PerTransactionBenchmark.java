@@ -523,7 +523,16 @@ public final class PerTransactionBenchmark {
   static void dropTables(DataSource ds) {
     try (Connection c = ds.getConnection();
         Statement s = c.createStatement()) {
-      for (String table : List.of("marks", "stage", "batch_attr", "batch", "customer", "status")) {
+      for (String table :
+          List.of(
+              "alert",
+              "stage_name",
+              "marks",
+              "stage",
+              "batch_attr",
+              "batch",
+              "customer",
+              "status")) {
         s.execute("DROP TABLE IF EXISTS " + PREFIX + table);
       }
     } catch (SQLException e) {

@@ -186,7 +186,15 @@ final class MonitorCommand extends TrackerCommand {
             .grace(grace)
             .deadline(deadline)
             .renotifyAfter(renotifyAfter);
-    listeners.forEach(b::listener);
+    for (DiscrepancyListener listener : listeners) {
+      // Named as a service's own webhook listener is by default, so that this monitor and the
+      // services' share what was reported (DeliveryTracking only wraps it).
+      if (listener instanceof DeliveryTracking) {
+        b.listener("WebhookDiscrepancyListener-1", listener);
+      } else {
+        b.listener(listener);
+      }
+    }
     CompletenessMonitor monitor = b.build();
     if (!once) {
       return runUntilStopped(monitor);

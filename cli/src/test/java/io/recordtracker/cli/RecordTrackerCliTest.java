@@ -621,6 +621,29 @@ class RecordTrackerCliTest {
   }
 
   @Test
+  void monitor_once_run_again_tells_the_webhook_nothing_it_was_told_and_still_prints_the_finding()
+      throws IOException {
+    seed.at(Duration.ofMinutes(20));
+    lossyBatch();
+    List<String> posts = new CopyOnWriteArrayList<>();
+    LocalWebhook server = LocalWebhook.recording(posts);
+    try {
+      env.put("RT_WEBHOOK", "http://127.0.0.1:" + server.port() + "/services/T0/B0/topsecret");
+
+      Cli.Result first = cli("monitor", "--once", "--webhook-url-env", "RT_WEBHOOK");
+      Cli.Result again = cli("monitor", "--once", "--webhook-url-env", "RT_WEBHOOK");
+
+      assertThat(first.code()).as(first.toString()).isEqualTo(2);
+      assertThat(again.code()).as(again.toString()).isEqualTo(2);
+      assertThat(again.out()).isEqualTo(first.out());
+      assertThat(again.out()).startsWith("1 batch needs attention (of 1 incomplete):\n");
+      assertThat(posts).hasSize(1); // the alert state is in the store: the NEW was told once
+    } finally {
+      server.close();
+    }
+  }
+
+  @Test
   void monitor_once_exits_75_when_the_webhook_refuses_and_78_when_its_variable_is_unset()
       throws IOException {
     seed.at(Duration.ofMinutes(20));

@@ -7,22 +7,23 @@ import io.recordtracker.BatchQuery;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.Stage;
 import io.recordtracker.TrackerStoreException;
+import io.recordtracker.internal.TrackerInternals;
 import io.recordtracker.monitor.FindingScan.Key;
-import io.recordtracker.monitor.FindingScan.Outcome;
+import io.recordtracker.spi.AlertStore;
+import io.recordtracker.spi.TrackerStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,8 +74,18 @@ import org.slf4j.LoggerFactory;
  * over; when a listener throws, the monitor logs it, stops giving that listener events for the rest
  * of the round (so a dead endpoint costs one timeout per round, not one per batch) and offers the
  * same events again next round. A {@link RoundDiscrepancyListener} (a digest) is given each round's
- * events at once, and when it fails, those it did not take are offered again next round. What was
- * reported is kept in memory: a new monitor (a restart) reports open findings again as new.
+ * events at once, and when it fails, those it did not take are offered again next round.
+ *
+ * <p>What was reported to which listener is kept in the tracker's store ({@link
+ * TrackerStore#alertStore()}): any number of monitor instances on one store (threads, processes,
+ * hosts) tell each event once between them, and a restarted monitor continues where the last one
+ * stopped, without reporting open findings again as new. Listeners are told at least once: a
+ * monitor that dies after telling an event and before recording it leaves a claim that expires
+ * after {@code claimFor}, and the event is told again; {@link DiscrepancyEvent#idempotencyKey()}
+ * lets a listener deduplicate. Instances sharing a store must watch the same pairs with listeners
+ * of the same names ({@link Builder#listener(String, DiscrepancyListener)}; by default, by their
+ * class and position). A store that keeps no alert state leaves each monitor its own, in memory: a
+ * restart then reports open findings again as new.
  *
  * <p>Thread-safe; rounds never overlap.
  *
@@ -102,18 +113,28 @@ public final class CompletenessMonitor {
   /** How long an unchanged finding waits before it is reported again, when none is set: 4 hours. */
   public static final Duration DEFAULT_RENOTIFY_AFTER = Duration.ofHours(4);
 
+  /**
+   * How long a monitor may take to tell a listener one event before another instance takes the
+   * event over, when none is set: 2 minutes.
+   */
+  public static final Duration DEFAULT_CLAIM_FOR = Duration.ofMinutes(2);
+
   /** How many incomplete batches one store query returns. */
   static final int PAGE_SIZE = 500;
 
   private static final Logger log = LoggerFactory.getLogger(CompletenessMonitor.class);
 
+  private static final Pattern LISTENER_NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
   private final RecordTracker tracker;
   private final Duration grace;
   private final Duration deadline;
   private final Duration renotifyAfter;
+  private final Duration claimFor;
   private final List<StagePair> pairs;
-  private final List<ListenerState> listeners;
+  private final Map<String, DiscrepancyListener> listeners;
   private final FindingScan scan;
+  private final AlertLedger ledger;
   private final Object roundLock = new Object();
 
   private volatile List<Finding> lastFindings = List.of();
@@ -127,13 +148,49 @@ public final class CompletenessMonitor {
     this.grace = b.grace;
     this.deadline = deadline;
     this.renotifyAfter = b.renotifyAfter;
+    this.claimFor = b.claimFor;
     this.pairs = List.copyOf(b.pairs.isEmpty() ? List.of(StagePair.DEFAULT) : b.pairs);
-    List<DiscrepancyListener> given =
-        b.listeners.isEmpty() ? List.of(new Slf4jDiscrepancyListener()) : b.listeners;
-    List<ListenerState> states = new ArrayList<>();
-    given.forEach(l -> states.add(new ListenerState(l)));
-    this.listeners = List.copyOf(states);
+    Map<String, DiscrepancyListener> given = new LinkedHashMap<>(b.listeners);
+    if (given.isEmpty()) {
+      DiscrepancyListener log = new Slf4jDiscrepancyListener();
+      given.put(defaultName(log, given), log);
+    }
+    this.listeners = Collections.unmodifiableMap(given);
     this.scan = new FindingScan(tracker, grace, deadline, pairs);
+    TrackerStore store = TrackerInternals.bridge().store(tracker);
+    AlertStore alerts = store.alertStore().orElse(null);
+    if (alerts == null) {
+      log.info(
+          "The store {} keeps no alert state: this monitor keeps what it reported in memory, so a"
+              + " restart or a second instance reports open findings again",
+          store);
+      alerts = AlertStore.inMemory();
+    }
+    this.ledger =
+        new AlertLedger(alerts, tracker, scan, renotifyAfter, claimFor, pairs, listeners.keySet());
+  }
+
+  /**
+   * The name of a listener added without one: its class's simple name and its position among the
+   * listeners of that class ({@code WebhookDiscrepancyListener-1}), or {@code listener-N} for a
+   * lambda or an anonymous class, whose class has no stable name.
+   */
+  private static String defaultName(
+      DiscrepancyListener listener, Map<String, DiscrepancyListener> named) {
+    Class<?> type = listener.getClass();
+    String base = type.getSimpleName();
+    if (type.isHidden()
+        || type.isSynthetic()
+        || type.isAnonymousClass()
+        || !LISTENER_NAME.matcher(base + "-1").matches()) {
+      base = "listener";
+    }
+    base = base.length() > 50 ? base.substring(0, 50) : base;
+    int n = 1;
+    while (named.containsKey(base + "-" + n)) {
+      n++;
+    }
+    return base + "-" + n;
   }
 
   /**
@@ -187,128 +244,25 @@ public final class CompletenessMonitor {
   }
 
   private List<Finding> round(Instant now) {
-    Set<Key> reported = new HashSet<>();
-    listeners.forEach(l -> reported.addAll(l.reported.keySet()));
+    AlertLedger.Round alerts = ledger.begin();
 
-    FindingScan.Round round = scan.run(now, reported);
+    FindingScan.Round round = scan.run(now, alerts.followed());
     Map<Key, Finding> findings = round.findings();
     List<Finding> result = List.copyOf(findings.values());
     lastFindings = result;
     lastIncompleteBatches = round.incomplete();
-    for (ListenerState listener : listeners) {
-      notify(listener, findings, round.outcomes(), now);
+    alerts.readFound(findings.keySet());
+    for (Map.Entry<String, DiscrepancyListener> listener : listeners.entrySet()) {
+      ledger.notify(
+          alerts, listener.getKey(), listener.getValue(), findings, round.outcomes(), now);
     }
+    ledger.sweep(now);
     log.debug(
         "Monitor round at {}: {} incomplete batches, {} findings",
         now,
         round.incomplete(),
         result.size());
     return result;
-  }
-
-  private void notify(
-      ListenerState listener, Map<Key, Finding> findings, Map<Key, Outcome> outcomes, Instant now) {
-    List<Map.Entry<Key, DiscrepancyEvent>> due = new ArrayList<>();
-    for (Map.Entry<Key, Finding> e : findings.entrySet()) {
-      Finding finding = e.getValue();
-      Reported last = listener.reported.get(e.getKey());
-      DiscrepancyEvent.Kind kind;
-      if (last == null) {
-        kind = DiscrepancyEvent.Kind.NEW;
-      } else if (finding.reconciliation().missingCount() > last.missing()) {
-        kind = DiscrepancyEvent.Kind.GROWN;
-      } else if (!now.isBefore(last.at.plus(renotifyAfter))) {
-        kind = DiscrepancyEvent.Kind.REMINDER;
-      } else {
-        if (finding.reconciliation().missingCount() < last.missing()) {
-          // A partial resend shrank it: growing back to the old count is news again.
-          listener.reported.put(e.getKey(), new Reported(last.finding, last.at, finding));
-        }
-        continue;
-      }
-      due.add(Map.entry(e.getKey(), DiscrepancyEvent.of(kind, finding, now)));
-    }
-    for (Iterator<Map.Entry<Key, Reported>> it = listener.reported.entrySet().iterator();
-        it.hasNext(); ) {
-      Map.Entry<Key, Reported> e = it.next();
-      Outcome outcome = outcomes.get(e.getKey());
-      if (outcome == Outcome.GONE && !e.getKey().unreadable()) {
-        log.info("Batch {} was purged before its finding was resolved", e.getKey().batch());
-        it.remove();
-      } else if (outcome == Outcome.COMPLETE
-          || outcome == Outcome.READABLE
-          || outcome == Outcome.GONE) {
-        // An unreadable batch that was purged is resolved too: purging it is one way to fix it.
-        due.add(Map.entry(e.getKey(), DiscrepancyEvent.resolved(e.getValue().finding, now)));
-      }
-    }
-    if (listener.listener instanceof RoundDiscrepancyListener) {
-      deliverRound(listener, (RoundDiscrepancyListener) listener.listener, due, now);
-      return;
-    }
-    for (int i = 0; i < due.size(); i++) {
-      Key key = due.get(i).getKey();
-      DiscrepancyEvent event = due.get(i).getValue();
-      try {
-        listener.listener.onEvent(event);
-      } catch (RuntimeException e) {
-        log.warn(
-            "Listener {} failed on {} of batch {}; it gets this and {} more events again next"
-                + " round: {}",
-            listener.listener,
-            event.kind(),
-            key.batch(),
-            due.size() - i - 1,
-            e.toString());
-        return;
-      }
-      delivered(listener, key, event, now);
-    }
-  }
-
-  /**
-   * Gives a round listener the round's events at once; on failure, those it says it delivered (all
-   * or none, unless it is one of this package's that says how many) count as delivered.
-   */
-  private static void deliverRound(
-      ListenerState listener,
-      RoundDiscrepancyListener round,
-      List<Map.Entry<Key, DiscrepancyEvent>> due,
-      Instant now) {
-    if (due.isEmpty()) {
-      return;
-    }
-    int delivered = due.size();
-    try {
-      round.onRound(due.stream().map(Map.Entry::getValue).toList());
-    } catch (RuntimeException e) {
-      delivered =
-          e instanceof PartialDeliveryException
-              ? Math.max(0, Math.min(due.size(), ((PartialDeliveryException) e).delivered()))
-              : 0;
-      DiscrepancyEvent failed = due.get(Math.min(delivered, due.size() - 1)).getValue();
-      log.warn(
-          "Listener {} failed on {} of batch {}; it gets this and {} more events again next"
-              + " round: {}",
-          round,
-          failed.kind(),
-          failed.finding().batchId(),
-          due.size() - delivered - 1,
-          e.toString());
-    }
-    for (int i = 0; i < delivered; i++) {
-      delivered(listener, due.get(i).getKey(), due.get(i).getValue(), now);
-    }
-  }
-
-  /** Records that {@code listener} was told {@code event}. */
-  private static void delivered(
-      ListenerState listener, Key key, DiscrepancyEvent event, Instant now) {
-    if (event.kind() == DiscrepancyEvent.Kind.RESOLVED) {
-      listener.reported.remove(key);
-    } else {
-      listener.reported.put(key, new Reported(event.finding(), now, event.finding()));
-    }
   }
 
   /**
@@ -330,7 +284,7 @@ public final class CompletenessMonitor {
         grace,
         deadline,
         renotifyAfter,
-        listeners.stream().map(l -> l.listener.toString()).toList());
+        listeners);
     return scheduler.scheduleWithFixedDelay(
         this::runScheduled, 0, period.toNanos(), TimeUnit.NANOSECONDS);
   }
@@ -373,6 +327,8 @@ public final class CompletenessMonitor {
         + deadline
         + ", renotifyAfter="
         + renotifyAfter
+        + ", claimFor="
+        + claimFor
         + "}";
   }
 
@@ -382,22 +338,6 @@ public final class CompletenessMonitor {
     @Override
     public String toString() {
       return upstream + "->" + downstream;
-    }
-  }
-
-  /** What one listener was last told about one key. */
-  private record Reported(Finding finding, Instant at, Finding latest) {
-    long missing() {
-      return latest.reconciliation().missingCount();
-    }
-  }
-
-  private static final class ListenerState {
-    final DiscrepancyListener listener;
-    final Map<Key, Reported> reported = new HashMap<>();
-
-    ListenerState(DiscrepancyListener listener) {
-      this.listener = listener;
     }
   }
 
@@ -411,8 +351,9 @@ public final class CompletenessMonitor {
     private Duration grace = DEFAULT_GRACE;
     private Duration deadline; // null: DEFAULT_DEADLINE, or grace if longer
     private Duration renotifyAfter = DEFAULT_RENOTIFY_AFTER;
+    private Duration claimFor = DEFAULT_CLAIM_FOR;
     private final List<StagePair> pairs = new ArrayList<>();
-    private final List<DiscrepancyListener> listeners = new ArrayList<>();
+    private final Map<String, DiscrepancyListener> listeners = new LinkedHashMap<>();
 
     private Builder(RecordTracker tracker) {
       this.tracker = tracker;
@@ -459,6 +400,19 @@ public final class CompletenessMonitor {
     }
 
     /**
+     * How long this monitor may take to tell a listener one event before another monitor instance
+     * on the store takes it over, as if this one had died; default 2 minutes. Make it longer than
+     * the longest a listener may take (a webhook's {@code timeoutBudget}): an event whose listener
+     * takes longer may be told twice. A monitor that dies while telling an event holds it up this
+     * long.
+     */
+    public Builder claimFor(Duration claimFor) {
+      requirePositive(claimFor, "claimFor");
+      this.claimFor = claimFor;
+      return this;
+    }
+
+    /**
      * Watches records going missing between {@code upstream} and {@code downstream}. The first call
      * replaces the default pair {@code sent -> processed}; call again to watch more pairs.
      *
@@ -482,12 +436,42 @@ public final class CompletenessMonitor {
 
     /**
      * Adds a listener; the first call replaces the default {@link Slf4jDiscrepancyListener} (add it
-     * back explicitly to keep the log lines).
+     * back explicitly to keep the log lines). Its name in the store's alert state is its class's
+     * and its position among listeners of that class, see {@link #listener(String,
+     * DiscrepancyListener)}.
      *
      * @throws NullPointerException if {@code listener} is null
      */
     public Builder listener(DiscrepancyListener listener) {
-      listeners.add(requireNonNull(listener, "listener"));
+      requireNonNull(listener, "listener");
+      listeners.put(defaultName(listener, listeners), listener);
+      return this;
+    }
+
+    /**
+     * Adds a listener under {@code name}, which names it in the store's alert state: what was
+     * reported to it is shared with every monitor instance on the store that has a listener of this
+     * name. A listener added with {@link #listener(DiscrepancyListener)} is named by its class and
+     * its position among the listeners of that class ({@code WebhookDiscrepancyListener-1}, {@code
+     * Slf4jDiscrepancyListener-1}; {@code listener-1}, {@code listener-2}, ... for lambdas), so
+     * instances that add the same listeners in the same order agree without names. Name a listener
+     * when instances configure listeners of one class differently: two webhooks to two channels.
+     *
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code name} is not 1 to 64 letters, digits, {@code .},
+     *     {@code _} or {@code -}, or is taken
+     */
+    public Builder listener(String name, DiscrepancyListener listener) {
+      requireNonNull(name, "name");
+      requireNonNull(listener, "listener");
+      if (!LISTENER_NAME.matcher(name).matches()) {
+        throw new IllegalArgumentException(
+            "listener name must be 1 to 64 letters, digits, '.', '_' or '-': \"" + name + "\"");
+      }
+      if (listeners.containsKey(name)) {
+        throw new IllegalArgumentException("listener name taken: " + name);
+      }
+      listeners.put(name, listener);
       return this;
     }
 

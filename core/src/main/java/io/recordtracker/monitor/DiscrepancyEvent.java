@@ -25,11 +25,17 @@ public final class DiscrepancyEvent {
   private final Kind kind;
   private final Finding finding;
   private final Instant at;
+  private final long epoch;
 
   DiscrepancyEvent(Kind kind, Finding finding, Instant at) {
+    this(kind, finding, at, 0);
+  }
+
+  DiscrepancyEvent(Kind kind, Finding finding, Instant at, long epoch) {
     this.kind = requireNonNull(kind, "kind");
     this.finding = requireNonNull(finding, "finding");
     this.at = requireNonNull(at, "at");
+    this.epoch = epoch;
   }
 
   /**
@@ -96,6 +102,39 @@ public final class DiscrepancyEvent {
   /** When the monitor round that raised the event ran, by the tracker's clock. */
   public Instant at() {
     return at;
+  }
+
+  /**
+   * Which finding of its batch and stage pair this is: every finding a monitor opens on a pair (its
+   * {@link Kind#NEW}) gets an epoch larger than the pair's earlier findings had, and every event
+   * about that finding, from any monitor instance, carries the same epoch. 0 for an event made with
+   * the public factories, which belongs to no monitor.
+   */
+  public long findingEpoch() {
+    return epoch;
+  }
+
+  /**
+   * A key that names the finding across monitor instances, restarts and repeated deliveries: batch,
+   * stage pair, whether the finding is about the marks being unreadable, and {@link
+   * #findingEpoch()}, as in {@code B-1/sent/processed/1598180400000} or {@code
+   * B-2/sent/processed/unreadable/1598180460000}. At most 255 characters.
+   *
+   * <p>Listeners are told at least once: an event may be told again when a monitor died (or its
+   * store failed) after telling it and before recording that it did. A listener that must not act
+   * twice deduplicates on this key and {@link #kind()}: a finding has one {@link Kind#NEW} and one
+   * {@link Kind#RESOLVED}; {@link Kind#GROWN} and {@link Kind#REMINDER} may come several times per
+   * finding by design. PagerDuty's {@code dedup_key} is such a key.
+   */
+  public String idempotencyKey() {
+    return finding.batchId().value()
+        + "/"
+        + finding.upstream()
+        + "/"
+        + finding.downstream()
+        + (finding.kind() == Finding.Kind.UNREADABLE ? "/unreadable" : "")
+        + "/"
+        + epoch;
   }
 
   @Override

@@ -72,6 +72,23 @@ final class FindingScan {
     return new Round(incomplete, outcomes, findings);
   }
 
+  /**
+   * The finding of {@code key} as its batch stands now, read again; null if there is none. For a
+   * monitor about to act on what another monitor recorded after this round's scan read the batch.
+   *
+   * @throws TrackerStoreException if the store fails
+   */
+  Finding recheck(Key key, Instant now) {
+    Optional<BatchInfo> batch = tracker.batch(key.batch);
+    if (batch.isEmpty()) {
+      return null;
+    }
+    Map<Key, Outcome> outcomes = new HashMap<>();
+    Map<Key, Finding> findings = new HashMap<>();
+    classify(batch.get(), key.forMarks(), now, Set.of(), outcomes, findings);
+    return findings.get(key);
+  }
+
   /** Pages through the incomplete batches and classifies each pair of each; returns how many. */
   private long scan(
       Instant now, Set<Key> reported, Map<Key, Outcome> outcomes, Map<Key, Finding> findings) {

@@ -47,6 +47,9 @@ final class InMemoryTrackerStore implements TrackerStore {
   /** How many recent deltas' tokens each stage remembers, to tell a retried merge. */
   private static final int RECENT_TOKENS = 8;
 
+  /** What monitors on this store reported; rows of deleted batches go when a monitor sweeps. */
+  private final InMemoryAlertStore alerts = new InMemoryAlertStore(batches::containsKey);
+
   /** One batch: its info and a bitmap per stage, all guarded by {@code this}. */
   private static final class Entry {
     private BatchInfo info;
@@ -265,6 +268,11 @@ final class InMemoryTrackerStore implements TrackerStore {
       }
     }
     return deleted;
+  }
+
+  @Override
+  public Optional<AlertStore> alertStore() {
+    return Optional.of(alerts);
   }
 
   private static BatchInfo with(BatchInfo info, Map<Stage, Instant> times, Instant completedAt) {

@@ -241,6 +241,17 @@ public interface TrackerStore extends AutoCloseable {
    */
   default void declareStages(Collection<Stage> stages) {}
 
+  /**
+   * Where monitors keep what they reported, shared by every monitor instance on this store (see
+   * {@link AlertStore}); empty, as the default, if the store keeps none: each monitor then keeps
+   * its own in memory, and a restart or a second instance reports open findings again.
+   *
+   * @return the store's alert store, or empty
+   */
+  default Optional<AlertStore> alertStore() {
+    return Optional.empty();
+  }
+
   /** Releases what the store holds; the default does nothing. Never closes a caller's pool. */
   @Override
   default void close() {}

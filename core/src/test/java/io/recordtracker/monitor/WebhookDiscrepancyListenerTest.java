@@ -166,9 +166,10 @@ class WebhookDiscrepancyListenerTest {
   private DiscrepancyEvent overdueEvent() {
     lostDuringPatch();
     clock.advance(Duration.ofMinutes(20));
+    // A listener of its own name: what it is told is not what a test's monitor tells its listener.
     return new DiscrepancyEvent(
         DiscrepancyEvent.Kind.NEW,
-        CompletenessMonitor.builder(tracker).listener(e -> {}).build().runOnce().get(0),
+        CompletenessMonitor.builder(tracker).listener("finder", e -> {}).build().runOnce().get(0),
         clock.instant());
   }
 

@@ -98,4 +98,9 @@ public class ForwardingTrackerStore implements TrackerStore {
   public Optional<Instant> currentTime() {
     return target.currentTime();
   }
+
+  @Override
+  public Optional<AlertStore> alertStore() {
+    return target.alertStore();
+  }
 }

@@ -8,6 +8,7 @@ import io.recordtracker.Stage;
 import io.recordtracker.TrackerStoreException;
 import io.recordtracker.UnknownBatchException;
 import io.recordtracker.internal.Sealing;
+import io.recordtracker.spi.AlertStore;
 import io.recordtracker.spi.MarkDelta;
 import io.recordtracker.spi.StageMarks;
 import io.recordtracker.spi.StoreClock;
@@ -98,6 +99,7 @@ public final class JdbcTrackerStore implements TrackerStore {
   private final MarksWriter writer;
   private final WithinWriter within;
   private final StageNames stageNames;
+  private final JdbcAlertStore alerts;
   private final DatabaseTraits traits;
   private final boolean readOnly;
   private final ReplicationLag lag;
@@ -132,6 +134,7 @@ public final class JdbcTrackerStore implements TrackerStore {
             runner, dialect, sql, b.maxBlobBytes, reader, compactor, stageTimes, toString());
     this.within = new WithinWriter(runner, sql, b.maxBlobBytes, compactor, stageTimes, b.clock);
     this.stageNames = new StageNames(runner, sql, b.clock);
+    this.alerts = new JdbcAlertStore(runner, dialect, prefix);
   }
 
   /**
@@ -462,6 +465,19 @@ public final class JdbcTrackerStore implements TrackerStore {
       throw new IllegalArgumentException("stages must not be empty");
     }
     return reader.read(batch, stages);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The {@code alert} table: one row per (batch, stage pair, listener), each write a conditional
+   * update of one row on its version, so monitors in any number of processes tell each event once.
+   * Empty on a {@link #readOnly()} store, which cannot write that table: a monitor on a standby
+   * keeps what it reported in memory (and says so at INFO).
+   */
+  @Override
+  public Optional<AlertStore> alertStore() {
+    return readOnly ? Optional.empty() : Optional.of(alerts);
   }
 
   /**

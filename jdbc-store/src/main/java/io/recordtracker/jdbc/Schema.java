@@ -36,6 +36,11 @@ final class Schema {
     COLUMNS.put("stage", "batch_id, stage, last_marked_at");
     COLUMNS.put("marks", "batch_id, stage, id, marks, token, repeated");
     COLUMNS.put("stage_name", "stage, declared_at");
+    COLUMNS.put(
+        "alert",
+        "batch_id, upstream, downstream, unreadable, listener, row_version, finding_epoch, is_open,"
+            + " finding_kind, incarnation, missing_records, absent_records, reported_at, claimed,"
+            + " claimed_until, finding");
   }
 
   /**

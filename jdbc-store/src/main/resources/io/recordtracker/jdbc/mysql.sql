@@ -60,4 +60,35 @@ CREATE TABLE IF NOT EXISTS ${prefix}marks (
 CREATE TABLE IF NOT EXISTS ${prefix}stage_name (
   stage       VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
   declared_at DATETIME(6) NOT NULL
+
+-- What monitors reported, to which listener: one row per (batch, stage pair, unreadable or not, listener), written
+-- only by compare-and-set on row_version, so that any number of monitor instances tell each event once between them.
+-- No foreign key to the batch: a purged unreadable batch's row outlives it until a monitor resolves it; monitors
+-- remove the settled rows of purged batches.
+CREATE TABLE IF NOT EXISTS ${prefix}alert (
+  batch_id        VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  upstream        VARCHAR(32)  CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  downstream      VARCHAR(32)  CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  unreadable      SMALLINT     NOT NULL,
+  listener        VARCHAR(64)  CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  row_version     BIGINT       NOT NULL,
+  -- Which finding of the pair: a new finding gets a larger epoch; with the key, the listeners' idempotency key.
+  finding_epoch   BIGINT       NOT NULL,
+  -- 1 while a finding is reported and not resolved.
+  is_open         SMALLINT     NOT NULL,
+  finding_kind    VARCHAR(16)  CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  -- The batch's incarnation the finding was about: a batch purged and opened again has new findings.
+  incarnation     BIGINT       NOT NULL,
+  missing_records BIGINT       NOT NULL,
+  absent_records  BIGINT       NOT NULL,
+  reported_at     DATETIME(6)  NOT NULL,
+  -- The event a monitor is telling the listener, and until when the claim holds (then another takes it over).
+  claimed         VARCHAR(16)  CHARACTER SET ascii COLLATE ascii_bin NULL,
+  claimed_until   DATETIME(6)  NULL,
+  -- The finding last reported, as the monitor encodes it (so that any instance can say what it resolves).
+  finding         LONGBLOB     NOT NULL,
+  PRIMARY KEY (batch_id, upstream, downstream, unreadable, listener),
+  -- Each round reads the rows with a finding open or a claim held; most rows are settled.
+  KEY ${prefix}alert_open (is_open),
+  KEY ${prefix}alert_claimed (claimed_until)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -35,7 +35,7 @@ class AttributeMatchingTest {
   }
 
   private static void dropTables(DataSource ds, String prefix) throws SQLException {
-    for (String table : List.of("marks", "stage", "batch_attr", "batch")) {
+    for (String table : List.of("alert", "stage_name", "marks", "stage", "batch_attr", "batch")) {
       BadInputTest.execute(ds, "DROP TABLE IF EXISTS " + prefix + table);
     }
   }

@@ -91,7 +91,8 @@ class BadInputTest {
     } finally {
       execute(
           pg,
-          "DROP TABLE rtjdbc_nocol_marks, rtjdbc_nocol_stage, rtjdbc_nocol_batch_attr,"
+          "DROP TABLE rtjdbc_nocol_alert, rtjdbc_nocol_stage_name, rtjdbc_nocol_marks,"
+              + " rtjdbc_nocol_stage, rtjdbc_nocol_batch_attr,"
               + " rtjdbc_nocol_batch");
     }
   }

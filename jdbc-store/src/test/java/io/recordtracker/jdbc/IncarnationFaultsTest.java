@@ -130,8 +130,9 @@ class IncarnationFaultsTest {
       TestDataSource admin = database(db);
       try (Connection c = admin.getConnection();
           Statement s = c.createStatement()) {
-        for (String table : List.of("marks", "stage", "batch_attr", "batch")) {
-          s.execute("DROP TABLE " + PREFIX + table);
+        for (String table :
+            List.of("alert", "stage_name", "marks", "stage", "batch_attr", "batch")) {
+          s.execute("DROP TABLE IF EXISTS " + PREFIX + table);
         }
       }
       store(admin).close(); // recreates them, empty

@@ -200,8 +200,9 @@ class UnsealedBatchJdbcTest {
     } finally {
       try (Connection c = ds.getConnection();
           Statement s = c.createStatement()) {
-        for (String table : List.of("marks", "stage", "batch_attr", "batch")) {
-          s.execute("DROP TABLE " + prefix + table);
+        for (String table :
+            List.of("alert", "stage_name", "marks", "stage", "batch_attr", "batch")) {
+          s.execute("DROP TABLE IF EXISTS " + prefix + table);
         }
       }
     }

@@ -9,18 +9,22 @@ import io.recordtracker.BatchInfo;
 import io.recordtracker.BatchQuery;
 import io.recordtracker.MarksRejectedException;
 import io.recordtracker.Stage;
+import io.recordtracker.monitor.DiscrepancyEvent;
+import io.recordtracker.monitor.Finding;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.roaringbitmap.RoaringBitmap;
@@ -795,5 +799,243 @@ public abstract class TrackerStoreContractTest {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Alert state (AlertStore), for stores that keep it
+
+  /** The store's alert store; skips the test, saying so, if it keeps none. */
+  private AlertStore alerts() {
+    Optional<AlertStore> alerts = store.alertStore();
+    Assumptions.assumeTrue(
+        alerts.isPresent(),
+        "alert state tests skipped: " + store + " keeps no alert state (alertStore() is empty)");
+    return alerts.get();
+  }
+
+  private static AlertRecord.Key alertKey(BatchId id, String listener) {
+    return new AlertRecord.Key(listener, id, Stage.SENT, Stage.PROCESSED, false);
+  }
+
+  /** A settled, open row at {@code version}: NEW told at T0 with 3 missing. */
+  private static AlertRecord told(AlertRecord.Key key, long version, long epoch) {
+    return new AlertRecord(
+        key,
+        version,
+        epoch,
+        true,
+        Finding.Kind.OVERDUE,
+        7L,
+        3,
+        0,
+        T0,
+        null,
+        null,
+        new byte[] {1, 2, 3, (byte) 0xFF});
+  }
+
+  @Test
+  void alert_row_is_inserted_once_and_reads_back_as_written() {
+    AlertStore alerts = alerts();
+    BatchId id = newBatchId();
+    AlertRecord.Key key = alertKey(id, "listener-1");
+    AlertRecord claim =
+        new AlertRecord(
+            key,
+            1,
+            1_598_180_400_000L,
+            false,
+            Finding.Kind.STALLED,
+            -4_611_686_018_427_387_904L,
+            4_000_000_000L,
+            7,
+            T0,
+            DiscrepancyEvent.Kind.NEW,
+            T0.plusSeconds(120),
+            new byte[] {0, 1, 2});
+
+    assertThat(alerts.compareAndSet(0, claim)).isTrue();
+    assertThat(alerts.compareAndSet(0, told(key, 1, 5))).isFalse();
+
+    assertThat(alerts.find(List.of(id))).containsExactly(claim);
+    assertThat(alerts.find(List.of(newBatchId()))).isEmpty();
+  }
+
+  @Test
+  void alert_row_is_updated_only_from_the_version_read() {
+    AlertStore alerts = alerts();
+    BatchId id = newBatchId();
+    AlertRecord.Key key = alertKey(id, "listener-1");
+    alerts.compareAndSet(0, told(key, 1, 1));
+
+    assertThat(alerts.compareAndSet(1, told(key, 2, 2))).isTrue();
+    assertThat(alerts.compareAndSet(1, told(key, 2, 3))).isFalse();
+    assertThat(alerts.compareAndSet(3, told(key, 4, 4))).isFalse();
+    assertThatThrownBy(() -> alerts.compareAndSet(2, told(key, 4, 4)))
+        .isInstanceOf(IllegalArgumentException.class);
+
+    assertThat(alerts.find(List.of(id))).containsExactly(told(key, 2, 2));
+  }
+
+  @Test
+  void alert_rows_of_other_listeners_and_pairs_are_rows_of_their_own() {
+    AlertStore alerts = alerts();
+    BatchId id = newBatchId();
+    AlertRecord.Key a = alertKey(id, "listener-1");
+    AlertRecord.Key b = alertKey(id, "listener-2");
+    AlertRecord.Key unreadable =
+        new AlertRecord.Key("listener-1", id, Stage.SENT, Stage.PROCESSED, true);
+    AlertRecord.Key otherPair =
+        new AlertRecord.Key("listener-1", id, Stage.of("received"), Stage.PROCESSED, false);
+    for (AlertRecord.Key key : List.of(a, b, unreadable, otherPair)) {
+      assertThat(alerts.compareAndSet(0, told(key, 1, 1))).isTrue();
+    }
+
+    assertThat(alerts.find(List.of(id)))
+        .containsExactlyInAnyOrder(
+            told(a, 1, 1), told(b, 1, 1), told(unreadable, 1, 1), told(otherPair, 1, 1));
+  }
+
+  @Test
+  void unsettled_alerts_are_the_open_and_the_claimed() {
+    AlertStore alerts = alerts();
+    BatchId id = newBatchId();
+    AlertRecord open = told(alertKey(id, "open"), 1, 1);
+    AlertRecord claimed =
+        new AlertRecord(
+            alertKey(id, "claimed"),
+            1,
+            1,
+            false,
+            Finding.Kind.OVERDUE,
+            7L,
+            3,
+            0,
+            T0,
+            DiscrepancyEvent.Kind.NEW,
+            T0.plusSeconds(60),
+            new byte[] {9});
+    AlertRecord settled =
+        new AlertRecord(
+            alertKey(id, "settled"),
+            1,
+            1,
+            false,
+            Finding.Kind.OVERDUE,
+            7L,
+            3,
+            0,
+            T0,
+            null,
+            null,
+            new byte[] {9});
+    for (AlertRecord r : List.of(open, claimed, settled)) {
+      alerts.compareAndSet(0, r);
+    }
+
+    assertThat(alerts.unsettled())
+        .filteredOn(r -> r.key().batch().equals(id))
+        .containsExactlyInAnyOrder(open, claimed);
+  }
+
+  @Test
+  void alert_row_is_removed_only_at_the_version_read() {
+    AlertStore alerts = alerts();
+    BatchId id = newBatchId();
+    AlertRecord.Key key = alertKey(id, "listener-1");
+    alerts.compareAndSet(0, told(key, 1, 1));
+    alerts.compareAndSet(1, told(key, 2, 1));
+
+    assertThat(alerts.remove(key, 1)).isFalse();
+    assertThat(alerts.find(List.of(id))).hasSize(1);
+    assertThat(alerts.remove(key, 2)).isTrue();
+    assertThat(alerts.find(List.of(id))).isEmpty();
+    assertThat(alerts.compareAndSet(0, told(key, 1, 9))).isTrue(); // a new row from scratch
+  }
+
+  @Test
+  void settled_alert_rows_of_deleted_batches_are_removed_and_no_others() {
+    AlertStore alerts = alerts();
+    BatchId kept = newBatchId();
+    BatchId gone = newBatchId();
+    store.openBatch(BatchInfo.of(kept, 10, T0, Map.of()));
+    store.openBatch(BatchInfo.of(gone, 10, T0, Map.of()));
+    AlertRecord keptSettled =
+        new AlertRecord(
+            alertKey(kept, "l"),
+            1,
+            1,
+            false,
+            Finding.Kind.OVERDUE,
+            7L,
+            3,
+            0,
+            T0,
+            null,
+            null,
+            new byte[] {1});
+    AlertRecord goneSettled =
+        new AlertRecord(
+            alertKey(gone, "l"),
+            1,
+            1,
+            false,
+            Finding.Kind.OVERDUE,
+            7L,
+            3,
+            0,
+            T0,
+            null,
+            null,
+            new byte[] {1});
+    AlertRecord goneOpen =
+        new AlertRecord(
+            new AlertRecord.Key("l", gone, Stage.SENT, Stage.PROCESSED, true),
+            1,
+            1,
+            true,
+            Finding.Kind.UNREADABLE,
+            7L,
+            0,
+            0,
+            T0,
+            null,
+            null,
+            new byte[] {1});
+    for (AlertRecord r : List.of(keptSettled, goneSettled, goneOpen)) {
+      alerts.compareAndSet(0, r);
+    }
+    store.delete(List.of(gone));
+
+    assertThat(alerts.removeSettledOfGoneBatches()).isGreaterThanOrEqualTo(1);
+
+    assertThat(alerts.find(List.of(kept, gone))).containsExactlyInAnyOrder(keptSettled, goneOpen);
+  }
+
+  @Test
+  void of_monitors_racing_from_one_version_exactly_one_writes_the_next() throws Exception {
+    AlertStore alerts = alerts();
+    BatchId id = newBatchId();
+    AlertRecord.Key key = alertKey(id, "listener-1");
+    int racers = 6;
+    ExecutorService pool = Executors.newFixedThreadPool(racers);
+    try {
+      for (long version = 0; version < 20; version++) {
+        long from = version;
+        List<Future<Boolean>> results = new ArrayList<>();
+        for (int r = 0; r < racers; r++) {
+          long epoch = r;
+          results.add(pool.submit(() -> alerts.compareAndSet(from, told(key, from + 1, epoch))));
+        }
+        int won = 0;
+        for (Future<Boolean> result : results) {
+          won += result.get(60, TimeUnit.SECONDS) ? 1 : 0;
+        }
+        assertThat(won).as("writers of version %d", from + 1).isEqualTo(1);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(alerts.find(List.of(id))).extracting(AlertRecord::version).containsExactly(20L);
   }
 }
