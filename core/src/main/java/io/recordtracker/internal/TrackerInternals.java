@@ -1,5 +1,6 @@
 package io.recordtracker.internal;
 
+import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;
 import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordTracker;
@@ -31,6 +32,13 @@ public final class TrackerInternals {
         Stage downstream,
         RoaringBitmap missing,
         RoaringBitmap absentUpstream);
+
+    /**
+     * Reconciles as {@code tracker.reconcile} does, without checking custom stages against the
+     * store's known stages: a monitor's configured pair is deliberate, not a typo.
+     */
+    Reconciliation reconcileWatched(
+        RecordTracker tracker, BatchId batch, Stage upstream, Stage downstream);
   }
 
   private static volatile Bridge bridge;

@@ -8,6 +8,7 @@ import io.recordtracker.RecordTracker;
 import io.recordtracker.Stage;
 import io.recordtracker.TrackerStoreException;
 import io.recordtracker.UnknownBatchException;
+import io.recordtracker.internal.TrackerInternals;
 import io.recordtracker.monitor.CompletenessMonitor.StagePair;
 import java.time.Duration;
 import java.time.Instant;
@@ -181,7 +182,11 @@ final class FindingScan {
     }
     Reconciliation r;
     try {
-      r = tracker.reconcile(batch.id(), key.upstream, key.downstream);
+      // Watched pairs are configured, not typed: a custom stage no batch reached yet is the
+      // incident itself (every record missing), never a typo to refuse.
+      r =
+          TrackerInternals.bridge()
+              .reconcileWatched(tracker, batch.id(), key.upstream, key.downstream);
     } catch (UnknownBatchException e) {
       return Outcome.GONE; // purged between the listing and now
     } catch (TrackerStoreException | IllegalStateException e) {
