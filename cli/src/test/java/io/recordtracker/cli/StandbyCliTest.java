@@ -66,7 +66,7 @@ class StandbyCliTest {
     Cli.Result r = cli("reconcile", "--batch", "EDI-1");
     assertThat(r.code()).as(r.toString()).isEqualTo(2);
     assertThat(r.out())
-        .contains("  INCOMPLETE: 101 missing, 0 never sent, 0 unexpected\n")
+        .contains("  INCOMPLETE: 101 missing, 0 never sent, 0 unexpected, 0 repeated\n")
         .contains("  missing (resend):  100-199, 500\n");
     assertThat(r.err())
         .as(r.toString())
