@@ -28,6 +28,10 @@ class StandbyCliTest {
   static void start() throws Exception {
     pg = PostgresStandby.start();
     seed = new Seed(pg.primaryUrl(), "postgres", null, PREFIX);
+    // Opened and marked 2 hours ago, 1 record never processed: what a purge of old batches finds.
+    seed.at(Duration.ofHours(2));
+    seed.sentBatch("OLD-1", Map.of("file", "old.edi"), RecordRange.of(0, 998));
+    seed.at(Duration.ZERO);
     // 1,000 records sent; 100-199 and 500 never processed.
     seed.sentBatch(
         "EDI-1",
@@ -37,6 +41,7 @@ class StandbyCliTest {
         RecordRange.of(501, 999));
     seed.sentBatch("EDI-2", Map.of("file", "orders.edi"), RecordRange.of(0, 999));
     awaitOnStandby(BatchId.of("EDI-2"));
+    awaitOnStandby(BatchId.of("OLD-1"));
   }
 
   @AfterAll
@@ -91,12 +96,15 @@ class StandbyCliTest {
   void in_flight_on_the_standby_names_the_incomplete_batch() {
     Cli.Result r = cli("in-flight", "--window", "1h", "--json");
     assertThat(r.code()).as(r.toString()).isEqualTo(3);
-    assertThat(r.out()).contains("\"EDI-1\"").doesNotContain("\"EDI-2\"");
+    assertThat(r.out())
+        .contains("\"EDI-1\"")
+        .doesNotContain("\"EDI-2\"")
+        .doesNotContain("\"OLD-1\"");
   }
 
   @Test
   void purge_on_the_standby_fails_as_read_only() {
-    Cli.Result r = cli("purge", "--older-than", "1s", "--include-incomplete");
+    Cli.Result r = cli("purge", "--older-than", "1h", "--include-incomplete");
     assertThat(r.code()).as(r.toString()).isEqualTo(74);
     assertThat(r.out()).isEmpty();
     assertThat(r.err())
@@ -112,11 +120,13 @@ class StandbyCliTest {
     Cli.Result r = cli("monitor", "--once", "--grace", "1ms", "--json");
     assertThat(r.code()).as(r.toString()).isEqualTo(2);
     // EDI-2 is complete, but its completion is recorded only by a reconcile on the primary, so
-    // the standby's monitor still looks at it each round: 2 batches looked at, 1 finding.
+    // the standby's monitor still looks at it each round: 3 batches looked at, 2 findings.
     assertThat(r.out())
-        .contains("\"incompleteBatches\":2,\"findings\":[{\"kind\":\"overdue\"")
+        .contains("\"incompleteBatches\":3,\"findings\":[{\"kind\":\"overdue\"")
         .contains("\"missingRanges\":[[100,199],[500,500]]")
+        .contains("\"missingRanges\":[[999,999]]")
         .contains("\"id\":\"EDI-1\"")
+        .contains("\"id\":\"OLD-1\"")
         .doesNotContain("EDI-2");
   }
 
