@@ -126,7 +126,8 @@ class RecordTrackerStarterDatabaseTest {
                   .containsEntry("expected", 30)
                   .containsEntry("complete", false)
                   .containsEntry(
-                      "counts", Map.of("missing", 6, "absentUpstream", 0, "unexpected", 0))
+                      "counts",
+                      Map.of("missing", 6, "absentUpstream", 0, "unexpected", 0, "repeated", 0))
                   .containsEntry(
                       "ranges",
                       Map.of(
