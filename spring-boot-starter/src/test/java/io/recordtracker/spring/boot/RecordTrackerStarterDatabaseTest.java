@@ -136,7 +136,10 @@ class RecordTrackerStarterDatabaseTest {
                           "absentUpstream",
                           List.of(),
                           "unexpected",
-                          List.of()));
+                          List.of(),
+                          "repeated",
+                          List.of()))
+                  .containsEntry("repeatsCounted", true);
               @SuppressWarnings("unchecked")
               Map<String, Object> plan = (Map<String, Object>) batch.get("resendPlan");
               assertThat(plan)
