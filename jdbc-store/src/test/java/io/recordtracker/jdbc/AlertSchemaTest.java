@@ -84,13 +84,7 @@ class AlertSchemaTest {
       // Built again without creating: every table is there now.
       JdbcTrackerStore.builder(ds).tablePrefix(prefix).createSchema(false).build().close();
     } finally {
-      try (Connection c = ds.getConnection();
-          Statement s = c.createStatement()) {
-        for (String table :
-            List.of("alert", "stage_name", "marks", "stage", "batch_attr", "batch")) {
-          s.execute("DROP TABLE IF EXISTS " + prefix + table);
-        }
-      }
+      Databases.dropTables(ds, prefix);
     }
   }
 }

@@ -35,9 +35,7 @@ class AttributeMatchingTest {
   }
 
   private static void dropTables(DataSource ds, String prefix) throws SQLException {
-    for (String table : List.of("alert", "stage_name", "marks", "stage", "batch_attr", "batch")) {
-      BadInputTest.execute(ds, "DROP TABLE IF EXISTS " + prefix + table);
-    }
+    Databases.dropTables(ds, prefix);
   }
 
   private static List<BatchId> matching(JdbcTrackerStore store, String tag, String... keyValues) {

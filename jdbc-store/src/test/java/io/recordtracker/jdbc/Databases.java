@@ -131,4 +131,25 @@ final class Databases {
       }
     }
   }
+
+  /** Every table of the store, those that reference others first: the order to drop them in. */
+  static final List<String> TABLES =
+      List.of("alert", "stage_name", "marks", "stage", "batch_attr", "batch");
+
+  /** Drops every table of the store with {@code prefix} that exists (a test's own tables). */
+  static void dropTables(javax.sql.DataSource ds, String prefix) throws java.sql.SQLException {
+    try (java.sql.Connection c = ds.getConnection();
+        java.sql.Statement s = c.createStatement()) {
+      for (String table : TABLES) {
+        s.execute("DROP TABLE IF EXISTS " + prefix + table);
+      }
+    }
+  }
+
+  /** The dialect of a database named as the parameterized tests name them. */
+  static JdbcDialect dialect(String db) {
+    return "h2".equals(db)
+        ? JdbcDialect.H2
+        : "mariadb".equals(db) ? JdbcDialect.MYSQL : JdbcDialect.POSTGRESQL;
+  }
 }

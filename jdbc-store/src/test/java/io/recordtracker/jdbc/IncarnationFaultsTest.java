@@ -128,13 +128,7 @@ class IncarnationFaultsTest {
       ds.down(true);
       tracker.markProcessed(id, RecordRange.of(0, 499));
       TestDataSource admin = database(db);
-      try (Connection c = admin.getConnection();
-          Statement s = c.createStatement()) {
-        for (String table :
-            List.of("alert", "stage_name", "marks", "stage", "batch_attr", "batch")) {
-          s.execute("DROP TABLE IF EXISTS " + PREFIX + table);
-        }
-      }
+      Databases.dropTables(admin, PREFIX);
       store(admin).close(); // recreates them, empty
       ds.down(false);
 

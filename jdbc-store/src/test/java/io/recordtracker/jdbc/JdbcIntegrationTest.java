@@ -422,9 +422,7 @@ class JdbcIntegrationTest {
       }
     } finally {
       pool.shutdownNow();
-      for (String table : List.of("alert", "stage_name", "marks", "stage", "batch_attr", "batch")) {
-        BadInputTest.execute(ds, "DROP TABLE IF EXISTS " + prefix + table);
-      }
+      Databases.dropTables(ds, prefix);
     }
   }
 

@@ -89,10 +89,7 @@ class RepeatsJdbcTest {
       throws Exception {
     TestDataSource ds = JdbcIntegrationTest.database(db);
     String prefix = "rtrep" + Long.toHexString(System.nanoTime() & 0xFFFFFF) + "_";
-    JdbcDialect dialect =
-        "h2".equals(db)
-            ? JdbcDialect.H2
-            : "mariadb".equals(db) ? JdbcDialect.MYSQL : JdbcDialect.POSTGRESQL;
+    JdbcDialect dialect = Databases.dialect(db);
     BatchId old = BatchId.generate();
     try (Connection c = ds.getConnection();
         Statement s = c.createStatement()) {
@@ -135,13 +132,7 @@ class RepeatsJdbcTest {
       store.merge(List.of(marking(old, RoaringBitmap.bitmapOf(3, 4), 7)));
       assertThat(store.loadRepeats(old, Stage.PROCESSED)).isEqualTo(RoaringBitmap.bitmapOf(3));
     } finally {
-      try (Connection c = ds.getConnection();
-          Statement s = c.createStatement()) {
-        for (String table :
-            List.of("alert", "stage_name", "marks", "stage", "batch_attr", "batch")) {
-          s.execute("DROP TABLE IF EXISTS " + prefix + table);
-        }
-      }
+      Databases.dropTables(ds, prefix);
     }
   }
 

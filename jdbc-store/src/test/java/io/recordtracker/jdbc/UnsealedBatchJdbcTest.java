@@ -170,10 +170,7 @@ class UnsealedBatchJdbcTest {
       throws Exception {
     TestDataSource ds = database(db);
     String prefix = "rtold" + Long.toHexString(System.nanoTime() & 0xFFFFFF) + "_";
-    JdbcDialect dialect =
-        "h2".equals(db)
-            ? JdbcDialect.H2
-            : "mariadb".equals(db) ? JdbcDialect.MYSQL : JdbcDialect.POSTGRESQL;
+    JdbcDialect dialect = Databases.dialect(db);
     BatchId old = BatchId.generate();
     try (Connection c = ds.getConnection();
         Statement s = c.createStatement()) {
@@ -198,13 +195,7 @@ class UnsealedBatchJdbcTest {
       assertThat(store.findBatch(fresh).orElseThrow().isSealed()).isFalse();
       assertThat(store.seal(fresh, 5).expectedRecords()).isEqualTo(5);
     } finally {
-      try (Connection c = ds.getConnection();
-          Statement s = c.createStatement()) {
-        for (String table :
-            List.of("alert", "stage_name", "marks", "stage", "batch_attr", "batch")) {
-          s.execute("DROP TABLE IF EXISTS " + prefix + table);
-        }
-      }
+      Databases.dropTables(ds, prefix);
     }
   }
 }
