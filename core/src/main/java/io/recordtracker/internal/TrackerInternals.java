@@ -1,10 +1,12 @@
 package io.recordtracker.internal;
 
+import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;
 import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.Stage;
 import io.recordtracker.spi.TrackerStore;
+import java.util.Set;
 import org.roaringbitmap.RoaringBitmap;
 
 /**
@@ -31,6 +33,12 @@ public final class TrackerInternals {
         Stage downstream,
         RoaringBitmap missing,
         RoaringBitmap absentUpstream);
+
+    /**
+     * The batches of which {@code tracker} holds marks not yet known durable: their reconciliation
+     * counts marks the store's last-marked times do not show yet.
+     */
+    Set<BatchId> batchesWithUnflushedMarks(RecordTracker tracker);
   }
 
   private static volatile Bridge bridge;
