@@ -166,6 +166,8 @@ public final class FleetScaleBenchmark {
     List<Long> changedReconciles = new ArrayList<>();
     List<Long> unchangedReconciles = new ArrayList<>();
     List<Double> firstPages = new ArrayList<>();
+    List<Double> listings = new ArrayList<>();
+    List<Double> alertReads = new ArrayList<>();
     AtomicLong events = new AtomicLong();
     double coldRound;
     long coldReconciles;
@@ -216,6 +218,26 @@ public final class FleetScaleBenchmark {
         unchangedReconciles.add(monitorTracker.stats().reconciles() - r2);
         check(findings.size() == incomplete.size(), "findings: " + findings.size());
 
+        // Where an unchanged round's time goes: the paged listing, and the open alert rows.
+        long t4 = System.nanoTime();
+        long listed = 0;
+        BatchQuery.Builder pages =
+            BatchQuery.builder().completion(BatchQuery.Completion.INCOMPLETE).limit(500);
+        while (true) {
+          List<BatchInfo> page = store.batches(pages.build());
+          listed += page.size();
+          if (page.size() < 500) {
+            break;
+          }
+          pages.startAfter(page.get(page.size() - 1));
+        }
+        listings.add((System.nanoTime() - t4) / 1e6);
+        check(listed == incomplete.size(), "listed " + listed);
+        long t5 = System.nanoTime();
+        int open = store.alertStore().orElseThrow().unsettled().size();
+        alertReads.add((System.nanoTime() - t5) / 1e6);
+        check(open == incomplete.size(), "open alert rows " + open);
+
         for (int i = 0; i < 3; i++) {
           long t3 = System.nanoTime();
           List<BatchInfo> page =
@@ -246,6 +268,19 @@ public final class FleetScaleBenchmark {
     out.printf("| What | Median | Min | Max | Target | |%n|---|---|---|---|---|---|%n");
     row(out, "Monitor round, " + changing + " batches changed", changedRounds, 1000);
     row(out, "Monitor round, nothing changed", unchangedRounds, 100);
+    out.printf(
+        "| ... of which: listing every incomplete batch, %d pages of 500 | %.1f ms | %.1f ms | %.1f"
+            + " ms | | |%n",
+        (incomplete.size() + 499) / 500,
+        median(listings),
+        Collections.min(listings),
+        Collections.max(listings));
+    out.printf(
+        "| ... of which: reading the %,d open alert rows | %.1f ms | %.1f ms | %.1f ms | | |%n",
+        incomplete.size(),
+        median(alertReads),
+        Collections.min(alertReads),
+        Collections.max(alertReads));
     row(out, "`batches --incomplete` first page (100)", firstPages, 50);
     out.printf(
         "| First monitor round (every incomplete batch, %,d NEW) | %.0f ms | | | | |%n",
