@@ -54,10 +54,23 @@ final class Reconciler {
 
   /** As {@link RecordTracker#reconcile(BatchId, Stage, Stage)}; the stages are not null. */
   Reconciliation reconcile(BatchId batch, Stage upstream, Stage downstream) {
+    return reconcile(batch, upstream, downstream, true);
+  }
+
+  /**
+   * As {@link RecordTracker#reconcile(BatchId, Stage, Stage)}; the stages are not null. With {@code
+   * checkStages} false, a custom stage is not checked against the store's known stages (a monitor's
+   * configured pair is deliberate, not a typo).
+   */
+  Reconciliation reconcile(BatchId batch, Stage upstream, Stage downstream, boolean checkStages) {
     long start = System.nanoTime();
     BatchState state = states.apply(batch);
-    requireKnown(upstream, state);
-    requireKnown(downstream, state);
+    // Stages the store does not know: known after all if this batch holds marks at them (a stage
+    // marked by markWithin only, whose registration is still on its way), else a typo.
+    Set<Stage> unverified = new LinkedHashSet<>();
+    if (checkStages) {
+      unverified.addAll(unknown(List.of(upstream, downstream), state));
+    }
     RoaringBitmap up;
     RoaringBitmap down;
     RoaringBitmap repeats = new RoaringBitmap();
@@ -103,6 +116,11 @@ final class Reconciler {
           // Not of the batch: set aside by the next flush, never reported.
           up.remove((long) read.expectedRecords(), 0x1_0000_0000L);
           down.remove((long) read.expectedRecords(), 0x1_0000_0000L);
+        }
+        for (Stage stage : unverified) {
+          if (stored.get().of(stage).isEmpty() && state.buffer(stage).isEmpty()) {
+            throw unknownStage(stage);
+          }
         }
         up.or(stored.get().of(upstream));
         down.or(stored.get().of(downstream));
@@ -162,29 +180,37 @@ final class Reconciler {
   }
 
   /**
-   * Checks that {@code stage} is built in, marked in this tracker, or known to the store: a typo
-   * must fail, not report every record missing. A store that cannot tell checks nothing.
-   *
-   * @throws UnknownStageException if the store knows its stages and not this one
+   * Of {@code stages}, those neither built in, nor marked in this tracker, nor known to the store:
+   * a typo must fail, not report every record missing. A store that cannot tell checks nothing.
    */
-  private void requireKnown(Stage stage, BatchState state) {
-    if (stage.equals(Stage.SENT)
-        || stage.equals(Stage.PROCESSED)
-        || knownStages.contains(stage)
-        || state.marked(stage)) {
-      return;
+  private Set<Stage> unknown(List<Stage> stages, BatchState state) {
+    Set<Stage> unknown = new LinkedHashSet<>();
+    for (Stage stage : stages) {
+      if (!stage.equals(Stage.SENT)
+          && !stage.equals(Stage.PROCESSED)
+          && !knownStages.contains(stage)
+          && !state.marked(stage)) {
+        unknown.add(stage);
+      }
+    }
+    if (unknown.isEmpty()) {
+      return unknown;
     }
     Optional<Set<Stage>> stored = StoreCall.run("read the known stages", () -> store.knownStages());
     if (stored.isEmpty()) {
-      return;
+      return Set.of();
     }
     knownStages.addAll(stored.get());
-    if (!knownStages.contains(stage)) {
-      Set<Stage> known = new HashSet<>(stored.get());
-      known.add(Stage.SENT);
-      known.add(Stage.PROCESSED);
-      throw new UnknownStageException(stage, known);
-    }
+    unknown.removeAll(knownStages);
+    return unknown;
+  }
+
+  /** The failure for a stage the store does not know, naming those it does. */
+  private UnknownStageException unknownStage(Stage stage) {
+    Set<Stage> known = new HashSet<>(knownStages);
+    known.add(Stage.SENT);
+    known.add(Stage.PROCESSED);
+    return new UnknownStageException(stage, known);
   }
 
   /** Declares {@code stages} in the store, so that they are known before their first mark. */

@@ -469,6 +469,15 @@ public final class RecordTracker implements AutoCloseable {
     return reconciler.reconcile(batch, upstream, downstream);
   }
 
+  /**
+   * As {@link #reconcile(BatchId, Stage, Stage)}, without checking custom stages against the
+   * store's known stages: for the monitor, whose watched pairs are configured, not typed.
+   */
+  Reconciliation reconcileWatched(BatchId batch, Stage upstream, Stage downstream) {
+    ensureOpen();
+    return reconciler.reconcile(batch, upstream, downstream, false);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Lifecycle and introspection
 

@@ -171,8 +171,19 @@ final class RejectedMarks {
           .computeIfAbsent(d.batch(), b -> new TreeMap<>())
           .merge(
               d.stage(), d.marks().getLongCardinality() - within.getLongCardinality(), Long::sum);
+      RoaringBitmap repeatsWithin = d.repeats().clone();
+      repeatsWithin.remove(size, 0x1_0000_0000L);
+      // The same marking, trimmed: its token (a retry's) and its repeats within the size stay.
       drained.deltas.set(
-          i, new MarkDelta(d.batch(), d.stage(), within, d.markedAt(), d.incarnation()));
+          i,
+          new MarkDelta(
+              d.batch(),
+              d.stage(),
+              within,
+              d.markedAt(),
+              d.incarnation(),
+              repeatsWithin,
+              d.token()));
       StageBuffer buffer = drained.buffers.get(i);
       buffers.dropped(buffer.dropInflightFrom(size));
       buffer.batch.refresh(now.get());

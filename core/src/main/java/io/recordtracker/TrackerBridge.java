@@ -14,6 +14,12 @@ final class TrackerBridge implements TrackerInternals.Bridge {
   }
 
   @Override
+  public Reconciliation reconcileWatched(
+      RecordTracker tracker, BatchId batch, Stage upstream, Stage downstream) {
+    return tracker.reconcileWatched(batch, upstream, downstream);
+  }
+
+  @Override
   public Reconciliation reconciliation(
       BatchInfo batch,
       Stage upstream,

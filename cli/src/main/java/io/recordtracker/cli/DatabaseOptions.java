@@ -88,7 +88,36 @@ final class DatabaseOptions {
             .tablePrefix(tablePrefix)
             .createSchema(createSchema)
             .build();
+    this.store = store;
     return RecordTracker.builder().store(store).build();
+  }
+
+  /** The store {@link #openTracker} built last, or null before. */
+  private JdbcTrackerStore store;
+
+  /**
+   * On a read-only standby, tells on {@code err} how far it is behind its primary, so that a reader
+   * of the output knows how old what it shows may be, and that no completion is recorded there.
+   */
+  void describeStandby(java.io.PrintWriter err) {
+    JdbcTrackerStore s = store;
+    if (s == null || !s.readOnly()) {
+      return;
+    }
+    String lag;
+    try {
+      lag =
+          s.replicationLag()
+              .map(d -> Render.duration(d) + " behind its primary")
+              .orElse("its lag behind the primary unknown");
+    } catch (RuntimeException e) {
+      lag = "its lag unreadable (" + e.getMessage() + ")";
+    }
+    err.println(
+        "Reading a read-only standby, "
+            + lag
+            + ": marks newer than that may not show yet, and completions are not recorded here.");
+    err.flush();
   }
 
   private static void checkDriver(String url) {

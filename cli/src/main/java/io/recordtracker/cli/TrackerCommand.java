@@ -21,6 +21,7 @@ abstract class TrackerCommand implements Callable<Integer> {
   public final Integer call() throws Exception {
     validate();
     try (RecordTracker tracker = database.openTracker(cli.env)) {
+      database.describeStandby(err());
       return run(tracker);
     }
   }

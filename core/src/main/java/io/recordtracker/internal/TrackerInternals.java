@@ -39,6 +39,13 @@ public final class TrackerInternals {
      * counts marks the store's last-marked times do not show yet.
      */
     Set<BatchId> batchesWithUnflushedMarks(RecordTracker tracker);
+
+    /**
+     * Reconciles as {@code tracker.reconcile} does, without checking custom stages against the
+     * store's known stages: a monitor's configured pair is deliberate, not a typo.
+     */
+    Reconciliation reconcileWatched(
+        RecordTracker tracker, BatchId batch, Stage upstream, Stage downstream);
   }
 
   private static volatile Bridge bridge;

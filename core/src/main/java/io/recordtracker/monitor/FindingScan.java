@@ -270,7 +270,11 @@ final class FindingScan {
     if (r == null) {
       try {
         reconciled++;
-        r = tracker.reconcile(batch.id(), key.upstream, key.downstream);
+        // Watched pairs are configured, not typed: a custom stage no batch reached yet is the
+        // incident itself (every record missing), never a typo to refuse.
+        r =
+            TrackerInternals.bridge()
+                .reconcileWatched(tracker, batch.id(), key.upstream, key.downstream);
       } catch (UnknownBatchException e) {
         remembered.remove(key);
         return Outcome.GONE; // purged between the listing and now

@@ -576,4 +576,20 @@ class CompletenessMonitorTest {
     assertThatThrownBy(() -> b.build().start(null, Duration.ofMinutes(1)))
         .hasMessage("scheduler must not be null");
   }
+
+  @Test
+  void a_watched_custom_stage_no_batch_reached_yet_reports_every_record_missing_not_a_typo() {
+    Stage received = Stage.of("received-by-cis");
+    BatchId id = BatchId.of("LOST-ALL");
+    tracker.openBatch(id, 1_000);
+    tracker.markSent(id, RecordRange.of(0, 999));
+    tracker.flush();
+    clock.advance(Duration.ofMinutes(30));
+
+    List<Finding> findings = monitor().watch(Stage.SENT, received).build().runOnce();
+
+    assertThat(findings).hasSize(1);
+    assertThat(findings.get(0).reconciliation().missing()).containsExactly(RecordRange.of(0, 999));
+    assertEventKinds(DiscrepancyEvent.Kind.NEW);
+  }
 }

@@ -37,10 +37,21 @@ final class BatchRows {
 
   private final JdbcRunner runner;
   private final SqlStatements sql;
+  private final boolean readOnly;
+
+  /** Whether a read-only refusal of a completion was logged at INFO already. */
+  private final java.util.concurrent.atomic.AtomicBoolean refusalLogged =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   BatchRows(JdbcRunner runner, SqlStatements sql) {
+    this(runner, sql, false);
+  }
+
+  /** With {@code readOnly}: completions are never written (see {@link #tryRecordCompletion}). */
+  BatchRows(JdbcRunner runner, SqlStatements sql, boolean readOnly) {
     this.runner = runner;
     this.sql = sql;
+    this.readOnly = readOnly;
   }
 
   /** Opens {@code batch} as a new incarnation unless it exists; returns the batch as stored. */
@@ -259,8 +270,29 @@ final class BatchRows {
 
   /** Records the completion unless the batch row stays locked for a few tries; false if it did. */
   boolean tryRecordCompletion(BatchId batch, Instant at) {
+    if (readOnly) {
+      // A reconcile on a standby reads; the completion is recorded by a store on the primary.
+      return false;
+    }
     for (int attempt = 1; ; attempt++) {
-      if (completeWithoutWaiting(batch, at)) {
+      boolean recorded;
+      try {
+        recorded = completeWithoutWaiting(batch, at);
+      } catch (io.recordtracker.TrackerStoreException e) {
+        if (e.reason() != io.recordtracker.TrackerStoreException.Reason.READ_ONLY) {
+          throw e;
+        }
+        if (refusalLogged.compareAndSet(false, true)) {
+          log.info(
+              "The database refused to record the completion of batch {} as read-only (a standby"
+                  + " or read-only connection); completions are left to a store that can write"
+                  + " them: {}",
+              batch,
+              e.getMessage());
+        }
+        return false;
+      }
+      if (recorded) {
         return true;
       }
       if (attempt >= JdbcRunner.ATTEMPTS) {

@@ -26,8 +26,15 @@ final class JdbcRunner {
   private final int queryTimeoutSeconds;
   private final NetworkTimeout networkTimeout;
   private final SqlFailures failures;
+  private final boolean galera;
 
   JdbcRunner(DataSource dataSource, int queryTimeoutSeconds, SqlFailures failures) {
+    this(dataSource, queryTimeoutSeconds, failures, false);
+  }
+
+  /** With {@code galera}: retries of certification conflicts are logged at INFO. */
+  JdbcRunner(DataSource dataSource, int queryTimeoutSeconds, SqlFailures failures, boolean galera) {
+    this.galera = galera;
     this.dataSource = dataSource;
     this.queryTimeoutSeconds = queryTimeoutSeconds;
     this.networkTimeout = new NetworkTimeout(queryTimeoutSeconds);
@@ -120,7 +127,18 @@ final class JdbcRunner {
         if (!retry || attempt >= ATTEMPTS || !SqlFailures.isRetryable(e)) {
           throw failures.translate(what, e);
         }
-        log.debug("{} hit {}; attempt {} of {}", what, e.getMessage(), attempt + 1, ATTEMPTS);
+        if (galera && SqlFailures.isDeadlock(e)) {
+          // On Galera a deadlock at commit is mostly a certification conflict: another node
+          // committed a write to the same row first. Worth seeing how often it happens.
+          log.info(
+              "{} met a certification conflict on the Galera cluster ({}); attempt {} of {}",
+              what,
+              e.getMessage(),
+              attempt + 1,
+              ATTEMPTS);
+        } else {
+          log.debug("{} hit {}; attempt {} of {}", what, e.getMessage(), attempt + 1, ATTEMPTS);
+        }
         pause(attempt);
       }
     }

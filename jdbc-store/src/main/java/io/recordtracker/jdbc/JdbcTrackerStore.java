@@ -100,20 +100,34 @@ public final class JdbcTrackerStore implements TrackerStore {
   private final WithinWriter within;
   private final StageNames stageNames;
   private final JdbcAlertStore alerts;
+  private final DatabaseTraits traits;
+  private final boolean readOnly;
+  private final ReplicationLag lag;
+  private final FailoverJournal journal; // null unless Builder.failoverJournal
 
-  private JdbcTrackerStore(Builder b, JdbcDialect dialect) {
+  private JdbcTrackerStore(Builder b, JdbcDialect dialect, DatabaseTraits traits) {
     this.prefix = b.tablePrefix;
     this.dialect = dialect;
+    this.traits = traits;
+    this.readOnly = b.readOnly || traits.standby();
     this.sql = dialect.statements(prefix);
     int queryTimeoutSeconds = (int) b.queryTimeout.toSeconds();
     this.runner =
         new JdbcRunner(
             b.dataSource,
             queryTimeoutSeconds,
-            new SqlFailures(prefix, dialect.ddlResource(), queryTimeoutSeconds));
-    this.compactor = new Compactor(b.compactionThreshold, this::foldQuietly);
+            new SqlFailures(prefix, dialect.ddlResource(), queryTimeoutSeconds),
+            traits.galera());
+    // A read that sees many delta rows schedules a fold, which writes: never on a read-only store.
+    this.compactor =
+        new Compactor(readOnly ? Integer.MAX_VALUE : b.compactionThreshold, this::foldQuietly);
     this.stageTimes = new StageTimes(this::writeStageTimes);
-    this.batchRows = new BatchRows(runner, sql);
+    this.batchRows = new BatchRows(runner, sql, readOnly);
+    this.lag = new ReplicationLag(runner, dialect);
+    this.journal =
+        b.failoverJournal == null
+            ? null
+            : new FailoverJournal(runner, b.failoverJournal, this::mergeNow);
     this.reader = new MarksReader(runner, sql, compactor);
     this.writer =
         new MarksWriter(
@@ -142,6 +156,48 @@ public final class JdbcTrackerStore implements TrackerStore {
    */
   public JdbcDialect dialect() {
     return dialect;
+  }
+
+  /**
+   * Whether the database this store was built on is a node of a MariaDB Galera cluster ({@code
+   * wsrep_on=ON} with a provider loaded), detected at build and logged once. On Galera the store
+   * retries the certification conflicts a commit meets (reported as deadlocks, error 1213) as it
+   * retries deadlocks, and logs each retry; see docs/jdbc.md.
+   *
+   * @return true on a Galera node
+   */
+  public boolean galera() {
+    return traits.galera();
+  }
+
+  /**
+   * Whether this store is read-only: built with {@link Builder#readOnly(boolean)}, or on a
+   * PostgreSQL standby in recovery ({@code pg_is_in_recovery()} at build). A read-only store reads
+   * as any other but never folds delta rows (elsewhere a read that sees many rows schedules a
+   * fold); {@link #tryRecordCompletion} returns false without writing, so a reconcile on a standby
+   * leaves the completion to a store on the primary (a later reconcile there, or {@code purge} with
+   * an explicit completion filter); every other write is sent to the database and fails there with
+   * {@link TrackerStoreException.Reason#READ_ONLY}.
+   *
+   * @return true if the store makes no write of its own on a read path
+   */
+  public boolean readOnly() {
+    return readOnly;
+  }
+
+  /**
+   * How far the database this store reads is behind its primary, if it is a PostgreSQL standby:
+   * zero while it streams and has replayed all it received, otherwise the age of the last
+   * transaction it replayed. What a reconcile, monitor or gate on a standby does not see yet is at
+   * most about this old. One query per call (the CLI's {@code lag} line and the micrometer module's
+   * {@code recordtracker.store.replication.lag} gauge call it).
+   *
+   * @return the lag; empty on a primary, on MySQL/MariaDB and H2, or on a standby that has replayed
+   *     no transaction yet
+   * @throws TrackerStoreException if the database fails
+   */
+  public Optional<Duration> replicationLag() {
+    return lag.read();
   }
 
   /**
@@ -197,7 +253,9 @@ public final class JdbcTrackerStore implements TrackerStore {
    *
    * <p>Never waits for another transaction's lock on the batch row (on MySQL/MariaDB, a caller's
    * open {@code markWithin} transaction holds a shared lock on it until it commits): tries a few
-   * times within a fraction of a second, then returns false.
+   * times within a fraction of a second, then returns false. A {@link #readOnly()} store returns
+   * false without writing, and so does any store whose database refuses the write as read-only (a
+   * standby, a read-only transaction): the completion is left to a store that can write it.
    */
   @Override
   public boolean tryRecordCompletion(BatchId batch, Instant at) {
@@ -258,10 +316,15 @@ public final class JdbcTrackerStore implements TrackerStore {
   @Override
   public void merge(List<MarkDelta> deltas) {
     Objects.requireNonNull(deltas, "deltas must not be null");
-    if (!deltas.isEmpty()) {
-      writer.merge(deltas);
-      stageNames.marked(deltas.stream().map(MarkDelta::stage).distinct().toList());
+    if (deltas.isEmpty()) {
+      return;
     }
+    if (journal != null) {
+      journal.merge(deltas);
+    } else {
+      writer.merge(deltas);
+    }
+    stageNames.marked(deltas.stream().map(MarkDelta::stage).distinct().toList());
   }
 
   /**
@@ -416,10 +479,12 @@ public final class JdbcTrackerStore implements TrackerStore {
    *
    * <p>The {@code alert} table: one row per (batch, stage pair, listener), each write a conditional
    * update of one row on its version, so monitors in any number of processes tell each event once.
+   * Empty on a {@link #readOnly()} store, which cannot write that table: a monitor on a standby
+   * keeps what it reported in memory (and says so at INFO).
    */
   @Override
   public Optional<AlertStore> alertStore() {
-    return Optional.of(alerts);
+    return readOnly ? Optional.empty() : Optional.of(alerts);
   }
 
   /**
@@ -434,6 +499,11 @@ public final class JdbcTrackerStore implements TrackerStore {
   /** Writes the last-marked times noted by {@code markWithin} now; for tests. */
   void writeStageTimes() {
     stageTimes.writePending();
+  }
+
+  // Called back by the failover journal, made before the writer exists.
+  private void mergeNow(List<MarkDelta> deltas) {
+    writer.merge(deltas);
   }
 
   // Called back by the compaction and stage-time threads, which start before the writer exists.
@@ -460,7 +530,13 @@ public final class JdbcTrackerStore implements TrackerStore {
 
   @Override
   public String toString() {
-    return "JdbcTrackerStore{dialect=" + dialect + ", tablePrefix=" + prefix + "}";
+    return "JdbcTrackerStore{dialect="
+        + dialect
+        + ", tablePrefix="
+        + prefix
+        + (traits.galera() ? ", galera" : "")
+        + (readOnly ? ", readOnly" : "")
+        + "}";
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -477,6 +553,8 @@ public final class JdbcTrackerStore implements TrackerStore {
     private Clock clock = Clock.systemUTC();
     private boolean clockSet;
     private int maxBlobBytes = DEFAULT_MAX_BLOB_BYTES;
+    private boolean readOnly;
+    private Duration failoverJournal;
 
     private Builder(DataSource dataSource) {
       this.dataSource = dataSource;
@@ -586,6 +664,46 @@ public final class JdbcTrackerStore implements TrackerStore {
       return this;
     }
 
+    /**
+     * Whether the store is read-only (default false; a PostgreSQL standby is detected at build and
+     * makes the store read-only whatever this says): for trackers, monitors, gates and the CLI that
+     * only read, pointed at a replica. Reconciles then record no completion (see {@link
+     * JdbcTrackerStore#readOnly()}); with {@link #createSchema(boolean)} left true, the tables are
+     * only checked unless they are missing, in which case creating them fails as read-only.
+     *
+     * @param readOnly whether the store makes no write on its read paths
+     * @return this builder
+     */
+    public Builder readOnly(boolean readOnly) {
+      this.readOnly = readOnly;
+      return this;
+    }
+
+    /**
+     * Keeps the deltas merged in the last {@code window} and merges them again when the PostgreSQL
+     * server the store writes to changed (another system identifier or timeline: a standby promoted
+     * after a failover, or a restore), so that marks whose commits an asynchronous standby never
+     * received are sent again instead of silently missing. Off by default. Costs one query before
+     * every merge and the memory of the window's deltas; make the window longer than the
+     * replication lag plus the time a failover takes. Each store re-sends its own deltas only;
+     * {@code markWithin}'s marks are in callers' transactions and are not kept. PostgreSQL only
+     * ({@link #build()} fails on other databases). See docs/jdbc.md, "What flush() guarantees
+     * across a failover".
+     *
+     * @param window how long after its commit a merge is kept, at least 1 second
+     * @return this builder
+     * @throws IllegalArgumentException if {@code window} is shorter than 1 second
+     */
+    public Builder failoverJournal(Duration window) {
+      Objects.requireNonNull(window, "window must not be null");
+      if (window.compareTo(Duration.ofSeconds(1)) < 0) {
+        throw new IllegalArgumentException(
+            "failoverJournal window must be at least 1 second: " + window);
+      }
+      this.failoverJournal = window;
+      return this;
+    }
+
     /** The largest blob written as one marks row; tests lower it to split small bitmaps. */
     Builder maxBlobBytes(int maxBlobBytes) {
       if (maxBlobBytes < 1024) {
@@ -600,7 +718,10 @@ public final class JdbcTrackerStore implements TrackerStore {
      *
      * @return the store, ready to use
      * @throws TrackerStoreException if the database is unreachable, rejects the credentials, is not
-     *     supported, or lacks a table or column (the message says which and what to do)
+     *     supported (CockroachDB), or lacks a table or column (the message says which and what to
+     *     do)
+     * @throws IllegalStateException if {@link #failoverJournal} is set for a database other than
+     *     PostgreSQL
      */
     public JdbcTrackerStore build() {
       JdbcDialect chosen =
@@ -611,7 +732,14 @@ public final class JdbcTrackerStore implements TrackerStore {
       } else {
         log.debug("Using {} dialect for {} tables{}", chosen.name(), tablePrefix, how);
       }
-      JdbcTrackerStore store = new JdbcTrackerStore(this, chosen);
+      if (failoverJournal != null && chosen != JdbcDialect.POSTGRESQL) {
+        throw new IllegalStateException(
+            "failoverJournal needs PostgreSQL (it tells a promoted standby by its timeline); the"
+                + " dialect is "
+                + chosen);
+      }
+      DatabaseTraits traits = DatabaseTraits.detect(dataSource, chosen, tablePrefix, queryTimeout);
+      JdbcTrackerStore store = new JdbcTrackerStore(this, chosen, traits);
       try {
         new Schema(store.runner, chosen, store.sql).prepare(createSchema);
         if (!clockSet) {

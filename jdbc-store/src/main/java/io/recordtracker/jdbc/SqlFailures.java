@@ -146,6 +146,16 @@ final class SqlFailures {
     return false;
   }
 
+  /** A deadlock or serialization failure (Galera's certification conflict is reported so). */
+  static boolean isDeadlock(SQLException e) {
+    for (SQLException s : chain(e)) {
+      if (s.getErrorCode() == 1213 || "40001".equals(s.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * A locking read with NOWAIT found the row locked: MariaDB reports it as a lock wait timeout
    * (1205), MySQL as 3572, PostgreSQL as 55P03.

@@ -61,7 +61,8 @@ final class StageNames {
         true,
         c -> {
           try (PreparedStatement ps = runner.prepare(c, sql.insertStageName)) {
-            for (Stage stage : stages) {
+            // In name order: two stores registering the same stages lock their rows alike.
+            for (Stage stage : new java.util.TreeSet<>(stages)) {
               ps.setString(1, stage.name());
               ps.setObject(2, StoredTimes.utc(clock.instant()));
               ps.executeUpdate();

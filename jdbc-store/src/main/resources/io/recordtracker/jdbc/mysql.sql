@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS ${prefix}marks (
 CREATE TABLE IF NOT EXISTS ${prefix}stage_name (
   stage       VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
   declared_at DATETIME(6) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- What monitors reported, to which listener: one row per (batch, stage pair, unreadable or not, listener), written
 -- only by compare-and-set on row_version, so that any number of monitor instances tell each event once between them.

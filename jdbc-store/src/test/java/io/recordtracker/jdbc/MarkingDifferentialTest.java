@@ -43,6 +43,8 @@ class MarkingDifferentialTest {
     JdbcTrackerStore storeB = inMemory ? null : JdbcIntegrationTest.store(ds, 4);
     try (RecordTracker a = tracker(inMemory ? shared : storeA);
         RecordTracker b = tracker(inMemory ? shared : storeB)) {
+      // A custom stage is declared before it is reconciled, as a team does (else: a typo).
+      a.declareStages(APPLIED);
       int cases = inMemory ? 300 : 25;
       for (int c = 0; c < cases; c++) {
         try {

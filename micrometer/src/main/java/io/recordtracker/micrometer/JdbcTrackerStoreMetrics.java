@@ -3,12 +3,14 @@ package io.recordtracker.micrometer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.recordtracker.Stage;
 import io.recordtracker.jdbc.JdbcTrackerStore;
 import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Binds what a {@link JdbcTrackerStore} counts itself, beside a tracker's meters ({@link
@@ -29,6 +31,11 @@ import java.util.Set;
  *       normally ({@link JdbcTrackerStore#markedWithinRecords()}: counted when the call returns,
  *       before the caller commits or rolls back); one counter for the sent and processed stages at
  *       least, plus each stage marked before binding or named in {@link #stages}</td></tr>
+ *   <tr><td>{@code recordtracker.store.replication.lag}</td><td>time gauge (seconds)</td><td>how
+ *       far the standby the store reads is behind its primary ({@link
+ *       JdbcTrackerStore#replicationLag()}); NaN when it cannot be told or the read fails. Bound
+ *       only for a {@link JdbcTrackerStore#readOnly()} store (one on a PostgreSQL standby): each
+ *       scrape runs one query</td></tr>
  * </table>
  */
 public final class JdbcTrackerStoreMetrics implements MeterBinder {
@@ -75,6 +82,24 @@ public final class JdbcTrackerStoreMetrics implements MeterBinder {
         all,
         tags,
         (s, stage) -> s.markedWithinRecords().getOrDefault(stage, 0L));
+    if (store.readOnly()) {
+      TimeGauge.builder(
+              "recordtracker.store.replication.lag",
+              store,
+              TimeUnit.MILLISECONDS,
+              JdbcTrackerStoreMetrics::lagMillis)
+          .description("How far the standby the store reads is behind its primary")
+          .tags(tags)
+          .register(registry);
+    }
+  }
+
+  private static double lagMillis(JdbcTrackerStore store) {
+    try {
+      return store.replicationLag().map(d -> (double) d.toMillis()).orElse(Double.NaN);
+    } catch (RuntimeException e) {
+      return Double.NaN; // the database failed: the scrape shows no value rather than failing
+    }
   }
 
   @Override

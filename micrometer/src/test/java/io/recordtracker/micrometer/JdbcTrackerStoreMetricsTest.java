@@ -9,7 +9,9 @@ import io.recordtracker.BatchId;
 import io.recordtracker.BatchInfo;
 import io.recordtracker.RecordRange;
 import io.recordtracker.Stage;
+import io.recordtracker.jdbc.DriverManagerDataSource;
 import io.recordtracker.jdbc.JdbcTrackerStore;
+import io.recordtracker.jdbc.PostgresStandby;
 import java.sql.Connection;
 import java.time.Instant;
 import java.util.Map;
@@ -39,6 +41,52 @@ class JdbcTrackerStoreMetricsTest {
       assertThat(counter(registry, Stage.PROCESSED)).isEqualTo(3.0);
       assertThat(counter(registry, AUDITED)).isEqualTo(10.0);
       assertThat(counter(registry, Stage.SENT)).isZero();
+    }
+  }
+
+  @Test
+  void the_replication_lag_gauge_is_bound_for_a_read_only_store_only() {
+    JdbcDataSource h2 = new JdbcDataSource();
+    h2.setURL("jdbc:h2:mem:rtmicrometer_lag;DB_CLOSE_DELAY=-1");
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    try (JdbcTrackerStore writer = JdbcTrackerStore.builder(h2).build();
+        JdbcTrackerStore reader = JdbcTrackerStore.builder(h2).readOnly(true).build()) {
+      new JdbcTrackerStoreMetrics(writer, Tags.of("app", "edi")).bindTo(registry);
+      new JdbcTrackerStoreMetrics(reader, Tags.of("app", "reports")).bindTo(registry);
+      assertThat(registry.find("recordtracker.store.replication.lag").timeGauges())
+          .singleElement()
+          .satisfies(
+              g -> {
+                assertThat(g.getId().getTag("app")).isEqualTo("reports");
+                assertThat(g.value()).isNaN(); // H2 has no standby to measure
+              });
+    }
+  }
+
+  @Test
+  void the_replication_lag_gauge_reads_a_postgresql_standby() throws Exception {
+    try (PostgresStandby pg = PostgresStandby.start();
+        JdbcTrackerStore writer =
+            JdbcTrackerStore.builder(new DriverManagerDataSource(pg.primaryUrl(), null, null))
+                .tablePrefix("rtmetsby_")
+                .build()) {
+      BatchId id = BatchId.generate();
+      writer.openBatch(BatchInfo.of(id, 10, Instant.now(), Map.of()));
+      try (JdbcTrackerStore standby =
+          JdbcTrackerStore.builder(new DriverManagerDataSource(pg.standbyUrl(), null, null))
+              .tablePrefix("rtmetsby_")
+              .build()) {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+        while (standby.findBatch(id).isEmpty() && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        new JdbcTrackerStoreMetrics(standby, Tags.empty()).bindTo(registry);
+        double seconds = registry.get("recordtracker.store.replication.lag").timeGauge().value();
+        assertThat(standby.readOnly()).isTrue();
+        // Replayed what the primary committed: streaming and caught up, or a fresh replay's age.
+        assertThat(seconds).isBetween(0.0, 60.0);
+      }
     }
   }
 
