@@ -38,10 +38,11 @@ import org.slf4j.LoggerFactory;
  *   <li>the listing shows the batch as it was: marks only grow, and each write advances its stage's
  *       last-marked time, so the same times mean the same marks;
  *   <li>the reconcile came at least {@code grace} after the batch's last mark it saw: a mark is
- *       stamped when it is handed to the store (or, marked within a caller's transaction, before
- *       that commits), so it may become visible a little after a reconcile that already read its
- *       time; past {@code grace} of quiet, none is still on its way. A batch being worked on is
- *       reconciled each round it is due, as before;
+ *       stamped when it is handed to the store, so it may become visible a little after a reconcile
+ *       that already read its time; past {@code grace} of quiet, none is still on its way. A batch
+ *       being worked on is reconciled each round it is due, as before. (A mark made within a
+ *       caller's transaction has its time written off that transaction, shortly before or after the
+ *       commit: its batch is read again once the time is written.);
  *   <li>this tracker holds no unflushed marks of the batch (its reconcile counts them, the store's
  *       times do not show them);
  *   <li>less than {@code renotifyAfter} has passed since: an unchanged finding is read afresh when
