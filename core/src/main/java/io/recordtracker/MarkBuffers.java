@@ -122,6 +122,14 @@ final class MarkBuffers {
     return batches.size() > 2L * maxCachedBatches;
   }
 
+  /**
+   * Whether the cache holds more than four times {@code maxCachedBatches}: the flusher has not
+   * evicted since it was asked to; the reader loading batches should evict itself.
+   */
+  boolean farOverfull() {
+    return batches.size() > 4L * maxCachedBatches;
+  }
+
   /** How many batch states are cached. */
   int cachedBatches() {
     return batches.size();
@@ -130,7 +138,8 @@ final class MarkBuffers {
   /**
    * Evicts states that hold no marks while more than {@code maxCachedBatches} are cached, down to
    * half of it. Runs on the flusher (after a flush, and at every interval with nothing to flush, so
-   * that a process that only reads keeps a bounded cache), never on a marking thread.
+   * that a process that only reads keeps a bounded cache), and on a thread loading a batch when the
+   * cache is {@linkplain #farOverfull() far over} the bound; never on a marking fast path.
    */
   void evictIdle() {
     int excess = batches.size() - maxCachedBatches / 2;

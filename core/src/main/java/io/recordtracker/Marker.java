@@ -109,6 +109,11 @@ final class Marker {
             .orElseThrow(() -> new UnknownBatchException(id));
     if (buffers.overfull()) {
       flusher.requestFlush(); // the flusher evicts idle states: a reader's cache stays bounded
+      if (buffers.farOverfull()) {
+        // The flusher is behind (a busy machine, a long flush): evict here, on a call that just
+        // made a store round trip, so that no pace of reading outgrows the bound.
+        buffers.evictIdle();
+      }
     }
     return info;
   }

@@ -7,10 +7,12 @@ import io.recordtracker.spi.TrackerStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -478,6 +480,13 @@ public final class RecordTracker implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
   // Lifecycle and introspection
+
+  /** The batches of which this tracker holds marks not yet known durable. */
+  Set<BatchId> batchesWithUnflushedMarks() {
+    Set<BatchId> ids = new HashSet<>();
+    buffers.batchesWithMarks().forEach(b -> ids.add(b.id()));
+    return ids;
+  }
 
   /** How many batch states this tracker caches now. */
   int cachedBatches() {

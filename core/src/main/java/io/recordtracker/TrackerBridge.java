@@ -2,6 +2,7 @@ package io.recordtracker;
 
 import io.recordtracker.internal.TrackerInternals;
 import io.recordtracker.spi.TrackerStore;
+import java.util.Set;
 import org.roaringbitmap.RoaringBitmap;
 
 /** What this package lends the monitor through {@link TrackerInternals}. */
@@ -32,5 +33,10 @@ final class TrackerBridge implements TrackerInternals.Bridge {
     RoaringBitmap down = RoaringBitmap.andNot(up, missing);
     return Reconciliation.compute(
         batch.id(), upstream, downstream, batch, up, down, new RoaringBitmap());
+  }
+
+  @Override
+  public Set<BatchId> batchesWithUnflushedMarks(RecordTracker tracker) {
+    return tracker.batchesWithUnflushedMarks();
   }
 }

@@ -27,11 +27,15 @@ class ReaderCacheTest {
             .flushInterval(Duration.ofMillis(20))
             .maxCachedBatches(100)
             .build()) {
+      int most = 0;
       for (int b = 0; b < batches; b++) {
         Reconciliation r = reader.reconcile(BatchId.of("read-" + b));
         assertThat(r.missingCount()).isEqualTo(b == 7 ? 1 : 0);
         assertThat(r.absentUpstreamCount()).isEqualTo(b == 7 ? 9 : 10);
+        most = Math.max(most, reader.cachedBatches());
       }
+      // Whatever the flusher's pace: past 4x the bound, the reading thread evicts by itself.
+      assertThat(most).isLessThanOrEqualTo(401);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (reader.cachedBatches() > 100 && System.nanoTime() < deadline) {
         Thread.sleep(5);

@@ -6,6 +6,7 @@ import io.recordtracker.Reconciliation;
 import io.recordtracker.RecordTracker;
 import io.recordtracker.Stage;
 import io.recordtracker.spi.TrackerStore;
+import java.util.Set;
 import org.roaringbitmap.RoaringBitmap;
 
 /**
@@ -32,6 +33,12 @@ public final class TrackerInternals {
         Stage downstream,
         RoaringBitmap missing,
         RoaringBitmap absentUpstream);
+
+    /**
+     * The batches of which {@code tracker} holds marks not yet known durable: their reconciliation
+     * counts marks the store's last-marked times do not show yet.
+     */
+    Set<BatchId> batchesWithUnflushedMarks(RecordTracker tracker);
 
     /**
      * Reconciles as {@code tracker.reconcile} does, without checking custom stages against the

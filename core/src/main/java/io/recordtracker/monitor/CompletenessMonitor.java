@@ -57,10 +57,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each round ({@link #runOnce()}, or scheduled with {@link #start}) pages through the incomplete
  * batches with {@link BatchQuery} ({@value #PAGE_SIZE} at a time; it never loads every batch) and
- * reconciles only those past their grace or deadline, plus those with an open finding. Each
- * listener is told of a finding when it appears ({@link DiscrepancyEvent.Kind#NEW}), again when
- * more records are missing ({@code GROWN}) or has not been reported for {@code renotifyAfter}
- * ({@code REMINDER}), and once when the batch becomes complete ({@code RESOLVED}).
+ * reconciles only those past their grace or deadline, plus those with an open finding, and of those
+ * only the ones whose marks may have changed since this monitor last reconciled them (by their
+ * stages' last-marked times): a round's cost follows change, and an unchanged finding is read again
+ * only once a reminder of it is due. What it remembers of them is bounded by the incomplete batches
+ * (a batch completed or purged is forgotten). Each listener is told of a finding when it appears
+ * ({@link DiscrepancyEvent.Kind#NEW}), again when more records are missing ({@code GROWN}) or has
+ * not been reported for {@code renotifyAfter} ({@code REMINDER}), and once when the batch becomes
+ * complete ({@code RESOLVED}).
  *
  * <p>A batch due to be checked whose marks cannot be read (the store throws for that batch, corrupt
  * or inconsistent marks, while it still answers for the batch itself) is an {@linkplain
@@ -156,7 +160,7 @@ public final class CompletenessMonitor {
       given.put(defaultName(log, given), log);
     }
     this.listeners = Collections.unmodifiableMap(given);
-    this.scan = new FindingScan(tracker, grace, deadline, pairs);
+    this.scan = new FindingScan(tracker, grace, deadline, renotifyAfter, pairs);
     TrackerStore store = TrackerInternals.bridge().store(tracker);
     AlertStore alerts = store.alertStore().orElse(null);
     if (alerts == null) {
@@ -258,9 +262,10 @@ public final class CompletenessMonitor {
     }
     ledger.sweep(now);
     log.debug(
-        "Monitor round at {}: {} incomplete batches, {} findings",
+        "Monitor round at {}: {} incomplete batches, {} reconciled, {} findings",
         now,
         round.incomplete(),
+        round.reconciled(),
         result.size());
     return result;
   }
@@ -304,6 +309,13 @@ public final class CompletenessMonitor {
       } else {
         log.debug("Completeness monitor round failed again", t);
       }
+    }
+  }
+
+  /** How many (batch, pair) reconciliations this monitor remembers; for tests. */
+  int rememberedReconciliations() {
+    synchronized (roundLock) {
+      return scan.remembered();
     }
   }
 

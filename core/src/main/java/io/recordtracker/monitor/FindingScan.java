@@ -13,6 +13,7 @@ import io.recordtracker.monitor.CompletenessMonitor.StagePair;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +27,40 @@ import org.slf4j.LoggerFactory;
  * pair of each decides whether it is overdue, stalled, past its deadline, unreadable, complete or
  * not yet due, reconciling only the batches past their grace or deadline and those with a reported
  * finding. The {@link CompletenessMonitor} then decides what to tell each listener.
+ *
+ * <p>A round's cost follows change: one paged query over the incomplete batches, plus one reconcile
+ * per due (batch, pair) whose marks may have changed since it was last reconciled. The
+ * reconciliation of each listed (batch, pair) is remembered with the batch as the listing showed it
+ * (incarnation, seal, size, opening and every stage's last-marked time) and used again, instead of
+ * reconciling, while
+ *
+ * <ol>
+ *   <li>the listing shows the batch as it was: marks only grow, and each write advances its stage's
+ *       last-marked time, so the same times mean the same marks;
+ *   <li>the reconcile came at least {@code grace} after the batch's last mark it saw: a mark is
+ *       stamped when it is handed to the store, so it may become visible a little after a reconcile
+ *       that already read its time; past {@code grace} of quiet, none is still on its way. A batch
+ *       being worked on is reconciled each round it is due, as before. (A mark made within a
+ *       caller's transaction has its time written off that transaction, shortly before or after the
+ *       commit: its batch is read again once the time is written.);
+ *   <li>this tracker holds no unflushed marks of the batch (its reconcile counts them, the store's
+ *       times do not show them);
+ *   <li>less than {@code renotifyAfter} has passed since: an unchanged finding is read afresh when
+ *       a reminder of it is due, so that nothing, whatever the times said, stays stale longer;
+ *   <li>it is not a sealed batch seen complete between {@code sent} and {@code processed} and still
+ *       listed incomplete: that reconcile failed to record the completion (another transaction held
+ *       the batch), and is made again the next round, then after 1, 2, 4 ... up to {@value
+ *       #MAX_COMPLETION_BACKOFF} rounds.
+ * </ol>
+ *
+ * <p>What is remembered is bounded by the incomplete batches: a batch no longer listed (complete,
+ * purged) is forgotten at the end of the round that did not list it. Rounds never overlap (the
+ * monitor holds its round lock), so the memory needs no lock of its own.
  */
 final class FindingScan {
+
+  /** The most rounds a batch seen complete and still listed incomplete waits to be reconciled. */
+  static final int MAX_COMPLETION_BACKOFF = 64;
 
   // The monitor's logger: its log lines are the monitor's.
   private static final Logger log = LoggerFactory.getLogger(CompletenessMonitor.class);
@@ -35,17 +68,62 @@ final class FindingScan {
   private final RecordTracker tracker;
   private final Duration grace;
   private final Duration deadline;
+  private final Duration renotifyAfter;
   private final List<StagePair> pairs;
 
-  FindingScan(RecordTracker tracker, Duration grace, Duration deadline, List<StagePair> pairs) {
+  /** The last reconciliation of each listed (batch, pair), by its key for marks. */
+  private final Map<Key, Remembered> remembered = new HashMap<>();
+
+  /** Batches of which the tracker holds unflushed marks, as of the start of the round. */
+  private Set<BatchId> unflushed = Set.of();
+
+  /** Reconciles made by the running round. */
+  private long reconciled;
+
+  FindingScan(
+      RecordTracker tracker,
+      Duration grace,
+      Duration deadline,
+      Duration renotifyAfter,
+      List<StagePair> pairs) {
     this.tracker = tracker;
     this.grace = grace;
     this.deadline = deadline;
+    this.renotifyAfter = renotifyAfter;
     this.pairs = pairs;
   }
 
-  /** What a round found: how many incomplete batches, each key's outcome and the findings. */
-  record Round(long incomplete, Map<Key, Outcome> outcomes, Map<Key, Finding> findings) {}
+  /**
+   * What a round found: how many incomplete batches, how many (batch, pair) it reconciled, each
+   * key's outcome and the findings.
+   */
+  record Round(
+      long incomplete, long reconciled, Map<Key, Outcome> outcomes, Map<Key, Finding> findings) {}
+
+  /**
+   * A (batch, pair)'s last reconciliation: the batch as listed when it was made, when, and how many
+   * rounds to use it still before reconciling again a batch seen complete and listed incomplete.
+   */
+  private static final class Remembered {
+    final BatchInfo seen;
+    final Instant at;
+    final Reconciliation reconciliation;
+    final int backoff;
+    int skipsLeft;
+
+    Remembered(BatchInfo seen, Instant at, Reconciliation reconciliation, int backoff) {
+      this.seen = seen;
+      this.at = at;
+      this.reconciliation = reconciliation;
+      this.backoff = backoff;
+      this.skipsLeft = backoff;
+    }
+  }
+
+  /** How many (batch, pair) reconciliations are remembered; for tests. */
+  int remembered() {
+    return remembered.size();
+  }
 
   /**
    * Classifies every watched pair of every incomplete batch, and of every batch with a key in
@@ -56,6 +134,8 @@ final class FindingScan {
   Round run(Instant now, Set<Key> reported) {
     Map<Key, Outcome> outcomes = new HashMap<>();
     Map<Key, Finding> findings = new LinkedHashMap<>();
+    reconciled = 0;
+    unflushed = TrackerInternals.bridge().batchesWithUnflushedMarks(tracker);
     long incomplete = scan(now, reported, outcomes, findings);
 
     // Reported findings whose batch left the incomplete list: complete now, or purged.
@@ -66,11 +146,11 @@ final class FindingScan {
           outcomes.put(key.forMarks(), Outcome.GONE);
           outcomes.put(key.forReading(), Outcome.GONE);
         } else {
-          classify(batch.get(), key.forMarks(), now, reported, outcomes, findings);
+          classify(batch.get(), key.forMarks(), now, reported, outcomes, findings, false);
         }
       }
     }
-    return new Round(incomplete, outcomes, findings);
+    return new Round(incomplete, reconciled, outcomes, findings);
   }
 
   /**
@@ -86,7 +166,7 @@ final class FindingScan {
     }
     Map<Key, Outcome> outcomes = new HashMap<>();
     Map<Key, Finding> findings = new HashMap<>();
-    classify(batch.get(), key.forMarks(), now, Set.of(), outcomes, findings);
+    classify(batch.get(), key.forMarks(), now, Set.of(), outcomes, findings, false);
     return findings.get(key);
   }
 
@@ -94,6 +174,7 @@ final class FindingScan {
   private long scan(
       Instant now, Set<Key> reported, Map<Key, Outcome> outcomes, Map<Key, Finding> findings) {
     long seen = 0;
+    Set<BatchId> listed = new HashSet<>();
     BatchQuery.Builder query =
         BatchQuery.builder()
             .completion(BatchQuery.Completion.INCOMPLETE)
@@ -104,12 +185,15 @@ final class FindingScan {
       List<BatchInfo> page = tracker.batches(query.build());
       for (BatchInfo batch : page) {
         seen++;
+        listed.add(batch.id());
         for (StagePair pair : pairs) {
           Key key = new Key(batch.id(), pair.upstream(), pair.downstream(), false);
-          classify(batch, key, now, reported, outcomes, findings);
+          classify(batch, key, now, reported, outcomes, findings, true);
         }
       }
       if (page.size() < CompletenessMonitor.PAGE_SIZE) {
+        // Only listed batches are remembered: complete and purged ones are forgotten.
+        remembered.keySet().removeIf(k -> !listed.contains(k.batch));
         return seen;
       }
       query.startAfter(page.get(page.size() - 1));
@@ -119,7 +203,8 @@ final class FindingScan {
   /**
    * Classifies one (batch, pair) under both its keys: {@code key} for what its marks show and
    * {@code key.forReading()} for whether they can be read. While they cannot, what was reported
-   * under {@code key} stays as it was: nothing is known to change it.
+   * under {@code key} stays as it was: nothing is known to change it. A {@code listed} batch (in
+   * the incomplete listing) is reconciled only if it may have changed since it was last.
    */
   private void classify(
       BatchInfo batch,
@@ -127,10 +212,11 @@ final class FindingScan {
       Instant now,
       Set<Key> reported,
       Map<Key, Outcome> outcomes,
-      Map<Key, Finding> findings) {
+      Map<Key, Finding> findings,
+      boolean listed) {
     Key unreadable = key.forReading();
     boolean force = reported.contains(key) || reported.contains(unreadable);
-    Outcome outcome = evaluate(batch, key, now, force);
+    Outcome outcome = evaluate(batch, key, now, force, listed);
     if (outcome.finding != null && outcome.finding.kind() == Finding.Kind.UNREADABLE) {
       outcomes.put(unreadable, outcome);
       findings.put(unreadable, outcome.finding);
@@ -146,9 +232,10 @@ final class FindingScan {
 
   /**
    * Classifies one (batch, pair). Reconciles only when the batch is past its grace or deadline, or
-   * when {@code force} (a finding is open and may have been resolved).
+   * when {@code force} (a finding is open and may have been resolved); a {@code listed} batch only
+   * if its marks may have changed since it was last reconciled.
    */
-  private Outcome evaluate(BatchInfo batch, Key key, Instant now, boolean force) {
+  private Outcome evaluate(BatchInfo batch, Key key, Instant now, boolean force, boolean listed) {
     Finding.Kind kind = null;
     Instant since;
     Optional<Instant> lastUpstream = batch.lastMarkedAt(key.upstream);
@@ -180,17 +267,25 @@ final class FindingScan {
     if (kind == null && !force) {
       return Outcome.NOT_DUE;
     }
-    Reconciliation r;
-    try {
-      // Watched pairs are configured, not typed: a custom stage no batch reached yet is the
-      // incident itself (every record missing), never a typo to refuse.
-      r =
-          TrackerInternals.bridge()
-              .reconcileWatched(tracker, batch.id(), key.upstream, key.downstream);
-    } catch (UnknownBatchException e) {
-      return Outcome.GONE; // purged between the listing and now
-    } catch (TrackerStoreException | IllegalStateException e) {
-      return unreadable(batch, key, since, e);
+    Reconciliation r = listed ? recall(batch, key, now) : null;
+    if (r == null) {
+      try {
+        reconciled++;
+        // Watched pairs are configured, not typed: a custom stage no batch reached yet is the
+        // incident itself (every record missing), never a typo to refuse.
+        r =
+            TrackerInternals.bridge()
+                .reconcileWatched(tracker, batch.id(), key.upstream, key.downstream);
+      } catch (UnknownBatchException e) {
+        remembered.remove(key);
+        return Outcome.GONE; // purged between the listing and now
+      } catch (TrackerStoreException | IllegalStateException e) {
+        remembered.remove(key); // a failure is tried again next round
+        return unreadable(batch, key, since, e);
+      }
+      if (listed) {
+        remember(batch, key, now, r);
+      }
     }
     if (batch.isSealed() ? r.missingCount() == 0 && r.absentUpstreamCount() == 0 : kind == null) {
       return Outcome.COMPLETE; // an unsealed one: marked again, no longer stalled
@@ -206,6 +301,64 @@ final class FindingScan {
       default:
         return new Outcome(Finding.stalled(batch, r, since));
     }
+  }
+
+  /**
+   * The reconciliation of {@code key} remembered from an earlier round, if it still holds (see the
+   * class comment); null if the batch must be reconciled.
+   */
+  private Reconciliation recall(BatchInfo batch, Key key, Instant now) {
+    Remembered last = remembered.get(key);
+    if (last == null
+        || !sameMarks(last.seen, batch)
+        || unflushed.contains(batch.id())
+        || last.at.isBefore(lastActivity(batch).plus(grace))
+        || !now.isBefore(last.at.plus(renotifyAfter))) {
+      return null;
+    }
+    if (completionUnrecorded(batch, key, last.reconciliation)) {
+      if (last.skipsLeft == 0) {
+        return null;
+      }
+      last.skipsLeft--;
+    }
+    return last.reconciliation;
+  }
+
+  /** Remembers {@code r}, made at {@code now} of {@code batch} as listed. */
+  private void remember(BatchInfo batch, Key key, Instant now, Reconciliation r) {
+    int backoff = 0;
+    if (completionUnrecorded(batch, key, r)) {
+      Remembered last = remembered.get(key);
+      if (last != null && sameMarks(last.seen, batch)) {
+        backoff = Math.min(MAX_COMPLETION_BACKOFF, Math.max(1, last.backoff * 2));
+      }
+    }
+    remembered.put(key, new Remembered(batch, now, r, backoff));
+  }
+
+  /**
+   * Whether {@code r} is of a listed (so not recorded complete) sealed batch that is complete
+   * between {@code sent} and {@code processed}, the pair whose reconcile records completions.
+   */
+  private static boolean completionUnrecorded(BatchInfo batch, Key key, Reconciliation r) {
+    return batch.isSealed()
+        && key.upstream.equals(Stage.SENT)
+        && key.downstream.equals(Stage.PROCESSED)
+        && r.missingCount() == 0
+        && r.absentUpstreamCount() == 0;
+  }
+
+  /**
+   * Whether two listings of a batch show the same marks: the same incarnation, seal, size and
+   * opening, and every stage last marked at the same time.
+   */
+  private static boolean sameMarks(BatchInfo before, BatchInfo now) {
+    return before.incarnation() == now.incarnation()
+        && before.isSealed() == now.isSealed()
+        && before.expectedRecords() == now.expectedRecords()
+        && before.openedAt().equals(now.openedAt())
+        && before.lastMarkedAt().equals(now.lastMarkedAt());
   }
 
   /** When the batch was last marked at any stage, or opened if never. */

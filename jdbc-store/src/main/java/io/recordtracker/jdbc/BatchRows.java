@@ -335,28 +335,31 @@ final class BatchRows {
         });
   }
 
-  /** Deletes the batches, with their marks, stage times and attributes; returns how many. */
+  /**
+   * Deletes the batches, with their marks, stage times and attributes; returns how many. Each chunk
+   * of {@value #IN_CHUNK} batches is a transaction of its own, so that deleting any number holds
+   * locks (and, in MySQL/MariaDB, undo) for one chunk at a time while others mark their batches; a
+   * failure leaves the chunks before it deleted.
+   */
   int delete(Collection<BatchId> batches) {
     List<String> ids = batches.stream().map(BatchId::value).distinct().toList();
-    if (ids.isEmpty()) {
-      return 0;
+    int deleted = 0;
+    for (int from = 0; from < ids.size(); from += IN_CHUNK) {
+      List<String> chunk = ids.subList(from, Math.min(ids.size(), from + IN_CHUNK));
+      deleted +=
+          runner.inTransaction(
+              "delete " + chunk.size() + " batches",
+              true,
+              c -> {
+                // Marks, stage times and attributes go with the batch row (ON DELETE CASCADE).
+                try (PreparedStatement ps = runner.prepare(c, sql.deleteBatches(chunk.size()))) {
+                  for (int i = 0; i < chunk.size(); i++) {
+                    ps.setString(i + 1, chunk.get(i));
+                  }
+                  return ps.executeUpdate();
+                }
+              });
     }
-    return runner.inTransaction(
-        "delete " + ids.size() + " batches",
-        true,
-        c -> {
-          int deleted = 0;
-          // Marks, stage times and attributes go with the batch row (ON DELETE CASCADE).
-          for (int from = 0; from < ids.size(); from += IN_CHUNK) {
-            List<String> chunk = ids.subList(from, Math.min(ids.size(), from + IN_CHUNK));
-            try (PreparedStatement ps = runner.prepare(c, sql.deleteBatches(chunk.size()))) {
-              for (int i = 0; i < chunk.size(); i++) {
-                ps.setString(i + 1, chunk.get(i));
-              }
-              deleted += ps.executeUpdate();
-            }
-          }
-          return deleted;
-        });
+    return deleted;
   }
 }

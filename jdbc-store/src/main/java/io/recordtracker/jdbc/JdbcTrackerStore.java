@@ -264,6 +264,13 @@ public final class JdbcTrackerStore implements TrackerStore {
     return batchRows.tryRecordCompletion(batch, at);
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>In transactions of at most 500 batches each, so that deleting many batches never holds their
+   * locks at once while other trackers mark theirs; if one fails, the batches of the transactions
+   * before it stay deleted.
+   */
   @Override
   public int delete(Collection<BatchId> batches) {
     Objects.requireNonNull(batches, "batches must not be null");

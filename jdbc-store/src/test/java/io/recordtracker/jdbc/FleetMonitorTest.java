@@ -268,6 +268,9 @@ class FleetMonitorTest {
       try (Child a = new Child("loop", webhook.url().toString());
           Child b = new Child("loop", webhook.url().toString())) {
         waitUntil("6 NEW", () -> webhook.count("NEW", lossy) >= 6);
+        // The resend is marked later than the marks it completes: the monitors read a batch again
+        // when its stages' last-marked times change (this sender's clock is otherwise frozen).
+        clock.advance(Duration.ofSeconds(1));
         resend(sender, lossy);
         waitUntil("6 RESOLVED", () -> webhook.count("RESOLVED", lossy) >= 6);
         int seenA = a.rounds.get();
@@ -306,6 +309,9 @@ class FleetMonitorTest {
       try (Child restarted = new Child("step", webhook.url().toString())) {
         restarted.step();
         assertThat(webhook.count("NEW", lossy)).isEqualTo(4);
+        // The resend is marked later than the marks it completes: the monitors read a batch again
+        // when its stages' last-marked times change (this sender's clock is otherwise frozen).
+        clock.advance(Duration.ofSeconds(1));
         resend(sender, lossy);
         restarted.step();
         restarted.step();
@@ -345,6 +351,9 @@ class FleetMonitorTest {
           Thread.sleep(200);
         }
         restarted.step();
+        // The resend is marked later than the marks it completes: the monitors read a batch again
+        // when its stages' last-marked times change (this sender's clock is otherwise frozen).
+        clock.advance(Duration.ofSeconds(1));
         resend(sender, lossy);
         restarted.step();
         restarted.step();
