@@ -94,6 +94,17 @@ class AbandonCliTest {
     assertThat(at(abandoned, "batches", 0, "id")).isEqualTo("TEST-FILE");
     assertThat(cli("batches", "--abandoned", "--incomplete").code()).isEqualTo(64);
 
+    Cli.Result reconcile = cli("reconcile", "--batch", "TEST-FILE");
+    assertThat(reconcile.code()).as(reconcile.toString()).isEqualTo(2); // its marks still tell
+    assertThat(reconcile.out().lines().toList())
+        .contains(
+            "  abandoned:         "
+                + Render.time(stored.abandonedAt().orElseThrow())
+                + " UTC: test file, never processed",
+            "  INCOMPLETE: 900 missing, 0 never sent, 0 unexpected, 0 repeated")
+        .noneMatch(l -> l.contains("IN FLIGHT"));
+    assertThat(cli("reconcile", "--batch", "STILL-OPEN").out()).contains("  IN FLIGHT: ");
+
     Cli.Result inFlight = cli("in-flight", "--json");
     assertThat(inFlight.code()).as(inFlight.toString()).isEqualTo(3);
     Map<String, Object> busy = Json.parseObject(inFlight.out());

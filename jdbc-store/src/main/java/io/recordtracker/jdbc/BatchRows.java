@@ -33,6 +33,9 @@ final class BatchRows {
 
   private static final Logger log = LoggerFactory.getLogger(BatchRows.class);
 
+  /** The reason read for a batch whose row has {@code abandoned_at} but no reason. */
+  static final String NO_REASON = "(no reason recorded)";
+
   /** The most ids in one IN list. */
   private static final int IN_CHUNK = 500;
 
@@ -272,7 +275,11 @@ final class BatchRows {
       info = (Boolean) v[5] ? info : info.asUnsealed();
       if (v[6] != null) {
         try {
-          info = info.asAbandoned((Instant) v[6], v[7] == null ? "" : (String) v[7]);
+          // An abandon written by hand (SQL) may lack a reason: say so rather than fail the read.
+          String reason = (String) v[7];
+          info =
+              info.asAbandoned(
+                  (Instant) v[6], reason == null || reason.isBlank() ? NO_REASON : reason);
         } catch (IllegalArgumentException e) {
           throw new TrackerStoreException(
               "batch "

@@ -193,6 +193,22 @@ class AbandonJdbcTest {
       assertThat(abandoned.abandonedAt()).contains(T0);
       assertThat(store.findBatch(old)).contains(abandoned);
       assertThat(store.batches(BatchQuery.builder().incompleteOnly().build())).isEmpty();
+
+      // Abandoned by hand, without a reason: read as such rather than failing the read.
+      BatchId byHand = BatchId.generate();
+      store.openBatch(BatchInfo.of(byHand, 5, T0, Map.of()));
+      try (Connection c = ds.getConnection();
+          Statement s = c.createStatement()) {
+        s.execute(
+            "UPDATE "
+                + prefix
+                + "batch SET abandoned_at = TIMESTAMP '2026-11-30 09:00:00' WHERE batch_id = '"
+                + byHand.value()
+                + "'");
+      }
+      BatchInfo read = store.findBatch(byHand).orElseThrow();
+      assertThat(read.abandonedAt()).contains(Instant.parse("2026-11-30T09:00:00Z"));
+      assertThat(read.abandonReason()).contains("(no reason recorded)");
     } finally {
       try (Connection c = ds.getConnection();
           Statement s = c.createStatement()) {
