@@ -155,10 +155,7 @@ class AbandonJdbcTest {
       throws Exception {
     TestDataSource ds = JdbcIntegrationTest.database(db);
     String prefix = "rtold" + Long.toHexString(System.nanoTime() & 0xFFFFFF) + "_";
-    JdbcDialect dialect =
-        "h2".equals(db)
-            ? JdbcDialect.H2
-            : "mariadb".equals(db) ? JdbcDialect.MYSQL : JdbcDialect.POSTGRESQL;
+    JdbcDialect dialect = Databases.dialect(db);
     BatchId old = BatchId.generate();
     try (Connection c = ds.getConnection();
         Statement s = c.createStatement()) {
@@ -210,13 +207,7 @@ class AbandonJdbcTest {
       assertThat(read.abandonedAt()).contains(Instant.parse("2026-11-30T09:00:00Z"));
       assertThat(read.abandonReason()).contains("(no reason recorded)");
     } finally {
-      try (Connection c = ds.getConnection();
-          Statement s = c.createStatement()) {
-        for (String table :
-            List.of("alert", "stage_name", "marks", "stage", "batch_attr", "batch")) {
-          s.execute("DROP TABLE IF EXISTS " + prefix + table);
-        }
-      }
+      Databases.dropTables(ds, prefix);
     }
   }
 }
