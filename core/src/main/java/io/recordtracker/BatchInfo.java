@@ -18,6 +18,10 @@ import java.util.function.Supplier;
  * until {@link RecordTracker#seal(BatchId, int)} fixes its size: {@link #isSealed()} is false and
  * {@link #expectedRecords()} is {@link #UNSEALED_BOUND}, the bound on its record numbers, not a
  * count.
+ *
+ * <p>A batch that will never complete (a test file, a cancelled send) can be {@linkplain
+ * RecordTracker#abandon(BatchId, String) abandoned}: {@link #isAbandoned()} is then true, with when
+ * and why; its marks are kept.
  */
 public final class BatchInfo {
 
@@ -30,6 +34,12 @@ public final class BatchInfo {
   /** The longest attribute value, in characters. */
   public static final int MAX_ATTRIBUTE_VALUE_LENGTH = 1024;
 
+  /** The shortest reason a batch may be abandoned for, in characters (and it must not be blank). */
+  public static final int MIN_ABANDON_REASON_LENGTH = 1;
+
+  /** The longest reason a batch may be abandoned for, in characters. */
+  public static final int MAX_ABANDON_REASON_LENGTH = 500;
+
   private final BatchId id;
   private final int expectedRecords;
   private final Instant openedAt;
@@ -38,6 +48,8 @@ public final class BatchInfo {
   private final Instant completedAt;
   private final long incarnation;
   private final boolean sealed;
+  private final Instant abandonedAt;
+  private final String abandonReason;
 
   private BatchInfo(
       BatchId id,
@@ -47,7 +59,9 @@ public final class BatchInfo {
       Map<Stage, Instant> lastMarkedAt,
       Instant completedAt,
       long incarnation,
-      boolean sealed) {
+      boolean sealed,
+      Instant abandonedAt,
+      String abandonReason) {
     this.id = id;
     this.expectedRecords = expectedRecords;
     this.openedAt = openedAt;
@@ -56,6 +70,8 @@ public final class BatchInfo {
     this.completedAt = completedAt;
     this.incarnation = incarnation;
     this.sealed = sealed;
+    this.abandonedAt = abandonedAt;
+    this.abandonReason = abandonReason;
   }
 
   /**
@@ -103,7 +119,9 @@ public final class BatchInfo {
         Collections.unmodifiableMap(new TreeMap<>(lastMarkedAt)),
         completedAt,
         UNKNOWN_INCARNATION,
-        true);
+        true,
+        null,
+        null);
   }
 
   /**
@@ -128,7 +146,16 @@ public final class BatchInfo {
   public BatchInfo asUnsealed() {
     return sealed
         ? new BatchInfo(
-            id, UNSEALED_BOUND, openedAt, attributes, lastMarkedAt, completedAt, incarnation, false)
+            id,
+            UNSEALED_BOUND,
+            openedAt,
+            attributes,
+            lastMarkedAt,
+            completedAt,
+            incarnation,
+            false,
+            abandonedAt,
+            abandonReason)
         : this;
   }
 
@@ -147,7 +174,16 @@ public final class BatchInfo {
           "totalRecords must not be negative: " + totalRecords + " (batch " + id + ")");
     }
     return new BatchInfo(
-        id, totalRecords, openedAt, attributes, lastMarkedAt, completedAt, incarnation, true);
+        id,
+        totalRecords,
+        openedAt,
+        attributes,
+        lastMarkedAt,
+        completedAt,
+        incarnation,
+        true,
+        abandonedAt,
+        abandonReason);
   }
 
   /**
@@ -169,7 +205,72 @@ public final class BatchInfo {
             lastMarkedAt,
             completedAt,
             incarnation,
-            sealed);
+            sealed,
+            abandonedAt,
+            abandonReason);
+  }
+
+  /**
+   * This batch, abandoned at {@code at} for {@code reason}; for {@link
+   * io.recordtracker.spi.TrackerStore} implementations storing or reading an {@link
+   * io.recordtracker.spi.TrackerStore#abandon abandon}.
+   *
+   * @param at when the batch was abandoned
+   * @param reason why, as {@link #requireAbandonReason} accepts it
+   * @return a copy of this batch, abandoned
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code reason} is not a valid reason
+   */
+  public BatchInfo asAbandoned(Instant at, String reason) {
+    Objects.requireNonNull(at, "abandonedAt must not be null");
+    requireAbandonReason(reason);
+    return new BatchInfo(
+        id,
+        expectedRecords,
+        openedAt,
+        attributes,
+        lastMarkedAt,
+        completedAt,
+        incarnation,
+        sealed,
+        at,
+        reason);
+  }
+
+  /**
+   * Checks the reason a batch is abandoned for: one line of {@value #MIN_ABANDON_REASON_LENGTH}-
+   * {@value #MAX_ABANDON_REASON_LENGTH} characters, not blank, without control characters or
+   * unpaired UTF-16 surrogates.
+   *
+   * @param reason the reason
+   * @return {@code reason}
+   * @throws NullPointerException if {@code reason} is null
+   * @throws IllegalArgumentException if it is blank, too long, or holds a control character (a line
+   *     break, say) or an unpaired surrogate
+   */
+  public static String requireAbandonReason(String reason) {
+    Objects.requireNonNull(reason, "reason must not be null");
+    if (reason.isBlank()) {
+      throw new IllegalArgumentException(
+          "reason must not be blank: say why the batch will never complete");
+    }
+    if (reason.length() > MAX_ABANDON_REASON_LENGTH) {
+      throw new IllegalArgumentException(
+          "reason must be at most "
+              + MAX_ABANDON_REASON_LENGTH
+              + " characters: "
+              + reason.length());
+    }
+    for (int i = 0; i < reason.length(); i++) {
+      if (Character.isISOControl(reason.charAt(i))) {
+        throw new IllegalArgumentException(
+            String.format(
+                "reason must be one line without control characters: U+%04X at index %d",
+                (int) reason.charAt(i), i));
+      }
+    }
+    requireWellFormed(reason, () -> "reason");
+    return reason;
   }
 
   private static Map<String, String> copyAttributes(Map<String, String> attributes) {
@@ -326,6 +427,25 @@ public final class BatchInfo {
     return incarnation;
   }
 
+  /**
+   * When the batch was abandoned ({@link RecordTracker#abandon(BatchId, String)}): a team said it
+   * will never complete, so monitors, the maintenance gate and incomplete-batch queries leave it
+   * alone. Its marks are kept. Empty if it was not abandoned.
+   */
+  public Optional<Instant> abandonedAt() {
+    return Optional.ofNullable(abandonedAt);
+  }
+
+  /** Why the batch was abandoned, as given; empty if it was not abandoned. */
+  public Optional<String> abandonReason() {
+    return Optional.ofNullable(abandonReason);
+  }
+
+  /** Whether the batch was abandoned, as {@code abandonedAt().isPresent()}. */
+  public boolean isAbandoned() {
+    return abandonedAt != null;
+  }
+
   /** Whether the batch has been seen complete, as {@code completedAt().isPresent()}. */
   public boolean isComplete() {
     return completedAt != null;
@@ -344,13 +464,24 @@ public final class BatchInfo {
         && lastMarkedAt.equals(other.lastMarkedAt)
         && Objects.equals(completedAt, other.completedAt)
         && incarnation == other.incarnation
-        && sealed == other.sealed;
+        && sealed == other.sealed
+        && Objects.equals(abandonedAt, other.abandonedAt)
+        && Objects.equals(abandonReason, other.abandonReason);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        id, expectedRecords, openedAt, attributes, lastMarkedAt, completedAt, incarnation, sealed);
+        id,
+        expectedRecords,
+        openedAt,
+        attributes,
+        lastMarkedAt,
+        completedAt,
+        incarnation,
+        sealed,
+        abandonedAt,
+        abandonReason);
   }
 
   @Override
@@ -366,6 +497,9 @@ public final class BatchInfo {
         + lastMarkedAt
         + (completedAt == null ? "" : ", completedAt=" + completedAt)
         + (incarnation == UNKNOWN_INCARNATION ? "" : ", incarnation=" + incarnation)
+        + (abandonedAt == null
+            ? ""
+            : ", abandonedAt=" + abandonedAt + ", abandonReason=\"" + abandonReason + "\"")
         + "}";
   }
 }

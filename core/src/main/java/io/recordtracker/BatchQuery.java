@@ -30,14 +30,28 @@ public final class BatchQuery {
   /** The page size when none is set. */
   public static final int DEFAULT_LIMIT = 100;
 
-  /** Which batches a query selects by completion. */
+  /**
+   * Which batches a query selects by completion. {@link #COMPLETE}, {@link #INCOMPLETE} and {@link
+   * #ABANDONED} split the batches into three: a batch abandoned and seen complete since (its
+   * records arrived after all) counts as complete.
+   */
   public enum Completion {
-    /** Complete and incomplete batches alike. */
+    /** Complete, incomplete and abandoned batches alike. */
     ANY,
     /** Only batches seen complete ({@link BatchInfo#isComplete()}). */
     COMPLETE,
-    /** Only batches not yet seen complete. */
-    INCOMPLETE
+    /**
+     * Only batches not yet seen complete and not {@linkplain BatchInfo#isAbandoned() abandoned}:
+     * the batches still expected to complete, which monitors watch.
+     */
+    INCOMPLETE,
+    /** Only batches abandoned and not seen complete. */
+    ABANDONED,
+    /**
+     * Batches seen complete or abandoned: those no longer watched, which {@link
+     * RecordTracker#purge(BatchQuery)} deletes unless a query says otherwise.
+     */
+    CLOSED
   }
 
   private static final BatchQuery ALL = builder().build();
@@ -116,7 +130,7 @@ public final class BatchQuery {
 
   /**
    * Whether the completion filter was set explicitly. {@link RecordTracker#purge(BatchQuery)}
-   * deletes only complete batches unless it was.
+   * deletes only complete and abandoned batches ({@link Completion#CLOSED}) unless it was.
    */
   public boolean completionSpecified() {
     return completion != null;
@@ -175,7 +189,11 @@ public final class BatchQuery {
       case COMPLETE:
         return batch.isComplete();
       case INCOMPLETE:
-        return !batch.isComplete();
+        return !batch.isComplete() && !batch.isAbandoned();
+      case ABANDONED:
+        return !batch.isComplete() && batch.isAbandoned();
+      case CLOSED:
+        return batch.isComplete() || batch.isAbandoned();
       default:
         return true;
     }

@@ -3,15 +3,17 @@ package io.recordtracker;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Finds the batches in flight for {@link RecordTracker#inFlightReport(Duration)}: candidates from
  * the store and from this tracker's unflushed marks, each reconciled through the tracker. A batch
  * is in flight when a stage of it was marked (or it was opened) strictly within the window and it
- * is not complete: the complement, at the same instant, of what {@link
+ * is neither complete nor abandoned: the complement, at the same instant, of what {@link
  * io.recordtracker.monitor.CompletenessMonitor} calls overdue with a grace at least the window.
  */
 final class InFlightFinder {
@@ -37,14 +39,20 @@ final class InFlightFinder {
     // flight, so that at every instant it is in flight or (past a monitor's grace >= window)
     // overdue, never both. Batches with unflushed marks here are in flight whatever the store says.
     candidates.values().removeIf(b -> !lastActivity(b).isAfter(since));
+    Set<BatchId> localOnly = new HashSet<>();
     for (BatchInfo local : buffers.batchesWithMarks()) {
-      candidates.putIfAbsent(local.id(), local);
+      if (candidates.putIfAbsent(local.id(), local) == null) {
+        localOnly.add(local.id());
+      }
     }
     List<BatchInfo> inFlight = new ArrayList<>();
     Map<BatchId, String> unreadable = new LinkedHashMap<>();
     for (BatchInfo batch : candidates.values()) {
       if (batch.isComplete()) {
         continue; // marks only grow: complete stays complete
+      }
+      if (batch.isAbandoned() || (localOnly.contains(batch.id()) && abandoned(batch.id()))) {
+        continue; // a team said it will never complete: nothing to wait for
       }
       try {
         if (!tracker.reconcile(batch.id()).isComplete()) {
@@ -61,6 +69,14 @@ final class InFlightFinder {
       }
     }
     return new InFlightReport(inFlight, unreadable);
+  }
+
+  /**
+   * Whether the store has {@code batch} abandoned: the cached state of a batch this tracker holds
+   * marks of does not know of an abandon made elsewhere.
+   */
+  private boolean abandoned(BatchId batch) {
+    return tracker.batch(batch).map(BatchInfo::isAbandoned).orElse(false);
   }
 
   /** When the batch was last marked at any stage, or opened if never (or later). */

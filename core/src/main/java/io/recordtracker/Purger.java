@@ -20,11 +20,21 @@ final class Purger {
     this.buffers = buffers;
   }
 
+  /** As {@link RecordTracker#purge(BatchId)}: whether the batch was deleted. */
+  boolean purge(BatchId id) {
+    int n = StoreCall.run("purge batch " + id, () -> store.delete(List.of(id)));
+    buffers.forget(id);
+    if (n > 0) {
+      log.info("Purged batch {}", id);
+    }
+    return n > 0;
+  }
+
   /** As {@link RecordTracker#purge(BatchQuery)}: how many batches were deleted. */
   int purge(BatchQuery query) {
     BatchQuery.Builder page = query.toBuilder().offset(0).limit(RecordTracker.PURGE_PAGE);
     if (!query.completionSpecified()) {
-      page.completion(BatchQuery.Completion.COMPLETE);
+      page.completion(BatchQuery.Completion.CLOSED);
     }
     BatchQuery pageQuery = page.build();
     int deleted = 0;

@@ -6,6 +6,8 @@ import io.recordtracker.spi.StoreClock;
 import io.recordtracker.spi.TrackerStore;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -228,6 +230,61 @@ public final class RecordTracker implements AutoCloseable {
   }
 
   /**
+   * Ends the monitoring of a batch that will never complete (a test file, a cancelled send) without
+   * deleting its marks: from then on, in every process on the store, {@link
+   * io.recordtracker.monitor.CompletenessMonitor monitors} report nothing new for it (a finding
+   * open for it is resolved, with one RESOLVED event, at their next round), {@link
+   * #inFlight(Duration)} and the {@link MaintenanceGate} do not count it, {@link
+   * BatchQuery.Completion#INCOMPLETE} leaves it out (it is {@link
+   * BatchQuery.Completion#ABANDONED}), and {@link #purge(BatchQuery)} deletes it as it deletes
+   * complete batches. Its marks stay: {@link #reconcile(BatchId)} still answers, and marks made
+   * later are stored as before (a batch abandoned and seen complete since counts as complete).
+   *
+   * <p>Abandoning again for the same reason does nothing and returns the batch as stored, its first
+   * abandoned-at time unchanged (safe to retry). Abandoning for another reason, or abandoning a
+   * batch seen complete, is refused with {@link IllegalStateException}: nothing changes.
+   *
+   * @param id the batch
+   * @param reason why it will never complete, for whoever looks at it later: one line of {@value
+   *     BatchInfo#MIN_ABANDON_REASON_LENGTH}-{@value BatchInfo#MAX_ABANDON_REASON_LENGTH}
+   *     characters, not blank
+   * @return the batch as stored, abandoned (at this tracker's clock's time)
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code reason} is blank, longer than {@value
+   *     BatchInfo#MAX_ABANDON_REASON_LENGTH} characters, or holds a control character (a line
+   *     break) or an unpaired UTF-16 surrogate
+   * @throws IllegalStateException if the batch is abandoned for another reason already, or was seen
+   *     complete
+   * @throws UnknownBatchException if the batch does not exist (never opened, or purged)
+   * @throws TrackerStoreException if the store fails
+   * @throws UnsupportedOperationException if the store does not support abandoning batches
+   */
+  public BatchInfo abandon(BatchId id, String reason) {
+    ensureOpen();
+    Objects.requireNonNull(id, "batch id must not be null");
+    BatchInfo.requireAbandonReason(reason);
+    BatchInfo abandoned;
+    Instant at = clock.instant();
+    try {
+      abandoned = store.abandon(id, at, reason);
+    } catch (IllegalArgumentException
+        | IllegalStateException
+        | UnsupportedOperationException
+        | RecordTrackerException e) {
+      throw e; // the store's answer about this batch, not a failure of the store
+    } catch (RuntimeException e) {
+      throw new TrackerStoreException("abandon batch " + id + " failed: " + e, e);
+    }
+    // Stores may keep microseconds only: an earlier time than that is an earlier abandon.
+    if (abandoned.abandonedAt().orElseThrow().isBefore(at.truncatedTo(ChronoUnit.MICROS))) {
+      log.debug("Batch {} was abandoned already, for the same reason", id);
+    } else {
+      log.info("Abandoned batch {}: {}", id, reason);
+    }
+    return abandoned;
+  }
+
+  /**
    * Declares custom stages in the store before any record is marked at them, so that a {@code
    * reconcile} against one (in any process) is not refused as a typo before its first mark. A stage
    * becomes known by itself once a record is marked at it; the built-in stages always are.
@@ -273,9 +330,10 @@ public final class RecordTracker implements AutoCloseable {
   /**
    * Deletes every batch matching {@code query} with all its marks, a page of at most {@value
    * #PURGE_PAGE} batches per store call; the query's limit and offset are ignored. Unless the query
-   * sets a completion filter explicitly, only batches seen complete are deleted: an incomplete
-   * batch is never deleted by accident. Completion is recorded when a reconciliation of sent
-   * against processed finds the batch complete.
+   * sets a completion filter explicitly, only batches seen complete or {@linkplain
+   * #abandon(BatchId, String) abandoned} are deleted ({@link BatchQuery.Completion#CLOSED}): an
+   * incomplete batch is never deleted by accident. Completion is recorded when a reconciliation of
+   * sent against processed finds the batch complete.
    *
    * @return how many batches were deleted
    * @throws TrackerStoreException if the store fails; batches deleted before that stay deleted
@@ -284,6 +342,23 @@ public final class RecordTracker implements AutoCloseable {
     ensureOpen();
     Objects.requireNonNull(query, "query must not be null");
     return purger.purge(query);
+  }
+
+  /**
+   * Deletes the batch {@code id} with all its marks, whatever its state: complete, abandoned or
+   * still incomplete (naming the batch is the explicit intent that {@link #purge(BatchQuery)}'s
+   * default protects incomplete batches from). Marks of it this tracker has not flushed are set
+   * aside by the next flush, as for any purged batch. Its id may be opened again as a new batch.
+   *
+   * @param id the batch
+   * @return true if it was deleted, false if it did not exist
+   * @throws NullPointerException if {@code id} is null
+   * @throws TrackerStoreException if the store fails
+   */
+  public boolean purge(BatchId id) {
+    ensureOpen();
+    Objects.requireNonNull(id, "batch id must not be null");
+    return purger.purge(id);
   }
 
   /**

@@ -71,12 +71,16 @@ final class BatchView {
   }
 
   /**
-   * complete; opened (nothing marked yet); in flight (marked within the window, as the gate counts
-   * it); stalled (marked before the window, not complete).
+   * complete; abandoned (a team closed it, not complete); opened (nothing marked yet); in flight
+   * (marked within the window, as the gate counts it); stalled (marked before the window, not
+   * complete).
    */
   private static String state(RecordTracker tracker, Duration window, BatchInfo b) {
     if (b.isComplete()) {
       return "complete";
+    }
+    if (b.isAbandoned()) {
+      return "abandoned";
     }
     Instant last = null;
     for (Instant at : b.lastMarkedAt().values()) {
@@ -122,7 +126,7 @@ final class BatchView {
     g.writeEndObject();
   }
 
-  /** Opened, last marked per stage, completed: in time order. */
+  /** Opened, last marked per stage, completed, abandoned: in time order. */
   Map<String, Instant> timeline() {
     List<Map.Entry<String, Instant>> events = new ArrayList<>();
     events.add(Map.entry("opened", info.openedAt()));
@@ -130,6 +134,7 @@ final class BatchView {
       info.lastMarkedAt(s).ifPresent(at -> events.add(Map.entry("last marked " + s, at)));
     }
     info.completedAt().ifPresent(at -> events.add(Map.entry("complete", at)));
+    info.abandonedAt().ifPresent(at -> events.add(Map.entry("abandoned", at)));
     events.sort(Map.Entry.comparingByValue());
     Map<String, Instant> ordered = new LinkedHashMap<>();
     events.forEach(e -> ordered.put(e.getKey(), e.getValue()));

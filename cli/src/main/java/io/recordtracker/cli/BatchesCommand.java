@@ -21,8 +21,13 @@ final class BatchesCommand extends TrackerCommand {
 
   @Option(
       names = "--incomplete",
-      description = "Only batches not yet seen complete (sent -> processed).")
+      description =
+          "Only batches not yet seen complete (sent -> processed) and not abandoned: those"
+              + " monitors watch.")
   boolean incomplete;
+
+  @Option(names = "--abandoned", description = "Only abandoned batches (not seen complete).")
+  boolean abandoned;
 
   @Option(
       names = "--since",
@@ -48,6 +53,9 @@ final class BatchesCommand extends TrackerCommand {
 
   @Override
   void validate() {
+    if (incomplete && abandoned) {
+      throw new CliException(Exit.USAGE, "give --incomplete or --abandoned, not both");
+    }
     if (limit < 1 || limit > BatchQuery.MAX_LIMIT) {
       throw new CliException(
           Exit.USAGE, "--limit must be 1.." + BatchQuery.MAX_LIMIT + ": " + limit);
@@ -74,6 +82,8 @@ final class BatchesCommand extends TrackerCommand {
     }
     if (incomplete) {
       q.completion(BatchQuery.Completion.INCOMPLETE);
+    } else if (abandoned) {
+      q.completion(BatchQuery.Completion.ABANDONED);
     }
     attributes.forEach(q::attribute);
     List<BatchInfo> batches = tracker.batches(q.build());
@@ -82,6 +92,7 @@ final class BatchesCommand extends TrackerCommand {
         g.writeStartObject();
         g.writeStringField("openedAfter", after == null ? null : after.toString());
         g.writeBooleanField("incompleteOnly", incomplete);
+        g.writeBooleanField("abandonedOnly", abandoned);
         g.writeNumberField("count", batches.size());
         g.writeBooleanField("truncated", batches.size() == limit);
         g.writeArrayFieldStart("batches");

@@ -297,7 +297,8 @@ final class DashboardServer implements AutoCloseable {
     }
     if (next == null && !incompleteOnly) {
       int room = limit - page.size();
-      List<BatchInfo> found = page(base, BatchQuery.Completion.COMPLETE, cursor, room + 1);
+      // Complete and abandoned batches together: neither is watched any more.
+      List<BatchInfo> found = page(base, BatchQuery.Completion.CLOSED, cursor, room + 1);
       List<BatchInfo> shown = found.subList(0, Math.min(room, found.size()));
       page.addAll(shown);
       if (found.size() > room) {

@@ -139,6 +139,13 @@ final class ReconcileCommand extends TrackerCommand {
     if (!info.attributes().isEmpty()) {
       out.println("  attributes:        " + Render.attributes(info.attributes()));
     }
+    if (info.isAbandoned()) {
+      out.println(
+          "  abandoned:         "
+              + Render.time(info.abandonedAt().orElseThrow())
+              + " UTC: "
+              + info.abandonReason().orElseThrow());
+    }
     if (r.isComplete()) {
       out.println(
           "  COMPLETE: all "
@@ -163,6 +170,7 @@ final class ReconcileCommand extends TrackerCommand {
             + " unexpected"
             + repeatsText(r));
     lastMark(info)
+        .filter(last -> !info.isAbandoned()) // nothing is on its way: a team closed it
         .filter(last -> last.getValue().isAfter(now.minus(window)))
         .ifPresent(
             last ->

@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
       InFlightCommand.class,
       MonitorCommand.class,
       PurgeCommand.class,
+      AbandonCommand.class,
       ServeCommand.class,
       CommandLine.HelpCommand.class
     },
@@ -41,7 +42,7 @@ import picocli.CommandLine.Spec;
       "   1  unexpected error",
       "   2  discrepancies found (reconcile, monitor)",
       "   3  records in flight (in-flight)",
-      "  64  bad arguments",
+      "  64  bad arguments (also: abandon with another reason, or of a complete batch)",
       "  65  bad JDBC URL (malformed, or no bundled driver for it)",
       "  66  unknown batch",
       "  69  database unreachable",

@@ -132,6 +132,11 @@ final class Render {
     out.println(line.toString().stripTrailing());
   }
 
+  /** A batch's STATUS cell: complete, abandoned or incomplete (a complete batch is complete). */
+  static String status(BatchInfo b) {
+    return b.isComplete() ? "complete" : b.isAbandoned() ? "abandoned" : "incomplete";
+  }
+
   /** The batch table of the batches and in-flight commands. */
   static void batchTable(PrintWriter out, List<BatchInfo> batches) {
     List<List<String>> rows = new ArrayList<>();
@@ -141,7 +146,7 @@ final class Render {
               b.id().value(),
               time(b.openedAt()),
               b.isSealed() ? Integer.toString(b.expectedRecords()) : "unsealed",
-              b.isComplete() ? "complete" : "incomplete",
+              status(b),
               time(b.lastMarkedAt(Stage.SENT).orElse(null)),
               time(b.lastMarkedAt(Stage.PROCESSED).orElse(null)),
               attributes(b.attributes())));
@@ -183,6 +188,9 @@ final class Render {
     g.writeStringField("openedAt", b.openedAt().toString());
     g.writeBooleanField("complete", b.isComplete());
     g.writeStringField("completedAt", b.completedAt().map(Instant::toString).orElse(null));
+    g.writeBooleanField("abandoned", b.isAbandoned());
+    g.writeStringField("abandonedAt", b.abandonedAt().map(Instant::toString).orElse(null));
+    g.writeStringField("abandonReason", b.abandonReason().orElse(null));
     g.writeObjectFieldStart("lastMarkedAt");
     for (Map.Entry<Stage, Instant> e : b.lastMarkedAt().entrySet()) {
       g.writeStringField(e.getKey().name(), e.getValue().toString());

@@ -191,6 +191,36 @@ abstract class DashboardApiCases {
   }
 
   @Test
+  void an_abandoned_batch_is_listed_after_the_incomplete_ones_with_the_complete_ones()
+      throws Exception {
+    String run = UUID.randomUUID().toString();
+    seed().at(Duration.ofHours(3));
+    incomplete("OLDER-OPEN", run);
+    seed().at(Duration.ofHours(2));
+    BatchId abandoned = incomplete("CANCELLED", run);
+    seed().tracker.abandon(abandoned, "cancelled send");
+    seed().at(Duration.ofHours(1));
+    complete("DONE", run);
+    Served s = serve();
+
+    Map<String, Object> page = json(s.get("/api/batches?attribute=run%3D" + run));
+    assertThat(listAt(page, "batches").stream().map(b -> at(b, "batch", "id")))
+        .containsExactly("OLDER-OPEN", "DONE", "CANCELLED");
+    assertThat(listAt(page, "batches").stream().map(b -> at(b, "state")))
+        .containsExactly("stalled", "complete", "abandoned");
+    Map<String, Object> cancelled = listAt(page, "batches").get(2);
+    assertThat(at(cancelled, "batch", "abandoned")).isEqualTo(true);
+    assertThat(at(cancelled, "batch", "abandonReason")).isEqualTo("cancelled send");
+    assertThat(at(cancelled, "batch", "abandonedAt"))
+        .isEqualTo(
+            seed().tracker.batch(abandoned).orElseThrow().abandonedAt().orElseThrow().toString());
+
+    Map<String, Object> open = json(s.get("/api/batches?incomplete=true&attribute=run%3D" + run));
+    assertThat(listAt(open, "batches").stream().map(b -> at(b, "batch", "id")))
+        .containsExactly("OLDER-OPEN");
+  }
+
+  @Test
   void pages_follow_the_cursor_through_incomplete_then_complete_batches() throws Exception {
     String run = UUID.randomUUID().toString();
     for (int i = 1; i <= 5; i++) {

@@ -256,7 +256,8 @@ class RecordTrackerCliTest {
 
   @Test
   void help_on_every_command_exits_0() {
-    for (String command : List.of("reconcile", "batches", "in-flight", "monitor", "purge")) {
+    for (String command :
+        List.of("reconcile", "batches", "in-flight", "monitor", "purge", "abandon")) {
       Cli.Result r = Cli.run(env, command, "--help");
       assertThat(r.code()).as(command).isEqualTo(0);
       assertThat(r.out()).startsWith("Usage: record-tracker " + command).contains("--jdbc-url=URL");

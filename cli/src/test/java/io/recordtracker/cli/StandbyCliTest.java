@@ -116,6 +116,20 @@ class StandbyCliTest {
   }
 
   @Test
+  void abandon_on_the_standby_fails_as_read_only_and_changes_nothing() {
+    Cli.Result r = cli("abandon", "--batch", "OLD-1", "--reason", "cancelled send");
+    assertThat(r.code()).as(r.toString()).isEqualTo(74);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err())
+        .as(r.toString())
+        .endsWith(
+            "\nrecord-tracker: the database refused to write because it or the connection is"
+                + " read-only (ERROR: cannot execute UPDATE in a read-only transaction); point"
+                + " --jdbc-url at a read-write database, not a replica\n");
+    assertThat(seed.tracker.batch(BatchId.of("OLD-1")).orElseThrow().isAbandoned()).isFalse();
+  }
+
+  @Test
   void monitor_once_on_the_standby_reports_the_incomplete_batch() {
     Cli.Result r = cli("monitor", "--once", "--grace", "1ms", "--json");
     assertThat(r.code()).as(r.toString()).isEqualTo(2);

@@ -127,7 +127,7 @@ final class FindingScan {
 
   /**
    * Classifies every watched pair of every incomplete batch, and of every batch with a key in
-   * {@code reported} that left the incomplete list (complete now, or purged).
+   * {@code reported} that left the incomplete list (complete now, abandoned, or purged).
    *
    * @throws TrackerStoreException if the store fails (not for one batch that cannot be read)
    */
@@ -138,13 +138,17 @@ final class FindingScan {
     unflushed = TrackerInternals.bridge().batchesWithUnflushedMarks(tracker);
     long incomplete = scan(now, reported, outcomes, findings);
 
-    // Reported findings whose batch left the incomplete list: complete now, or purged.
+    // Reported findings whose batch left the incomplete list: complete now, abandoned, or purged.
     for (Key key : reported) {
       if (!outcomes.containsKey(key)) {
         Optional<BatchInfo> batch = tracker.batch(key.batch);
         if (batch.isEmpty()) {
           outcomes.put(key.forMarks(), Outcome.GONE);
           outcomes.put(key.forReading(), Outcome.GONE);
+        } else if (batch.get().isAbandoned()) {
+          // A team closed it: what was reported of it is resolved, and nothing new is found.
+          outcomes.put(key.forMarks(), Outcome.COMPLETE);
+          outcomes.put(key.forReading(), Outcome.READABLE);
         } else {
           classify(batch.get(), key.forMarks(), now, reported, outcomes, findings, false);
         }
@@ -161,7 +165,7 @@ final class FindingScan {
    */
   Finding recheck(Key key, Instant now) {
     Optional<BatchInfo> batch = tracker.batch(key.batch);
-    if (batch.isEmpty()) {
+    if (batch.isEmpty() || batch.get().isAbandoned()) {
       return null;
     }
     Map<Key, Outcome> outcomes = new HashMap<>();

@@ -6,6 +6,7 @@ import io.recordtracker.BatchQuery;
 import io.recordtracker.MarksRejectedException;
 import io.recordtracker.Stage;
 import io.recordtracker.UnknownBatchException;
+import io.recordtracker.internal.Abandoning;
 import io.recordtracker.internal.Sealing;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -125,6 +126,23 @@ final class InMemoryTrackerStore implements TrackerStore {
         }
         Sealing.checkHighestMark(batch, highest, totalRecords);
         entry.info = entry.info.sealedWith(totalRecords);
+      }
+      return entry.info;
+    }
+  }
+
+  @Override
+  public BatchInfo abandon(BatchId batch, Instant at, String reason) {
+    Objects.requireNonNull(batch, "batch must not be null");
+    Objects.requireNonNull(at, "at must not be null");
+    BatchInfo.requireAbandonReason(reason);
+    Entry entry = batches.get(batch);
+    if (entry == null) {
+      throw new UnknownBatchException(batch);
+    }
+    synchronized (entry) {
+      if (!Abandoning.alreadyAbandoned(entry.info, reason)) {
+        entry.info = entry.info.asAbandoned(at, reason);
       }
       return entry.info;
     }
@@ -285,7 +303,10 @@ final class InMemoryTrackerStore implements TrackerStore {
                 times,
                 completedAt)
             .withIncarnation(info.incarnation());
-    return info.isSealed() ? copy : copy.asUnsealed();
+    copy = info.isSealed() ? copy : copy.asUnsealed();
+    return info.isAbandoned()
+        ? copy.asAbandoned(info.abandonedAt().orElseThrow(), info.abandonReason().orElseThrow())
+        : copy;
   }
 
   @Override

@@ -78,6 +78,36 @@ public interface TrackerStore extends AutoCloseable {
         "the store " + this + " does not support sealing batches");
   }
 
+  /**
+   * Records that the batch will never complete (a test file, a cancelled send) and returns it as
+   * stored, {@linkplain BatchInfo#isAbandoned() abandoned} at {@code at} for {@code reason}. Its
+   * marks are kept, and merges into it go on as before. From then on {@link #batches} leaves it out
+   * of {@link BatchQuery.Completion#INCOMPLETE} (it is {@link BatchQuery.Completion#ABANDONED}),
+   * and every read of it returns the abandoned-at time and reason. Abandoning a batch abandoned for
+   * the same reason already returns it unchanged (the first time stays).
+   *
+   * <p>Atomic against {@link #recordCompletion}: a batch is never both abandoned by this call and
+   * complete before it. Stores apply the rules of {@code
+   * io.recordtracker.internal.Abandoning#alreadyAbandoned}.
+   *
+   * <p>The default throws {@link UnsupportedOperationException}: a store written before batches
+   * could be abandoned does not support it, and fails the contract suite's tests of it.
+   *
+   * @param batch the batch
+   * @param at when it is abandoned
+   * @param reason why, valid by {@link BatchInfo#requireAbandonReason}
+   * @return the batch as stored, abandoned
+   * @throws io.recordtracker.UnknownBatchException if the batch does not exist
+   * @throws IllegalStateException if it is abandoned for another reason already, or complete;
+   *     nothing is changed
+   * @throws IllegalArgumentException if {@code reason} is not valid
+   * @throws UnsupportedOperationException if the store does not support abandoning batches
+   */
+  default BatchInfo abandon(BatchId batch, Instant at, String reason) {
+    throw new UnsupportedOperationException(
+        "the store " + this + " does not support abandoning batches");
+  }
+
   /** The batch with id {@code id}, if it exists. */
   Optional<BatchInfo> findBatch(BatchId id);
 

@@ -45,6 +45,11 @@ public class ForwardingTrackerStore implements TrackerStore {
   }
 
   @Override
+  public BatchInfo abandon(BatchId batch, Instant at, String reason) {
+    return target.abandon(batch, at, reason);
+  }
+
+  @Override
   public Optional<BatchInfo> findBatch(BatchId id) {
     return target.findBatch(id);
   }

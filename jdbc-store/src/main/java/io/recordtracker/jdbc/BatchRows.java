@@ -6,6 +6,7 @@ import io.recordtracker.BatchQuery;
 import io.recordtracker.Stage;
 import io.recordtracker.TrackerStoreException;
 import io.recordtracker.UnknownBatchException;
+import io.recordtracker.internal.Abandoning;
 import io.recordtracker.internal.Sealing;
 import java.security.SecureRandom;
 import java.sql.Connection;
@@ -31,6 +32,9 @@ import org.slf4j.LoggerFactory;
 final class BatchRows {
 
   private static final Logger log = LoggerFactory.getLogger(BatchRows.class);
+
+  /** The reason read for a batch whose row has {@code abandoned_at} but no reason. */
+  static final String NO_REASON = "(no reason recorded)";
 
   /** The most ids in one IN list. */
   private static final int IN_CHUNK = 500;
@@ -148,6 +152,32 @@ final class BatchRows {
         });
   }
 
+  /**
+   * Abandons the batch with one conditional update that changes only a batch neither abandoned nor
+   * complete; when it changes nothing, the batch as it stands then says why (gone, abandoned
+   * already, complete). No lock is held beyond the update's own row lock.
+   */
+  BatchInfo abandon(BatchId batch, Instant at, String reason) {
+    Instant stored = StoredTimes.micros(at);
+    return runner.inTransaction(
+        "abandon batch " + batch,
+        true,
+        c -> {
+          int updated;
+          try (PreparedStatement ps = runner.prepare(c, sql.abandonBatch)) {
+            ps.setObject(1, StoredTimes.utc(stored));
+            ps.setString(2, reason);
+            ps.setString(3, batch.value());
+            updated = ps.executeUpdate();
+          }
+          BatchInfo now = find(c, batch).orElseThrow(() -> new UnknownBatchException(batch));
+          if (updated == 0) {
+            Abandoning.alreadyAbandoned(now, reason);
+          }
+          return now;
+        });
+  }
+
   /** A new batch's incarnation: random, so that no two openings of one id share one. */
   private static long newIncarnation() {
     long incarnation;
@@ -189,8 +219,8 @@ final class BatchRows {
   }
 
   /**
-   * Batches from rows of (batch columns, stage, last_marked_at, incarnation, sealed), one row per
-   * stage.
+   * Batches from rows of (batch columns, stage, last_marked_at, incarnation, sealed, abandoned_at,
+   * abandon_reason), one row per stage.
    */
   private List<BatchInfo> readBatches(ResultSet rs) throws SQLException {
     Map<String, Object[]> rows = new LinkedHashMap<>();
@@ -206,7 +236,9 @@ final class BatchRows {
               StoredTimes.read(rs, 4),
               rs.getString(5),
               rs.getLong(8),
-              rs.getInt(9) != 0
+              rs.getInt(9) != 0,
+              StoredTimes.read(rs, 10),
+              rs.getString(11)
             });
         times.put(id, new HashMap<>());
       }
@@ -240,7 +272,26 @@ final class BatchRows {
                   times.get(row.getKey()),
                   (Instant) v[2])
               .withIncarnation((Long) v[4]);
-      batches.add((Boolean) v[5] ? info : info.asUnsealed());
+      info = (Boolean) v[5] ? info : info.asUnsealed();
+      if (v[6] != null) {
+        try {
+          // An abandon written by hand (SQL) may lack a reason: say so rather than fail the read.
+          String reason = (String) v[7];
+          info =
+              info.asAbandoned(
+                  (Instant) v[6], reason == null || reason.isBlank() ? NO_REASON : reason);
+        } catch (IllegalArgumentException e) {
+          throw new TrackerStoreException(
+              "batch "
+                  + row.getKey()
+                  + " has an unreadable abandon_reason in "
+                  + sql.prefix
+                  + "batch: "
+                  + e.getMessage(),
+              e);
+        }
+      }
+      batches.add(info);
     }
     return batches;
   }

@@ -310,6 +310,21 @@ public final class JdbcTrackerStore implements TrackerStore {
     return batchRows.seal(batch, totalRecords, reader);
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>One conditional UPDATE of the batch row ({@code abandoned_at}, {@code abandon_reason}) that
+   * changes only a batch neither abandoned nor complete, so it never races a completion or another
+   * abandon into an inconsistent row; the time is stored at microsecond precision.
+   */
+  @Override
+  public BatchInfo abandon(BatchId batch, Instant at, String reason) {
+    Objects.requireNonNull(batch, "batch must not be null");
+    Objects.requireNonNull(at, "at must not be null");
+    BatchInfo.requireAbandonReason(reason);
+    return batchRows.abandon(batch, at, reason);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Marks
 

@@ -25,13 +25,20 @@ final class Schema {
 
   private static final Logger log = LoggerFactory.getLogger(Schema.class);
 
+  /**
+   * Stands for the dialect's timestamp type in {@link #ADDED_COLUMNS}: TIMESTAMP(6), DATETIME(6) on
+   * MySQL/MariaDB, whose TIMESTAMP would convert by the session time zone, as the DDL files do.
+   */
+  private static final String TIMESTAMP = "${timestamp}";
+
   /** The columns the store reads and writes, by table (unprefixed). */
   private static final Map<String, String> COLUMNS = new LinkedHashMap<>();
 
   static {
     COLUMNS.put(
         "batch",
-        "batch_id, expected_records, opened_at, completed_at, attributes, incarnation, sealed");
+        "batch_id, expected_records, opened_at, completed_at, attributes, incarnation, sealed,"
+            + " abandoned_at, abandon_reason");
     COLUMNS.put("batch_attr", "batch_id, attr_key, attr_value");
     COLUMNS.put("stage", "batch_id, stage, last_marked_at");
     COLUMNS.put("marks", "batch_id, stage, id, marks, token, repeated");
@@ -53,7 +60,9 @@ final class Schema {
           "batch",
           Map.of(
               "incarnation", "BIGINT NOT NULL DEFAULT 0",
-              "sealed", "SMALLINT NOT NULL DEFAULT 1"),
+              "sealed", "SMALLINT NOT NULL DEFAULT 1",
+              "abandoned_at", TIMESTAMP + " NULL",
+              "abandon_reason", "VARCHAR(500) NULL"),
           "marks",
           Map.of("token", "BIGINT NULL", "repeated", "SMALLINT NOT NULL DEFAULT 0"));
 
@@ -157,7 +166,11 @@ final class Schema {
         if (hasColumn(table.getKey(), column.getKey())) {
           continue;
         }
-        String alter = sql.addColumn(table.getKey(), column.getKey(), column.getValue());
+        String definition =
+            column
+                .getValue()
+                .replace(TIMESTAMP, dialect == JdbcDialect.MYSQL ? "DATETIME(6)" : "TIMESTAMP(6)");
+        String alter = sql.addColumn(table.getKey(), column.getKey(), definition);
         try {
           runner.borrowed(
               c -> {

@@ -107,6 +107,12 @@ abstract sealed class SqlStatements
   /** Seals a batch: expected records, batch id. */
   final String sealBatch;
 
+  /**
+   * Abandons a batch unless it is abandoned or complete already: abandoned at, reason, batch id.
+   * One conditional update, so that it never overwrites a completion or another abandon.
+   */
+  final String abandonBatch;
+
   /** Deletes one marks row by its whole key: batch id, stage, id. */
   final String deleteMarksRow;
 
@@ -139,11 +145,17 @@ abstract sealed class SqlStatements
             + "batch b ON b.batch_id = m.batch_id WHERE m.batch_id = ?";
     this.sealBatch =
         "UPDATE " + p + "batch SET expected_records = ?, sealed = 1 WHERE batch_id = ?";
+    this.abandonBatch =
+        "UPDATE "
+            + p
+            + "batch SET abandoned_at = ?, abandon_reason = ? WHERE batch_id = ?"
+            + " AND abandoned_at IS NULL AND completed_at IS NULL";
     this.insertAttribute =
         "INSERT INTO " + p + "batch_attr (batch_id, attr_key, attr_value) VALUES (?, ?, ?)";
     this.findBatch =
         "SELECT b.batch_id, b.expected_records, b.opened_at, b.completed_at, b.attributes,"
-            + " s.stage, s.last_marked_at, b.incarnation, b.sealed FROM "
+            + " s.stage, s.last_marked_at, b.incarnation, b.sealed, b.abandoned_at,"
+            + " b.abandon_reason FROM "
             + p
             + "batch b LEFT JOIN "
             + p
@@ -251,7 +263,7 @@ abstract sealed class SqlStatements
 
   /**
    * Batches matching {@code query}, newest first, as rows of (batch columns, stage, last_marked_at,
-   * incarnation), one row per stage.
+   * incarnation, sealed, abandoned_at, abandon_reason), one row per stage.
    */
   Query batches(BatchQuery query) {
     StringBuilder where = new StringBuilder(" WHERE 1 = 1");
@@ -276,7 +288,11 @@ abstract sealed class SqlStatements
     if (query.completion() == BatchQuery.Completion.COMPLETE) {
       where.append(" AND b.completed_at IS NOT NULL");
     } else if (query.completion() == BatchQuery.Completion.INCOMPLETE) {
-      where.append(" AND b.completed_at IS NULL");
+      where.append(" AND b.completed_at IS NULL AND b.abandoned_at IS NULL");
+    } else if (query.completion() == BatchQuery.Completion.ABANDONED) {
+      where.append(" AND b.completed_at IS NULL AND b.abandoned_at IS NOT NULL");
+    } else if (query.completion() == BatchQuery.Completion.CLOSED) {
+      where.append(" AND (b.completed_at IS NOT NULL OR b.abandoned_at IS NOT NULL)");
     }
     if (query.markedAfter() != null) {
       where
@@ -301,9 +317,10 @@ abstract sealed class SqlStatements
     }
     String sql =
         "SELECT p.batch_id, p.expected_records, p.opened_at, p.completed_at, p.attributes,"
-            + " s.stage, s.last_marked_at, p.incarnation, p.sealed FROM (SELECT "
+            + " s.stage, s.last_marked_at, p.incarnation, p.sealed, p.abandoned_at,"
+            + " p.abandon_reason FROM (SELECT "
             + "b.batch_id, b.expected_records, b.opened_at, b.completed_at, b.attributes,"
-            + " b.incarnation, b.sealed FROM "
+            + " b.incarnation, b.sealed, b.abandoned_at, b.abandon_reason FROM "
             + prefix
             + "batch b"
             + where

@@ -11,7 +11,11 @@ CREATE TABLE IF NOT EXISTS ${prefix}batch (
   incarnation      BIGINT       NOT NULL DEFAULT 0,
   -- 0 while the batch's size is not known yet (opened unsealed; expected_records then holds 2147483647,
   -- the bound on its record numbers), 1 once it is: opened with a count, or sealed.
-  sealed           SMALLINT     NOT NULL DEFAULT 1
+  sealed           SMALLINT     NOT NULL DEFAULT 1,
+  -- Set when a team abandoned the batch (it will never complete): monitors, the gate and incomplete-batch queries
+  -- leave it alone; its marks are kept. NULL while it is not abandoned.
+  abandoned_at     TIMESTAMP(6) NULL,
+  abandon_reason   VARCHAR(500) NULL
 );
 
 CREATE INDEX IF NOT EXISTS ${prefix}batch_opened ON ${prefix}batch (opened_at DESC, batch_id DESC);

@@ -14,6 +14,10 @@ CREATE TABLE IF NOT EXISTS ${prefix}batch (
   -- 0 while the batch's size is not known yet (opened unsealed; expected_records then holds 2147483647,
   -- the bound on its record numbers), 1 once it is: opened with a count, or sealed.
   sealed           SMALLINT     NOT NULL DEFAULT 1,
+  -- Set when a team abandoned the batch (it will never complete): monitors, the gate and incomplete-batch queries
+  -- leave it alone; its marks are kept. NULL while it is not abandoned.
+  abandoned_at     DATETIME(6)  NULL,
+  abandon_reason   VARCHAR(500) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
   PRIMARY KEY (batch_id),
   -- Ascending: batch queries order by opened_at DESC, batch_id DESC, a backward scan of it.
   KEY ${prefix}batch_opened (opened_at, batch_id),

@@ -533,6 +533,152 @@ public abstract class TrackerStoreContractTest {
         .containsExactly(old);
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // Abandoned batches
+
+  @Test
+  void abandon_stores_when_and_why_keeps_the_marks_and_every_read_returns_it() {
+    BatchId id = newBatchId();
+    String tag = id.value();
+    BatchInfo opened = store.openBatch(BatchInfo.of(id, 10, T0, Map.of("tag", tag)));
+    store.merge(List.of(delta(id, Stage.SENT, bitmap(0, 1, 2), T0.plusSeconds(1))));
+
+    BatchInfo abandoned = store.abandon(id, T0.plusSeconds(30), "test file, never processed");
+
+    assertThat(abandoned.isAbandoned()).isTrue();
+    assertThat(abandoned.abandonedAt()).contains(T0.plusSeconds(30));
+    assertThat(abandoned.abandonReason()).contains("test file, never processed");
+    assertThat(abandoned.incarnation()).isEqualTo(opened.incarnation());
+    assertThat(abandoned.expectedRecords()).isEqualTo(10);
+    assertThat(abandoned.isComplete()).isFalse();
+    assertThat(abandoned.lastMarkedAt()).isEqualTo(Map.of(Stage.SENT, T0.plusSeconds(1)));
+    assertThat(store.findBatch(id)).contains(abandoned);
+    assertThat(store.batches(BatchQuery.builder().attribute("tag", tag).build()))
+        .containsExactly(abandoned);
+    assertThat(store.load(id, Stage.SENT)).isEqualTo(bitmap(0, 1, 2));
+
+    // Marks still merge, and the abandon survives them.
+    store.merge(List.of(delta(id, Stage.PROCESSED, bitmap(0), T0.plusSeconds(40))));
+    BatchInfo marked = store.findBatch(id).orElseThrow();
+    assertThat(marked.abandonedAt()).contains(T0.plusSeconds(30));
+    assertThat(marked.abandonReason()).contains("test file, never processed");
+    assertThat(marked.lastMarkedAt())
+        .isEqualTo(Map.of(Stage.SENT, T0.plusSeconds(1), Stage.PROCESSED, T0.plusSeconds(40)));
+    assertThat(store.load(id, Stage.PROCESSED)).isEqualTo(bitmap(0));
+  }
+
+  @Test
+  void abandon_again_for_the_same_reason_changes_nothing_and_another_reason_is_refused() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 3, T0, Map.of()));
+    BatchInfo first = store.abandon(id, T0.plusSeconds(10), "cancelled send");
+
+    assertThat(store.abandon(id, T0.plusSeconds(20), "cancelled send")).isEqualTo(first);
+    assertThatThrownBy(() -> store.abandon(id, T0.plusSeconds(30), "test file"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("batch " + id + " was abandoned already at " + T0.plusSeconds(10))
+        .hasMessageContaining("\"cancelled send\"");
+    assertThat(store.findBatch(id)).contains(first);
+  }
+
+  @Test
+  void abandon_of_a_complete_batch_is_refused_and_of_an_unknown_batch_throws() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 1, T0, Map.of()));
+    store.recordCompletion(id, T0.plusSeconds(5));
+    BatchInfo complete = store.findBatch(id).orElseThrow();
+
+    assertThatThrownBy(() -> store.abandon(id, T0.plusSeconds(9), "too late"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage(
+            "batch "
+                + id
+                + " is complete (seen complete at "
+                + T0.plusSeconds(5)
+                + "): there is nothing to abandon");
+    assertThat(store.findBatch(id)).contains(complete);
+
+    BatchId unknown = newBatchId();
+    assertThatThrownBy(() -> store.abandon(unknown, T0, "never opened"))
+        .isInstanceOf(io.recordtracker.UnknownBatchException.class);
+    assertThat(store.findBatch(unknown)).isEmpty();
+  }
+
+  @Test
+  void an_abandoned_batch_seen_complete_later_is_complete_and_keeps_its_abandon() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 1, T0, Map.of()));
+    store.abandon(id, T0.plusSeconds(10), "given up");
+    store.recordCompletion(id, T0.plusSeconds(20));
+
+    BatchInfo read = store.findBatch(id).orElseThrow();
+    assertThat(read.completedAt()).contains(T0.plusSeconds(20));
+    assertThat(read.abandonedAt()).contains(T0.plusSeconds(10));
+    assertThat(read.abandonReason()).contains("given up");
+  }
+
+  @Test
+  void abandoned_batches_are_not_incomplete_and_closed_means_complete_or_abandoned() {
+    String tag = newBatchId().value();
+    BatchId incomplete = newBatchId();
+    BatchId complete = newBatchId();
+    BatchId abandoned = newBatchId();
+    BatchId both = newBatchId();
+    store.openBatch(BatchInfo.of(incomplete, 5, T0.plusSeconds(4), Map.of("tag", tag)));
+    store.openBatch(BatchInfo.of(complete, 5, T0.plusSeconds(3), Map.of("tag", tag)));
+    store.openBatch(BatchInfo.of(abandoned, 5, T0.plusSeconds(2), Map.of("tag", tag)));
+    store.openBatch(BatchInfo.of(both, 5, T0.plusSeconds(1), Map.of("tag", tag)));
+    store.recordCompletion(complete, T0.plusSeconds(60));
+    store.abandon(abandoned, T0.plusSeconds(60), "test file");
+    store.abandon(both, T0.plusSeconds(60), "cancelled");
+    store.recordCompletion(both, T0.plusSeconds(70));
+
+    BatchQuery mine = BatchQuery.builder().attribute("tag", tag).build();
+    assertThat(ids(store.batches(mine))).containsExactly(incomplete, complete, abandoned, both);
+    assertThat(ids(store.batches(only(mine, BatchQuery.Completion.INCOMPLETE))))
+        .containsExactly(incomplete);
+    assertThat(ids(store.batches(only(mine, BatchQuery.Completion.COMPLETE))))
+        .containsExactly(complete, both);
+    assertThat(ids(store.batches(only(mine, BatchQuery.Completion.ABANDONED))))
+        .containsExactly(abandoned);
+    assertThat(ids(store.batches(only(mine, BatchQuery.Completion.CLOSED))))
+        .containsExactly(complete, abandoned, both);
+    assertThat(ids(store.batches(only(mine, BatchQuery.Completion.ANY))))
+        .containsExactly(incomplete, complete, abandoned, both);
+  }
+
+  @Test
+  void an_abandoned_batch_is_deleted_like_any_other_and_its_id_reopens_not_abandoned() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 2, T0, Map.of()));
+    store.merge(List.of(delta(id, Stage.SENT, bitmap(0, 1), T0)));
+    store.abandon(id, T0.plusSeconds(1), "test file");
+
+    assertThat(store.delete(List.of(id))).isEqualTo(1);
+    assertThat(store.findBatch(id)).isEmpty();
+    assertThat(store.load(id, Stage.SENT)).isEqualTo(new RoaringBitmap());
+
+    BatchInfo reopened = store.openBatch(BatchInfo.of(id, 2, T0.plusSeconds(5), Map.of()));
+    assertThat(reopened.isAbandoned()).isFalse();
+    assertThat(store.findBatch(id).orElseThrow().abandonReason()).isEmpty();
+  }
+
+  @Test
+  void abandon_reason_of_500_characters_round_trips_with_non_ascii_text() {
+    BatchId id = newBatchId();
+    store.openBatch(BatchInfo.of(id, 1, T0, Map.of()));
+    String reason = "Ünïcödé 😀 " + "x".repeat(BatchInfo.MAX_ABANDON_REASON_LENGTH - 11);
+    assertThat(reason).hasSize(BatchInfo.MAX_ABANDON_REASON_LENGTH);
+
+    store.abandon(id, T0, reason);
+
+    assertThat(store.findBatch(id).orElseThrow().abandonReason()).contains(reason);
+  }
+
+  private static BatchQuery only(BatchQuery query, BatchQuery.Completion completion) {
+    return query.toBuilder().completion(completion).build();
+  }
+
   @Test
   void batches_page_by_keyset_in_a_stable_order_with_ties_by_id_descending() {
     String tag = newBatchId().value();
