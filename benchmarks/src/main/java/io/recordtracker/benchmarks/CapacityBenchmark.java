@@ -462,14 +462,16 @@ public final class CapacityBenchmark {
   static void print(List<Row> rows, PrintStream out) {
     out.println();
     out.println(
-        "| writers | batches/s | records/s (each marked sent and processed) | flushes/s | flush() p50 (ms) | flush() p99 (ms)"
-            + " | store flush mean (ms) | server CPU s / M records | writers' backends CPU s / M"
-            + " | WAL bytes / M records | load avg (1 min) before -> after |");
-    out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        "| writers | batches/s | records/s (each marked sent and processed) | flushes/s | flush() p50"
+            + " (ms) | flush() p99 (ms) | store flush mean (ms) | server CPU ms / batch | server CPU ms"
+            + " / M records | writers' backends CPU ms / M | WAL bytes / batch | WAL bytes / M records"
+            + " | load avg (1 min) before -> after |");
+    out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for (Row r : rows) {
       out.printf(
           Locale.ROOT,
-          "| %d | %.1f | %,.0f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %,.0f | %s -> %s |%n",
+          "| %d | %.1f | %,.0f | %.1f | %.1f | %.1f | %.1f | %.2f | %.1f | %.1f | %,.0f | %,.0f | %s ->"
+              + " %s |%n",
           r.writers(),
           r.batches() / r.seconds(),
           r.records() / r.seconds(),
@@ -477,8 +479,10 @@ public final class CapacityBenchmark {
           r.p50Millis(),
           r.p99Millis(),
           r.meanStoreFlushMillis(),
-          r.perMillion(r.serverCpuSeconds()),
-          r.perMillion(r.backendCpuSeconds()),
+          r.serverCpuSeconds() * 1000 / r.batches(),
+          r.perMillion(r.serverCpuSeconds() * 1000),
+          r.perMillion(r.backendCpuSeconds() * 1000),
+          (double) r.walBytes() / r.batches(),
           r.perMillion(r.walBytes()),
           r.loadBefore().split(" ")[0],
           r.loadAfter().split(" ")[0]);
