@@ -262,8 +262,8 @@ public final class CapacityBenchmark {
         percentile(lat, 0.50) / 1e6,
         percentile(lat, 0.99) / 1e6,
         flushes == 0 ? Double.NaN : storeNanos / 1e6 / flushes,
-        (after.serverTicks - before.serverTicks) / 100.0,
-        backendTicks(before, after) / 100.0,
+        delta(before.serverTicks, after.serverTicks) / 100.0,
+        delta(before.backendTicks, after.backendTicks) / 100.0,
         after.walLsn - before.walLsn,
         loadBefore,
         loadAfter);
@@ -281,13 +281,18 @@ public final class CapacityBenchmark {
     return url + (url.contains("?") ? "&" : "?") + "ApplicationName=" + APP_NAME;
   }
 
-  /** CPU ticks of the server, of the writers' backends (by pid), and the WAL position. */
-  record Snapshot(long serverTicks, Map<Long, Long> backendTicks, long walLsn) {}
+  /**
+   * CPU ticks per pid of the server's processes and of the writers' backends, and the WAL position.
+   * Per pid, so that a process of another client exiting between two snapshots does not make the
+   * server's sum go down (its CPU in the window is lost instead: an undercount).
+   */
+  record Snapshot(Map<Long, Long> serverTicks, Map<Long, Long> backendTicks, long walLsn) {}
 
-  private static long backendTicks(Snapshot before, Snapshot after) {
+  /** Ticks used between the snapshots by the processes alive at the second one. */
+  private static long delta(Map<Long, Long> before, Map<Long, Long> after) {
     long sum = 0;
-    for (Map.Entry<Long, Long> e : after.backendTicks.entrySet()) {
-      sum += e.getValue() - before.backendTicks.getOrDefault(e.getKey(), 0L);
+    for (Map.Entry<Long, Long> e : after.entrySet()) {
+      sum += e.getValue() - before.getOrDefault(e.getKey(), 0L);
     }
     return sum;
   }
@@ -310,14 +315,13 @@ public final class CapacityBenchmark {
         lsn = rs.getLong(1);
       }
     }
-    long server;
+    Map<Long, Long> server = new LinkedHashMap<>();
     long embedded = db.serverCpuNanos();
     if (embedded >= 0) {
-      server = embedded / 10_000_000L;
+      server.put(-1L, embedded / 10_000_000L); // the embedded server's total: no per-pid view
     } else {
-      server = 0;
       for (long pid : postgresPids()) {
-        server += ticks(pid);
+        server.put(pid, ticks(pid));
       }
     }
     Map<Long, Long> perBackend = new LinkedHashMap<>();
