@@ -20,8 +20,8 @@ public final class DayAfterExample {
   private DayAfterExample() {}
 
   /**
-   * Streams 1,000 records, processes 0-599, resends 500-999: prints {@code complete true, processed
-   * twice [500-599]: 100 records}.
+   * Streams 1,000 records, processes 0-599, resends 500-999: prints {@code complete: true,
+   * processed twice: [500-599]}.
    *
    * @param args none
    */
@@ -43,15 +43,8 @@ public final class DayAfterExample {
       tracker.markProcessed(batch, RecordRange.of(0, 599));
       tracker.markProcessed(batch, RecordRange.of(500, 999));
 
-      Reconciliation r = tracker.reconcile(batch); // repeated(): processed twice
-      System.out.println(
-          "complete "
-              + r.isComplete()
-              + ", processed twice "
-              + r.repeated()
-              + ": "
-              + r.repeatedCount()
-              + " records");
+      Reconciliation r = tracker.reconcile(batch); // repeated(): the records processed twice
+      System.out.println("complete: " + r.isComplete() + ", processed twice: " + r.repeated());
       // end README
     }
   }

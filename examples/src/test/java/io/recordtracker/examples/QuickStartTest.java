@@ -63,7 +63,7 @@ class QuickStartTest {
                 .toString(StandardCharsets.UTF_8)
                 .lines()
                 .filter(l -> !LOG_LINE.matcher(l).matches()))
-        .containsExactly("complete true, processed twice [500-599]: 100 records");
+        .containsExactly("complete: true, processed twice: [500-599]");
 
     // The README's snippet is the code between the markers, unindented.
     String source =
