@@ -118,9 +118,12 @@ final class Reconciler {
           down.remove((long) read.expectedRecords(), 0x1_0000_0000L);
         }
         for (Stage stage : unverified) {
-          if (stored.get().of(stage).isEmpty() && state.buffer(stage).isEmpty()) {
+          if (stored.get().of(stage).isEmpty()
+              && state.buffer(stage).isEmpty()
+              && !storeKnows(stage)) {
             throw unknownStage(stage);
           }
+          knownStages.add(stage); // marked in this batch: known
         }
         up.or(stored.get().of(upstream));
         down.or(stored.get().of(downstream));
@@ -193,16 +196,21 @@ final class Reconciler {
         unknown.add(stage);
       }
     }
-    if (unknown.isEmpty()) {
-      return unknown;
-    }
+    return unknown;
+  }
+
+  /**
+   * Whether the store knows {@code stage}, asked only for a stage this batch has no mark at (the
+   * store's list may take a scan): a known one reconciles as every record missing, an unknown one
+   * is a typo. A store that cannot tell knows every stage.
+   */
+  private boolean storeKnows(Stage stage) {
     Optional<Set<Stage>> stored = StoreCall.run("read the known stages", () -> store.knownStages());
     if (stored.isEmpty()) {
-      return Set.of();
+      return true;
     }
     knownStages.addAll(stored.get());
-    unknown.removeAll(knownStages);
-    return unknown;
+    return knownStages.contains(stage);
   }
 
   /** The failure for a stage the store does not know, naming those it does. */
