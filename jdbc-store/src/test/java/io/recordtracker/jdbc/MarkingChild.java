@@ -117,6 +117,14 @@ public final class MarkingChild {
 
   /** Starts a child JVM on this JVM's classpath with the given arguments. */
   static Process start(String... args) throws IOException {
+    return startJvm(MarkingChild.class, args);
+  }
+
+  /**
+   * Starts a child JVM running {@code main} on this JVM's classpath with the given arguments: a
+   * small heap, quick start, another time zone than the tests', its stderr inherited.
+   */
+  static Process startJvm(Class<?> main, String... args) throws IOException {
     String classpath = System.getProperty("surefire.test.class.path");
     if (classpath == null || classpath.isBlank()) {
       classpath = System.getProperty("java.class.path");
@@ -129,7 +137,7 @@ public final class MarkingChild {
     command.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
     command.add("-cp");
     command.add(classpath);
-    command.add(MarkingChild.class.getName());
+    command.add(main.getName());
     command.addAll(List.of(args));
     return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
   }

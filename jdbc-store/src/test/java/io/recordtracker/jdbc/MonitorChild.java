@@ -4,14 +4,11 @@ import io.recordtracker.RecordTracker;
 import io.recordtracker.monitor.CompletenessMonitor;
 import io.recordtracker.monitor.WebhookDiscrepancyListener;
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -79,20 +76,6 @@ public final class MonitorChild {
 
   /** Starts a child JVM on this JVM's classpath with the given arguments. */
   static Process start(String... args) throws IOException {
-    String classpath = System.getProperty("surefire.test.class.path");
-    if (classpath == null || classpath.isBlank()) {
-      classpath = System.getProperty("java.class.path");
-    }
-    List<String> command = new ArrayList<>();
-    command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
-    command.add("-Xmx256m");
-    command.add("-XX:TieredStopAtLevel=1");
-    command.add("-Duser.timezone=America/Denver");
-    command.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
-    command.add("-cp");
-    command.add(classpath);
-    command.add(MonitorChild.class.getName());
-    command.addAll(List.of(args));
-    return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    return MarkingChild.startJvm(MonitorChild.class, args);
   }
 }
